@@ -1,0 +1,1 @@
+"""Template-free invoice extraction (pure core)."""
