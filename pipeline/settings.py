@@ -1,0 +1,92 @@
+"""One frozen settings object, built once from ``BOEKBOX_*`` variables.
+
+Errors name the variable.  Shells (CLI, actors, SMTP server, UI service)
+read settings; the pure cores receive plain values.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from pathlib import Path
+
+__all__ = ["ConfigError", "Settings", "load_settings"]
+
+
+class ConfigError(ValueError):
+    """A configuration variable has a value boekbox cannot use."""
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    database_url: str = "sqlite:///./var/boekbox.db"
+    blob_store: str = "./var/blobs"
+    s3_endpoint_url: str | None = None
+    s3_access_key: str | None = None
+    s3_secret_key: str | None = None
+    broker: str = "sqlite"
+    broker_url: str = "./var/queue.db"
+    mail_domain: str = "dossiers.boekbox.localhost"
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 2525
+    smtp_max_bytes: int = 52_428_800
+    smtp_tls_cert: str | None = None
+    smtp_tls_key: str | None = None
+    smtp_proxy_protocol: bool = False
+    smtp_max_connections: int = 200
+    smtp_max_connections_per_ip: int = 20
+    smtp_max_messages_per_minute_per_ip: int = 600
+    smtp_command_timeout: float = 300.0
+    ui_host: str = "127.0.0.1"
+    ui_port: int = 8501
+    worker_processes: int = 2
+    worker_threads: int = 1
+    reconcile_after_seconds: int = 300
+    step_time_limit_seconds: int = 600
+    max_retries: int = 5
+    ocr_languages: str = "nld+fra+deu+eng"
+    ocr_page_timeout_seconds: float = 120.0
+    log_level: str = "INFO"
+
+    @property
+    def var_dir(self) -> Path:
+        if self.database_url.startswith("sqlite:///"):
+            return Path(self.database_url.removeprefix("sqlite:///")).parent
+        return Path("./var")
+
+
+def _convert(name: str, raw: str, default: object) -> object:
+    var = f"BOEKBOX_{name.upper()}"
+    if isinstance(default, bool):
+        lowered = raw.strip().lower()
+        if lowered in {"1", "true", "yes", "on"}:
+            return True
+        if lowered in {"0", "false", "no", "off", ""}:
+            return False
+        raise ConfigError(f"{var} must be a boolean (0/1), got {raw!r}")
+    if isinstance(default, int):
+        try:
+            return int(raw)
+        except ValueError:
+            raise ConfigError(f"{var} must be an integer, got {raw!r}") from None
+    if isinstance(default, float):
+        try:
+            return float(raw)
+        except ValueError:
+            raise ConfigError(f"{var} must be a number, got {raw!r}") from None
+    return raw or None if default is None else raw
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    env = os.environ if environ is None else environ
+    values: dict[str, object] = {}
+    defaults = Settings()
+    for f in fields(Settings):
+        var = f"BOEKBOX_{f.name.upper()}"
+        if var in env:
+            values[f.name] = _convert(f.name, env[var], getattr(defaults, f.name))
+    settings = Settings(**values)  # type: ignore[arg-type]
+    if settings.broker not in {"sqlite", "redis", "stub"}:
+        raise ConfigError(f"BOEKBOX_BROKER must be sqlite or redis, got {settings.broker!r}")
+    return settings

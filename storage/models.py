@@ -1,0 +1,278 @@
+"""The database schema: SQLAlchemy 2.x typed ORM.
+
+Every table lives here; migrations in ``storage/migrations`` are generated
+from these classes.  Money is ``Numeric(14, 2)``; JSON columns hold plain
+data (never pickles).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {  # noqa: RUF012 - SQLAlchemy's declared mapping
+        dict[str, Any]: JSON,
+        list[Any]: JSON,
+        dt.datetime: DateTime(timezone=True),
+    }
+
+
+class Dossier(Base):
+    __tablename__ = "dossier"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    vat_number: Mapped[str | None] = mapped_column(String(32))
+    #: full mailbox address, lower-case; the local part carries a random token
+    mailbox: Mapped[str] = mapped_column(String(320), unique=True)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    allowed_senders: Mapped[list[Any]] = mapped_column(default=list)
+    free_bytes: Mapped[int] = mapped_column(BigInteger, default=1_000_000_000)
+    #: running counter, updated in the same transaction as the blobs it counts
+    used_bytes: Mapped[int] = mapped_column(BigInteger, default=0)
+    document_count: Mapped[int] = mapped_column(Integer, default=0)
+    settings: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class Blob(Base):
+    __tablename__ = "blob"
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    size: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class DossierBlob(Base):
+    """A blob counted once in a dossier's quota, however many documents share it."""
+
+    __tablename__ = "dossier_blob"
+
+    dossier_id: Mapped[int] = mapped_column(ForeignKey("dossier.id"), primary_key=True)
+    sha256: Mapped[str] = mapped_column(ForeignKey("blob.sha256"), primary_key=True)
+    size: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class UsageDay(Base):
+    """Storage use per dossier per day, for the chart over time."""
+
+    __tablename__ = "usage_day"
+
+    dossier_id: Mapped[int] = mapped_column(ForeignKey("dossier.id"), primary_key=True)
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    used_bytes: Mapped[int] = mapped_column(BigInteger)
+
+
+class Mail(Base):
+    __tablename__ = "mail"
+    __table_args__ = (UniqueConstraint("dossier_id", "dedup_key", name="uq_mail_dedup"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dossier_id: Mapped[int] = mapped_column(ForeignKey("dossier.id"), index=True)
+    raw_sha256: Mapped[str] = mapped_column(ForeignKey("blob.sha256"))
+    envelope_from: Mapped[str] = mapped_column(String(320), default="")
+    envelope_to: Mapped[list[Any]] = mapped_column(default=list)
+    message_id: Mapped[str | None] = mapped_column(String(998))
+    dedup_key: Mapped[str] = mapped_column(String(128))
+    peer_ip: Mapped[str | None] = mapped_column(String(64))
+    received_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    subject: Mapped[str | None] = mapped_column(Text)
+    from_header: Mapped[str | None] = mapped_column(Text)
+    #: parts that are not documents, each {filename, content_type, sha256, reason}
+    ignored: Mapped[list[Any]] = mapped_column(default=list)
+    quarantined: Mapped[list[Any]] = mapped_column(default=list)
+    sender_allowed: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class Document(Base):
+    __tablename__ = "document"
+    __table_args__ = (
+        UniqueConstraint("parent_id", "part_index", name="uq_document_part"),
+        Index("ix_document_dossier_state", "dossier_id", "state", "id"),
+        Index("ix_document_state_updated", "state", "updated_at"),
+        Index("ix_document_dossier_sha", "dossier_id", "blob_sha256"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dossier_id: Mapped[int] = mapped_column(ForeignKey("dossier.id"))
+    mail_id: Mapped[int | None] = mapped_column(ForeignKey("mail.id"), index=True)
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("document.id"))
+    part_index: Mapped[int | None] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(16), default="file")  # mail | file
+    blob_sha256: Mapped[str] = mapped_column(ForeignKey("blob.sha256"))
+    size: Mapped[int] = mapped_column(BigInteger, default=0)
+    filename: Mapped[str | None] = mapped_column(String(500))
+    content_type: Mapped[str] = mapped_column(String(120), default="application/octet-stream")
+    declared_content_type: Mapped[str | None] = mapped_column(String(120))
+    origin: Mapped[str] = mapped_column(String(500), default="upload")
+    channel: Mapped[str] = mapped_column(String(32), default="smtp")
+    state: Mapped[str] = mapped_column(String(20), default="received")
+    state_reason: Mapped[str | None] = mapped_column(Text)
+    reason_code: Mapped[str | None] = mapped_column(String(64))
+    duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("document.id"))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    timings: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # denormalised for fast lists (filled by the extract step)
+    supplier_name: Mapped[str | None] = mapped_column(String(300))
+    supplier_vat: Mapped[str | None] = mapped_column(String(32))
+    invoice_number: Mapped[str | None] = mapped_column(String(120))
+    invoice_date: Mapped[dt.date | None] = mapped_column(Date)
+    total_incl_vat: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
+    warning_count: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    mail: Mapped[Mail | None] = relationship(lazy="raise")
+
+
+class Extraction(Base):
+    __tablename__ = "extraction"
+
+    document_id: Mapped[int] = mapped_column(ForeignKey("document.id"), primary_key=True)
+    invoice: Mapped[dict[str, Any]] = mapped_column()
+    findings: Mapped[list[Any]] = mapped_column(default=list)
+    warnings: Mapped[list[Any]] = mapped_column(default=list)
+    confidence: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    pages: Mapped[list[Any]] = mapped_column(default=list)
+    extractor: Mapped[str] = mapped_column(String(64), default="")
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class Supplier(Base):
+    __tablename__ = "supplier"
+    __table_args__ = (UniqueConstraint("dossier_id", "key", name="uq_supplier_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dossier_id: Mapped[int] = mapped_column(ForeignKey("dossier.id"), index=True)
+    #: VAT number, else IBAN, else normalised name
+    key: Mapped[str] = mapped_column(String(200))
+    vat_number: Mapped[str | None] = mapped_column(String(32))
+    name: Mapped[str | None] = mapped_column(String(300))
+    iban: Mapped[str | None] = mapped_column(String(64))
+    country: Mapped[str | None] = mapped_column(String(2))
+    default_account: Mapped[str | None] = mapped_column(String(12))
+    autobook_policy: Mapped[str] = mapped_column(String(16), default="never")
+    autobook_after: Mapped[int] = mapped_column(Integer, default=3)
+    confirmations_in_a_row: Mapped[int] = mapped_column(Integer, default=0)
+    history: Mapped[list[Any]] = mapped_column(default=list)
+    hints: Mapped[list[Any]] = mapped_column(default=list)
+
+
+class Account(Base):
+    __tablename__ = "account"
+    __table_args__ = (UniqueConstraint("dossier_id", "number", name="uq_account_number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dossier_id: Mapped[int] = mapped_column(ForeignKey("dossier.id"), index=True)
+    number: Mapped[str] = mapped_column(String(12))
+    name_nl: Mapped[str] = mapped_column(String(200))
+    name_fr: Mapped[str] = mapped_column(String(200), default="")
+    kind: Mapped[str] = mapped_column(String(32), default="")
+    grid: Mapped[str | None] = mapped_column(String(16))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class JournalEntry(Base):
+    __tablename__ = "journal_entry"
+    __table_args__ = (
+        Index("ix_entry_dossier_journal_period", "dossier_id", "journal", "bookyear", "period"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dossier_id: Mapped[int] = mapped_column(ForeignKey("dossier.id"))
+    document_id: Mapped[int | None] = mapped_column(ForeignKey("document.id"), unique=True)
+    supplier_id: Mapped[int | None] = mapped_column(ForeignKey("supplier.id"))
+    journal: Mapped[str] = mapped_column(String(16))
+    bookyear: Mapped[int] = mapped_column(Integer)
+    period: Mapped[int] = mapped_column(Integer)
+    number: Mapped[int | None] = mapped_column(Integer)
+    date: Mapped[dt.date] = mapped_column(Date)
+    due_date: Mapped[dt.date | None] = mapped_column(Date)
+    payment_reference: Mapped[str | None] = mapped_column(String(120))
+    status: Mapped[str] = mapped_column(String(16), default="proposed")  # proposed|draft|booked
+    regime: Mapped[str | None] = mapped_column(String(64))
+    reason: Mapped[str | None] = mapped_column(Text)
+    warnings: Mapped[list[Any]] = mapped_column(default=list)
+    confidence: Mapped[float] = mapped_column(default=0.0)
+    auto_booked: Mapped[bool] = mapped_column(Boolean, default=False)
+    edited: Mapped[bool] = mapped_column(Boolean, default=False)
+    booked_by: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    booked_at: Mapped[dt.datetime | None] = mapped_column()
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    lines: Mapped[list[JournalLine]] = relationship(
+        order_by="JournalLine.seq", cascade="all, delete-orphan", lazy="selectin"
+    )
+
+
+class JournalLine(Base):
+    __tablename__ = "journal_line"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    entry_id: Mapped[int] = mapped_column(ForeignKey("journal_entry.id"), index=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    account: Mapped[str] = mapped_column(String(12))
+    debit: Mapped[Decimal] = mapped_column(Numeric(14, 2), default=Decimal("0"))
+    credit: Mapped[Decimal] = mapped_column(Numeric(14, 2), default=Decimal("0"))
+    vat_code: Mapped[str | None] = mapped_column(String(32))
+    vat_grids: Mapped[list[Any]] = mapped_column(default=list)
+    description: Mapped[str] = mapped_column(Text, default="")
+    reason: Mapped[str] = mapped_column(Text, default="")
+    confidence: Mapped[float] = mapped_column(default=0.0)
+
+
+class User(Base):
+    __tablename__ = "app_user"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(200), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(300))
+    role: Mapped[str] = mapped_column(String(16), default="accountant")
+    display_name: Mapped[str] = mapped_column(String(200), default="")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class Membership(Base):
+    __tablename__ = "membership"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"), primary_key=True)
+    dossier_id: Mapped[int] = mapped_column(ForeignKey("dossier.id"), primary_key=True)
+    role: Mapped[str] = mapped_column(String(16), default="accountant")
+
+
+class AuditEvent(Base):
+    __tablename__ = "audit_event"
+    __table_args__ = (Index("ix_audit_document", "document_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    dossier_id: Mapped[int | None] = mapped_column(ForeignKey("dossier.id"))
+    document_id: Mapped[int | None] = mapped_column(ForeignKey("document.id"))
+    action: Mapped[str] = mapped_column(String(64))
+    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)

@@ -1,0 +1,747 @@
+"""Data access: every read and write the pipeline and service need.
+
+Functions take an open :class:`~sqlalchemy.orm.Session` and never commit;
+the caller owns the transaction (``storage.db.session_scope``).  Uniqueness
+is enforced by constraints and handled on conflict, never by check-then-act.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from pipeline.states import DocumentState, transition
+from storage.blobs import BlobRef
+from storage.errors import NotFound
+from storage.models import (
+    Account,
+    AuditEvent,
+    Blob,
+    Document,
+    Dossier,
+    DossierBlob,
+    Extraction,
+    JournalEntry,
+    JournalLine,
+    Mail,
+    Membership,
+    Supplier,
+    UsageDay,
+    User,
+    utcnow,
+)
+
+# ----------------------------------------------------------------------------- helpers
+
+
+def _insert(session: Session, model: Any) -> Any:
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        return postgresql.insert(model)
+    return sqlite.insert(model)
+
+
+def normalise_address(address: str) -> str:
+    """Lower-case, strip ``<>`` and a ``+tag`` sub-address from the local part."""
+    address = address.strip().strip("<>").strip()
+    local, _, domain = address.rpartition("@")
+    if not local:
+        return address.lower()
+    local = local.split("+", 1)[0]
+    return f"{local.lower()}@{domain.lower()}"
+
+
+def new_mailbox_token() -> str:
+    """64 random bits, so dossier addresses cannot be guessed."""
+    return secrets.token_hex(8)
+
+
+# ----------------------------------------------------------------------------- dossiers
+
+
+def create_dossier(
+    session: Session,
+    *,
+    name: str,
+    mailbox: str,
+    vat_number: str | None = None,
+    allowed_senders: Sequence[str] = (),
+    settings: dict[str, Any] | None = None,
+) -> Dossier:
+    dossier = Dossier(
+        name=name,
+        mailbox=normalise_address(mailbox),
+        vat_number=vat_number,
+        allowed_senders=[s.lower() for s in allowed_senders],
+        settings=settings or {},
+        enabled=True,
+        used_bytes=0,
+        document_count=0,
+        free_bytes=1_000_000_000,
+    )
+    session.add(dossier)
+    session.flush()
+    return dossier
+
+
+def find_dossier_by_address(session: Session, address: str) -> Dossier | None:
+    return session.scalar(select(Dossier).where(Dossier.mailbox == normalise_address(address)))
+
+
+def get_dossier(session: Session, ref: int | str) -> Dossier:
+    """A dossier by id, mailbox address or exact name."""
+    if isinstance(ref, int) or (isinstance(ref, str) and ref.isdigit()):
+        found = session.get(Dossier, int(ref))
+    else:
+        stmt = select(Dossier).where(
+            (Dossier.mailbox == normalise_address(ref)) | (Dossier.name == ref)
+        )
+        found = session.scalars(stmt).first()
+    if found is None:
+        raise NotFound(f"unknown dossier: {ref}")
+    return found
+
+
+def list_dossiers(session: Session, ids: Iterable[int] | None = None) -> list[Dossier]:
+    stmt = select(Dossier).order_by(Dossier.name)
+    if ids is not None:
+        stmt = stmt.where(Dossier.id.in_(list(ids)))
+    return list(session.scalars(stmt))
+
+
+# ----------------------------------------------------------------------------- blobs, quota
+
+
+def register_blob(session: Session, dossier_id: int, ref: BlobRef) -> bool:
+    """Record a stored blob and count it once in the dossier's quota.
+
+    Returns True when the blob is new to this dossier (its bytes were added
+    to the running counter in this transaction).
+    """
+    session.execute(
+        _insert(session, Blob)
+        .values(sha256=ref.sha256, size=ref.size, created_at=utcnow())
+        .on_conflict_do_nothing(index_elements=["sha256"])
+    )
+    result = session.execute(
+        _insert(session, DossierBlob)
+        .values(dossier_id=dossier_id, sha256=ref.sha256, size=ref.size, created_at=utcnow())
+        .on_conflict_do_nothing(index_elements=["dossier_id", "sha256"])
+    )
+    if getattr(result, "rowcount", 0) != 1:
+        return False
+    session.execute(
+        update(Dossier)
+        .where(Dossier.id == dossier_id)
+        .values(used_bytes=Dossier.used_bytes + ref.size)
+    )
+    used = session.scalar(select(Dossier.used_bytes).where(Dossier.id == dossier_id))
+    today = utcnow().date()
+    stmt = _insert(session, UsageDay).values(dossier_id=dossier_id, day=today, used_bytes=used)
+    session.execute(
+        stmt.on_conflict_do_update(index_elements=["dossier_id", "day"], set_={"used_bytes": used})
+    )
+    return True
+
+
+def usage_history(session: Session, dossier_id: int) -> list[tuple[dt.date, int]]:
+    rows = session.execute(
+        select(UsageDay.day, UsageDay.used_bytes)
+        .where(UsageDay.dossier_id == dossier_id)
+        .order_by(UsageDay.day)
+    )
+    return [(r[0], int(r[1])) for r in rows]
+
+
+# ----------------------------------------------------------------------------- mail
+
+
+def store_mail(
+    session: Session,
+    *,
+    dossier: Dossier,
+    raw: BlobRef,
+    dedup_key: str,
+    envelope_from: str,
+    envelope_to: Sequence[str],
+    message_id: str | None,
+    peer_ip: str | None,
+    subject: str | None = None,
+    from_header: str | None = None,
+    sender_allowed: bool = True,
+) -> tuple[Document, bool]:
+    """The mail row and its container document; idempotent on ``dedup_key``.
+
+    Returns ``(mail_document, created)``; a redelivery returns the first one.
+    """
+    existing = _mail_document(session, dossier.id, dedup_key)
+    if existing is not None:
+        return existing, False
+    try:
+        with session.begin_nested():
+            register_blob(session, dossier.id, raw)
+            mail = Mail(
+                dossier_id=dossier.id,
+                raw_sha256=raw.sha256,
+                dedup_key=dedup_key,
+                envelope_from=envelope_from,
+                envelope_to=list(envelope_to),
+                message_id=message_id,
+                peer_ip=peer_ip,
+                subject=subject,
+                from_header=from_header,
+                sender_allowed=sender_allowed,
+                ignored=[],
+                quarantined=[],
+                received_at=utcnow(),
+            )
+            session.add(mail)
+            session.flush()
+            doc = Document(
+                dossier_id=dossier.id,
+                mail_id=mail.id,
+                kind="mail",
+                blob_sha256=raw.sha256,
+                size=raw.size,
+                filename=None,
+                content_type="message/rfc822",
+                origin="smtp",
+                channel="smtp",
+                state=DocumentState.RECEIVED.value,
+                timings={"received": utcnow().isoformat()},
+            )
+            session.add(doc)
+            session.flush()
+    except IntegrityError:
+        again = _mail_document(session, dossier.id, dedup_key)
+        if again is None:
+            raise
+        return again, False
+    return doc, True
+
+
+def _mail_document(session: Session, dossier_id: int, dedup_key: str) -> Document | None:
+    return session.scalar(
+        select(Document)
+        .join(Mail, Document.mail_id == Mail.id)
+        .where(Mail.dossier_id == dossier_id, Mail.dedup_key == dedup_key)
+        .where(Document.kind == "mail")
+    )
+
+
+def get_mail(session: Session, mail_id: int) -> Mail:
+    mail = session.get(Mail, mail_id)
+    if mail is None:
+        raise NotFound(f"unknown mail {mail_id}")
+    return mail
+
+
+# ----------------------------------------------------------------------------- documents
+
+
+def get_document(session: Session, doc_id: int, *, lock: bool = False) -> Document:
+    stmt = select(Document).where(Document.id == doc_id)
+    if lock and session.get_bind().dialect.name == "postgresql":
+        stmt = stmt.with_for_update()
+    doc = session.scalar(stmt)
+    if doc is None:
+        raise NotFound(f"unknown document {doc_id}")
+    return doc
+
+
+def add_document(
+    session: Session,
+    *,
+    dossier_id: int,
+    ref: BlobRef,
+    filename: str | None,
+    content_type: str,
+    origin: str,
+    channel: str,
+    parent: Document | None = None,
+    part_index: int | None = None,
+    declared_content_type: str | None = None,
+    mail_id: int | None = None,
+) -> tuple[Document, bool]:
+    """A new file document in RECEIVED (idempotent per parent and part index).
+
+    Returns ``(document, created)``.
+    """
+    if parent is not None and part_index is not None:
+        existing = session.scalar(
+            select(Document).where(
+                Document.parent_id == parent.id, Document.part_index == part_index
+            )
+        )
+        if existing is not None:
+            return existing, False
+    with session.begin_nested():
+        register_blob(session, dossier_id, ref)
+        doc = Document(
+            dossier_id=dossier_id,
+            mail_id=mail_id if mail_id is not None else (parent.mail_id if parent else None),
+            parent_id=parent.id if parent else None,
+            part_index=part_index,
+            kind="file",
+            blob_sha256=ref.sha256,
+            size=ref.size,
+            filename=filename,
+            content_type=content_type,
+            declared_content_type=declared_content_type,
+            origin=origin,
+            channel=channel,
+            state=DocumentState.RECEIVED.value,
+            timings={"received": utcnow().isoformat()},
+        )
+        session.add(doc)
+        session.flush()
+        session.execute(
+            update(Dossier)
+            .where(Dossier.id == dossier_id)
+            .values(document_count=Dossier.document_count + 1)
+        )
+    return doc, True
+
+
+def first_document_with_blob(
+    session: Session, dossier_id: int, sha256: str, *, before_id: int
+) -> Document | None:
+    """The earliest other file document of the dossier with the same bytes."""
+    return session.scalar(
+        select(Document)
+        .where(
+            Document.dossier_id == dossier_id,
+            Document.blob_sha256 == sha256,
+            Document.kind == "file",
+            Document.id < before_id,
+        )
+        .order_by(Document.id)
+        .limit(1)
+    )
+
+
+def find_invoice_twin(
+    session: Session,
+    *,
+    dossier_id: int,
+    supplier_vat: str,
+    invoice_number: str,
+    total: Any,
+    exclude_id: int,
+) -> Document | None:
+    """Another extracted document of the dossier with the same supplier, number and total."""
+    candidates = session.scalars(
+        select(Document)
+        .where(
+            Document.dossier_id == dossier_id,
+            Document.supplier_vat == supplier_vat,
+            Document.id != exclude_id,
+            Document.kind == "file",
+            Document.state.not_in([DocumentState.DUPLICATE.value, DocumentState.REJECTED.value]),
+        )
+        .order_by(Document.id)
+    )
+    for cand in candidates:
+        if (cand.invoice_number or "").strip().lower() == invoice_number.strip().lower() and (
+            total is None or cand.total_incl_vat is None or cand.total_incl_vat == total
+        ):
+            return cand
+    return None
+
+
+def set_state(
+    session: Session,
+    doc: Document,
+    target: DocumentState,
+    reason: str | None = None,
+    *,
+    code: str | None = None,
+    timing: str | None = None,
+) -> None:
+    """Move a document through the state machine (raises on illegal moves)."""
+    transition(DocumentState(doc.state), target, reason)
+    doc.state = target.value
+    doc.state_reason = reason
+    doc.reason_code = code
+    stamp = timing or target.value
+    timings = dict(doc.timings or {})
+    timings[stamp] = utcnow().isoformat()
+    doc.timings = timings
+    doc.updated_at = utcnow()
+
+
+def children(session: Session, doc_id: int) -> list[Document]:
+    return list(
+        session.scalars(
+            select(Document).where(Document.parent_id == doc_id).order_by(Document.part_index)
+        )
+    )
+
+
+def stuck_documents(
+    session: Session, states: Iterable[DocumentState], older_than: dt.datetime, limit: int = 500
+) -> list[Document]:
+    return list(
+        session.scalars(
+            select(Document)
+            .where(
+                Document.state.in_([s.value for s in states]),
+                Document.updated_at < older_than,
+            )
+            .order_by(Document.id)
+            .limit(limit)
+        )
+    )
+
+
+def count_in_states(session: Session, states: Iterable[DocumentState]) -> int:
+    return int(
+        session.scalar(
+            select(func.count(Document.id)).where(Document.state.in_([s.value for s in states]))
+        )
+        or 0
+    )
+
+
+def list_documents(
+    session: Session,
+    *,
+    dossier_ids: Iterable[int] | None = None,
+    states: Iterable[str] | None = None,
+    kind: str | None = None,
+    offset: int = 0,
+    limit: int = 100,
+    newest_first: bool = True,
+) -> list[Document]:
+    stmt = select(Document)
+    if dossier_ids is not None:
+        stmt = stmt.where(Document.dossier_id.in_(list(dossier_ids)))
+    if states is not None:
+        stmt = stmt.where(Document.state.in_(list(states)))
+    if kind is not None:
+        stmt = stmt.where(Document.kind == kind)
+    stmt = stmt.order_by(Document.id.desc() if newest_first else Document.id)
+    return list(session.scalars(stmt.offset(offset).limit(limit)))
+
+
+def count_documents(
+    session: Session,
+    *,
+    dossier_ids: Iterable[int] | None = None,
+    states: Iterable[str] | None = None,
+    kind: str | None = None,
+) -> int:
+    stmt = select(func.count(Document.id))
+    if dossier_ids is not None:
+        stmt = stmt.where(Document.dossier_id.in_(list(dossier_ids)))
+    if states is not None:
+        stmt = stmt.where(Document.state.in_(list(states)))
+    if kind is not None:
+        stmt = stmt.where(Document.kind == kind)
+    return int(session.scalar(stmt) or 0)
+
+
+def state_counts(
+    session: Session, dossier_ids: Iterable[int] | None = None
+) -> dict[tuple[int, str], int]:
+    stmt = select(Document.dossier_id, Document.state, func.count(Document.id)).group_by(
+        Document.dossier_id, Document.state
+    )
+    if dossier_ids is not None:
+        stmt = stmt.where(Document.dossier_id.in_(list(dossier_ids)))
+    return {(r[0], r[1]): int(r[2]) for r in session.execute(stmt)}
+
+
+# ----------------------------------------------------------------------------- extraction
+
+
+def save_extraction(
+    session: Session,
+    doc_id: int,
+    *,
+    invoice: dict[str, Any],
+    findings: list[Any],
+    warnings: list[Any],
+    confidence: dict[str, Any],
+    extractor: str,
+    pages: list[Any] | None = None,
+) -> Extraction:
+    row = session.get(Extraction, doc_id)
+    if row is None:
+        row = Extraction(document_id=doc_id, invoice=invoice)
+        session.add(row)
+    row.invoice = invoice
+    row.findings = findings
+    row.warnings = warnings
+    row.confidence = confidence
+    row.extractor = extractor
+    row.pages = pages or []
+    row.created_at = utcnow()
+    session.flush()
+    return row
+
+
+def get_extraction(session: Session, doc_id: int) -> Extraction | None:
+    return session.get(Extraction, doc_id)
+
+
+# ----------------------------------------------------------------------------- suppliers
+
+
+def supplier_key(vat: str | None, iban: str | None, name: str | None) -> str | None:
+    if vat:
+        return "vat:" + "".join(ch for ch in vat.upper() if ch.isalnum())
+    if iban:
+        return "iban:" + iban.replace(" ", "").upper()
+    if name:
+        return "name:" + " ".join(name.lower().split())
+    return None
+
+
+def find_supplier(
+    session: Session, dossier_id: int, *, vat: str | None, iban: str | None, name: str | None
+) -> Supplier | None:
+    for key in (
+        supplier_key(vat, None, None),
+        supplier_key(None, iban, None),
+        supplier_key(None, None, name),
+    ):
+        if key is None:
+            continue
+        found = session.scalar(
+            select(Supplier).where(Supplier.dossier_id == dossier_id, Supplier.key == key)
+        )
+        if found is not None:
+            return found
+    if iban:
+        found = session.scalar(
+            select(Supplier).where(
+                Supplier.dossier_id == dossier_id,
+                Supplier.iban == iban.replace(" ", "").upper(),
+            )
+        )
+        if found is not None:
+            return found
+    return None
+
+
+def upsert_supplier(
+    session: Session,
+    dossier_id: int,
+    *,
+    vat: str | None,
+    iban: str | None,
+    name: str | None,
+    country: str | None = None,
+) -> Supplier | None:
+    found = find_supplier(session, dossier_id, vat=vat, iban=iban, name=name)
+    if found is not None:
+        if name and not found.name:
+            found.name = name
+        if iban and not found.iban:
+            found.iban = iban.replace(" ", "").upper()
+        if vat and not found.vat_number:
+            found.vat_number = vat
+        return found
+    key = supplier_key(vat, iban, name)
+    if key is None:
+        return None
+    try:
+        with session.begin_nested():
+            sup = Supplier(
+                dossier_id=dossier_id,
+                key=key,
+                vat_number=vat,
+                name=name,
+                iban=iban.replace(" ", "").upper() if iban else None,
+                country=country,
+                history=[],
+                hints=[],
+                autobook_policy="never",
+                autobook_after=3,
+                confirmations_in_a_row=0,
+            )
+            session.add(sup)
+            session.flush()
+    except IntegrityError:
+        return find_supplier(session, dossier_id, vat=vat, iban=iban, name=name)
+    return sup
+
+
+# ----------------------------------------------------------------------------- accounts
+
+
+def install_accounts(session: Session, dossier_id: int, accounts: Iterable[dict[str, Any]]) -> int:
+    n = 0
+    for acc in accounts:
+        result = session.execute(
+            _insert(session, Account)
+            .values(dossier_id=dossier_id, active=True, **acc)
+            .on_conflict_do_nothing(index_elements=["dossier_id", "number"])
+        )
+        n += int(getattr(result, "rowcount", 0) or 0)
+    return n
+
+
+def list_accounts(session: Session, dossier_id: int) -> list[Account]:
+    return list(
+        session.scalars(
+            select(Account).where(Account.dossier_id == dossier_id).order_by(Account.number)
+        )
+    )
+
+
+# ----------------------------------------------------------------------------- journal
+
+
+def entry_for_document(session: Session, doc_id: int) -> JournalEntry | None:
+    return session.scalar(select(JournalEntry).where(JournalEntry.document_id == doc_id))
+
+
+def replace_entry(
+    session: Session,
+    *,
+    dossier_id: int,
+    document_id: int | None,
+    fields: dict[str, Any],
+    lines: Sequence[dict[str, Any]],
+) -> JournalEntry:
+    """Create or overwrite the (unbooked) entry of a document."""
+    entry = entry_for_document(session, document_id) if document_id is not None else None
+    if entry is None:
+        entry = JournalEntry(dossier_id=dossier_id, document_id=document_id, **fields)
+        session.add(entry)
+    else:
+        for key, value in fields.items():
+            setattr(entry, key, value)
+        entry.lines.clear()
+        session.flush()
+    for seq, line in enumerate(lines, start=1):
+        entry.lines.append(JournalLine(seq=seq, **line))
+    session.flush()
+    return entry
+
+
+def next_entry_number(session: Session, dossier_id: int, journal: str, bookyear: int) -> int:
+    current = session.scalar(
+        select(func.max(JournalEntry.number)).where(
+            JournalEntry.dossier_id == dossier_id,
+            JournalEntry.journal == journal,
+            JournalEntry.bookyear == bookyear,
+        )
+    )
+    return int(current or 0) + 1
+
+
+def list_entries(
+    session: Session,
+    *,
+    dossier_id: int,
+    journal: str | None = None,
+    bookyear: int | None = None,
+    period: int | None = None,
+    status: str | None = "booked",
+    offset: int = 0,
+    limit: int = 200,
+) -> list[JournalEntry]:
+    stmt = select(JournalEntry).where(JournalEntry.dossier_id == dossier_id)
+    if journal:
+        stmt = stmt.where(JournalEntry.journal == journal)
+    if bookyear is not None:
+        stmt = stmt.where(JournalEntry.bookyear == bookyear)
+    if period is not None:
+        stmt = stmt.where(JournalEntry.period == period)
+    if status:
+        stmt = stmt.where(JournalEntry.status == status)
+    stmt = stmt.order_by(JournalEntry.date, JournalEntry.id).offset(offset).limit(limit)
+    return list(session.scalars(stmt))
+
+
+# ----------------------------------------------------------------------------- users
+
+
+def create_user(
+    session: Session, *, username: str, password_hash: str, role: str, display_name: str = ""
+) -> User:
+    user = User(
+        username=username.lower(),
+        password_hash=password_hash,
+        role=role,
+        display_name=display_name or username,
+        active=True,
+    )
+    session.add(user)
+    session.flush()
+    return user
+
+
+def get_user(session: Session, username: str) -> User | None:
+    return session.scalar(select(User).where(User.username == username.lower()))
+
+
+def get_user_by_id(session: Session, user_id: int) -> User:
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound(f"unknown user {user_id}")
+    return user
+
+
+def add_membership(session: Session, user_id: int, dossier_id: int, role: str) -> None:
+    session.execute(
+        _insert(session, Membership)
+        .values(user_id=user_id, dossier_id=dossier_id, role=role)
+        .on_conflict_do_update(index_elements=["user_id", "dossier_id"], set_={"role": role})
+    )
+
+
+def member_dossier_ids(session: Session, user_id: int) -> list[int]:
+    return list(session.scalars(select(Membership.dossier_id).where(Membership.user_id == user_id)))
+
+
+def dossier_members(session: Session, dossier_id: int) -> list[tuple[User, str]]:
+    rows = session.execute(
+        select(User, Membership.role)
+        .join(Membership, Membership.user_id == User.id)
+        .where(Membership.dossier_id == dossier_id)
+        .order_by(User.username)
+    )
+    return [(r[0], r[1]) for r in rows]
+
+
+# ----------------------------------------------------------------------------- audit
+
+
+def audit(
+    session: Session,
+    action: str,
+    *,
+    user_id: int | None = None,
+    dossier_id: int | None = None,
+    document_id: int | None = None,
+    **detail: Any,
+) -> None:
+    session.add(
+        AuditEvent(
+            action=action,
+            user_id=user_id,
+            dossier_id=dossier_id,
+            document_id=document_id,
+            detail=detail,
+            at=utcnow(),
+        )
+    )
+
+
+def audit_trail(session: Session, document_id: int) -> list[AuditEvent]:
+    return list(
+        session.scalars(
+            select(AuditEvent).where(AuditEvent.document_id == document_id).order_by(AuditEvent.id)
+        )
+    )
