@@ -1,0 +1,233 @@
+"""OCR of scanned PDF pages and images with the tesseract command line.
+
+Measured design (see docs/field-notes "PDF and OCR extraction"): one
+tesseract process per page with ``OMP_THREAD_LIMIT=1``, pages in parallel up
+to ``limits.ocr_workers``; the page image is handed over as a file (an
+uncompressed PGM in a private temporary directory, the cheapest format to
+write and read); word boxes and confidences come from the ``tsv`` output.
+Every tesseract call has a hard timeout: dramatiq's time limit cannot
+interrupt a subprocess, so a stuck page must end here, with a clear error.
+
+Coordinates are fractions (0..1, origin top-left) of the *prepared* page:
+for a scan that is the page itself (straightened); for a photo it is the
+paper, cut out of the photo and rectified.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import subprocess
+import tempfile
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ALL_COMPLETED, FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from pathlib import Path
+
+from PIL import Image
+
+from extractors.errors import LimitExceeded, OcrFailed, UnsupportedContent
+from extractors.imaging import PreparedImage, prepare
+from extractors.limits import ExtractLimits
+from extractors.ocr_source import IMAGE_TYPES, SourcePage, iter_image_pages, iter_pdf_pages
+from extractors.words import PageText, TextSource, Word
+
+__all__ = ["OcrTimeout", "ocr_pages"]
+
+log = logging.getLogger(__name__)
+
+TESSERACT = "tesseract"
+# A page whose words are mostly this unsure may be upside down: ask OSD.
+_GOOD_WORD = 0.70
+_POOR_PAGE_SHARE = 0.45
+_OSD_MIN_CONFIDENCE = 1.5
+_ROTATE_RE = re.compile(r"^Rotate:\s*(\d+)", re.MULTILINE)
+_OSD_CONF_RE = re.compile(r"^Orientation confidence:\s*([\d.]+)", re.MULTILINE)
+
+
+class OcrTimeout(OcrFailed, LimitExceeded):
+    """Tesseract did not finish a page within ``ocr_page_timeout_s``."""
+
+
+def ocr_pages(
+    data: bytes,
+    content_type: str,
+    limits: ExtractLimits,
+    *,
+    pages: Sequence[int] | None = None,
+) -> tuple[PageText, ...]:
+    """OCR image-only PDF pages (1-based ``pages``, None: all) or an image file.
+
+    Raises :class:`~extractors.errors.LimitExceeded` (bytes, pages, pixels,
+    :class:`OcrTimeout`), :class:`~extractors.errors.UnsupportedContent`,
+    :class:`~extractors.errors.DamagedDocument` or
+    :class:`~extractors.errors.OcrFailed`.
+    """
+    if len(data) > limits.max_bytes:
+        raise LimitExceeded(f"{len(data):,} bytes, over the limit of {limits.max_bytes:,}")
+    source = _source_pages(data, content_type, limits, pages)
+    with tempfile.TemporaryDirectory(prefix="boekbox-ocr-") as tmp:
+        return _run_pool(source, limits, Path(tmp))
+
+
+def _source_pages(
+    data: bytes, content_type: str, limits: ExtractLimits, pages: Sequence[int] | None
+) -> Iterator[SourcePage]:
+    kind = content_type.split(";", 1)[0].strip().lower()
+    if kind == "application/pdf":
+        return iter_pdf_pages(data, limits, pages)
+    if kind in IMAGE_TYPES:
+        return iter_image_pages(data, limits, pages)
+    raise UnsupportedContent(f"cannot OCR content of type {content_type!r}")
+
+
+def _run_pool(
+    source: Iterator[SourcePage], limits: ExtractLimits, tmp: Path
+) -> tuple[PageText, ...]:
+    """OCR pages in parallel, decoding at most ``workers`` pages ahead (bounded memory).
+
+    The source (pdfium, not thread-safe) is only touched from this thread.
+    """
+    workers = max(1, limits.ocr_workers)
+    results: list[PageText] = []
+    pending: set[Future[PageText]] = set()
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ocr") as pool:
+        try:
+            for page in source:
+                pending.add(pool.submit(_ocr_page, page, limits, tmp))
+                if len(pending) >= workers:
+                    pending = _collect(pending, results, FIRST_COMPLETED)
+            _collect(pending, results, None)
+        except BaseException:
+            for future in pending:
+                future.cancel()
+            raise
+    return tuple(sorted(results, key=lambda p: p.number))
+
+
+def _collect(
+    pending: set[Future[PageText]], results: list[PageText], until: str | None
+) -> set[Future[PageText]]:
+    done, rest = wait(pending, return_when=until or ALL_COMPLETED)
+    for future in done:
+        results.append(future.result())  # re-raises the page's error
+    return rest
+
+
+def _ocr_page(page: SourcePage, limits: ExtractLimits, tmp: Path) -> PageText:
+    prepared = prepare(page.image, page.dpi, dpi_known=page.dpi_known, max_pixels=limits.max_pixels)
+    image, dpi = prepared.image, prepared.dpi
+    words = _tesseract_words(image, dpi, page.number, limits, tmp)
+    if _looks_poor(words):
+        turn = _osd_rotation(image, dpi, page.number, limits, tmp)
+        if turn:
+            turned = image.rotate(-turn, expand=True)
+            retry = _tesseract_words(turned, dpi, page.number, limits, tmp)
+            if _good_words(retry) > _good_words(words):
+                log.info("page %d: turned %d degrees after OSD", page.number, turn)
+                image, words = turned, retry
+    width_pt, height_pt = _page_size(page, prepared, image)
+    return PageText(page.number, width_pt, height_pt, tuple(words), TextSource.OCR)
+
+
+def _page_size(
+    page: SourcePage, prepared: PreparedImage, image: Image.Image
+) -> tuple[float, float]:
+    if not prepared.rectified and image.size == prepared.image.size and not prepared.quarter_turns:
+        return page.width_pt, page.height_pt
+    return image.width / prepared.dpi * 72.0, image.height / prepared.dpi * 72.0
+
+
+def _good_words(words: Sequence[Word]) -> int:
+    return sum(1 for w in words if w.confidence >= _GOOD_WORD)
+
+
+def _looks_poor(words: Sequence[Word]) -> bool:
+    return not words or _good_words(words) < _POOR_PAGE_SHARE * len(words)
+
+
+# -- tesseract ------------------------------------------------------------------
+
+
+def _tesseract(args: list[str], number: int, limits: ExtractLimits) -> str:
+    env = {**os.environ, "OMP_THREAD_LIMIT": "1"}
+    timeout = limits.ocr_page_timeout_s
+    try:
+        done = subprocess.run(
+            [TESSERACT, *args], capture_output=True, env=env, timeout=timeout, check=False
+        )
+    except subprocess.TimeoutExpired as exc:
+        raise OcrTimeout(f"page {number}: OCR took longer than {timeout:g} s") from exc
+    except FileNotFoundError as exc:
+        raise OcrFailed("the tesseract program is not installed") from exc
+    if done.returncode != 0:
+        tail = done.stderr.decode("utf-8", "replace").strip()[-300:]
+        raise OcrFailed(f"page {number}: tesseract failed ({done.returncode}): {tail}")
+    return done.stdout.decode("utf-8", "replace")
+
+
+def _write(image: Image.Image, tmp: Path, name: str) -> Path:
+    path = tmp / f"{name}.pgm"
+    image.save(path, format="PPM")
+    return path
+
+
+def _tesseract_words(
+    image: Image.Image, dpi: float, number: int, limits: ExtractLimits, tmp: Path
+) -> list[Word]:
+    path = _write(image, tmp, f"page-{number}")
+    args = [str(path), "stdout", "-l", limits.ocr_languages, "--dpi", str(round(dpi))]
+    try:
+        tsv = _tesseract([*args, "--psm", "3", "tsv"], number, limits)
+    finally:
+        path.unlink(missing_ok=True)
+    return parse_tsv(tsv, number, image.width, image.height)
+
+
+def parse_tsv(tsv: str, number: int, width: int, height: int) -> list[Word]:
+    """Words of tesseract's tsv output as page fractions, confidence 0..1."""
+    words: list[Word] = []
+    for line in tsv.splitlines()[1:]:
+        cols = line.split("\t")
+        if len(cols) < 12 or cols[0] != "5":
+            continue
+        text = cols[11].strip()
+        if not text:
+            continue
+        left, top, w, h = (int(c) for c in cols[6:10])
+        conf = max(0.0, min(1.0, float(cols[10]) / 100.0))
+        words.append(
+            Word(
+                text=text,
+                page=number,
+                x0=left / width,
+                y0=top / height,
+                x1=min(1.0, (left + w) / width),
+                y1=min(1.0, (top + h) / height),
+                confidence=conf,
+            )
+        )
+    return words
+
+
+def _osd_rotation(
+    image: Image.Image, dpi: float, number: int, limits: ExtractLimits, tmp: Path
+) -> int:
+    """Clockwise degrees that make the page upright, by tesseract's OSD (0 if unsure)."""
+    half = image.reduce(2)
+    path = _write(half, tmp, f"osd-{number}")
+    try:
+        out = _tesseract(
+            [str(path), "stdout", "--psm", "0", "--dpi", str(round(dpi / 2))], number, limits
+        )
+    except OcrFailed as exc:  # OSD finds too few characters on sparse pages
+        if isinstance(exc, OcrTimeout):
+            raise
+        log.info("page %d: orientation not detected: %s", number, exc)
+        return 0
+    finally:
+        path.unlink(missing_ok=True)
+    rotate, conf = _ROTATE_RE.search(out), _OSD_CONF_RE.search(out)
+    if rotate is None or conf is None or float(conf.group(1)) < _OSD_MIN_CONFIDENCE:
+        return 0
+    return int(rotate.group(1)) % 360
