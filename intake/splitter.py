@@ -121,7 +121,8 @@ def _split(raw: bytes, limits: SplitLimits, envelope_sender: str | None) -> Spli
         from_address=sender_address(msg),
         message_id=_message_id(raw_header(msg, "message-id")),
         is_auto_reply=is_auto_reply(msg, envelope_sender),
-        forwarded_from=walker.forwarded_from,
+        forwarded_from=walker.forwarded_from
+        or next((d.original_sender for d in col.documents if d.original_sender), None),
         warnings=tuple(dict.fromkeys(col.warnings)),
     )
 

@@ -158,8 +158,8 @@ class Walker:
         body = plain if plain and plain.strip() else html_to_text(html or "")
         forwarded = inline_forward_sender(body, own)
         sender = forwarded or scope.sender
-        if sender and self.forwarded_from is None:
-            self.forwarded_from = sender
+        if forwarded and self.forwarded_from is None:
+            self.forwarded_from = forwarded
         self.entity(msg, depth, replace(scope, sender=sender, refs=frozenset(refs)))
 
     def entity(self, part: Message, depth: int, scope: Scope) -> None:
@@ -228,6 +228,8 @@ class Walker:
         sender = sender_address(inner[0]) or scope.sender
         nested = replace(scope, sender=sender, forward_depth=scope.forward_depth + 1)
         if disposition(part) == "attachment":
+            if self.forwarded_from is None:
+                self.forwarded_from = sender
             name = filename or "message.eml"
             digest = sha256(self._serialize(inner[0]))
             self.col.ignored.append(
