@@ -218,6 +218,7 @@ def servers(postgres: bool, redis: bool) -> Iterator[dict[str, str]]:
     workdir.chmod(0o755)  # the postgres user must reach its data directory
     running: list[Postgres | Redis] = []
     env = {"BOEKBOX_REQUIRE_SERVERS": "1"}
+    log(f"server data in {workdir}")
     try:
         if postgres:
             pg = Postgres(workdir)
