@@ -1,0 +1,251 @@
+"""The one public entry point: bytes of any supported document -> InvoiceData.
+
+Dispatch by content (never by file name):
+
+* XML -> :func:`peppol.parse_invoice_xml`.
+* PDF -> its embedded e-invoice XML first (unless ``no_embedded``), compared
+  with the printed payable amount; else the text layer; pages without a usable
+  text layer are OCRed.
+* images -> OCR.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+import pypdfium2 as pdfium
+
+from extractors.errors import DamagedDocument, ExtractionError, LimitExceeded, UnsupportedContent
+from extractors.finder import find_fields
+from extractors.hints import SupplierHint
+from extractors.limits import ExtractLimits
+from extractors.model import InvoiceData, Party
+from extractors.textlayer import has_usable_text, open_pdf, read_text_layer
+from extractors.words import PageText
+
+__all__ = ["ExtractOptions", "extract_document", "read_pages", "sniff_content_type"]
+
+log = logging.getLogger(__name__)
+
+_XML_NAMES = ("factur-x.xml", "zugferd-invoice.xml", "xrechnung.xml", "ubl-invoice-2.1.xml")
+
+
+@dataclass(frozen=True, slots=True)
+class ExtractOptions:
+    no_embedded: bool = False  # ignore embedded XML, read the page
+    known_customer: Party | None = None  # the dossier (roles)
+    hints: tuple[SupplierHint, ...] = ()  # learned per-supplier anchors
+    limits: ExtractLimits = field(default_factory=ExtractLimits)
+
+
+_MAGIC: tuple[tuple[bytes, str], ...] = (
+    (b"%PDF-", "application/pdf"),
+    (b"\xff\xd8\xff", "image/jpeg"),
+    (b"\x89PNG\r\n\x1a\n", "image/png"),
+    (b"II*\x00", "image/tiff"),
+    (b"MM\x00*", "image/tiff"),
+    (b"GIF87a", "image/gif"),
+    (b"GIF89a", "image/gif"),
+    (b"PK\x03\x04", "application/zip"),
+)
+
+
+def sniff_content_type(data: bytes) -> str:
+    """The content type from the bytes themselves ('application/octet-stream' if unknown)."""
+    head = data[:1024]
+    stripped = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    for magic, ctype in _MAGIC:
+        if stripped.startswith(magic):
+            return ctype
+    if b"%PDF-" in head:  # junk before the header, which readers tolerate
+        return "application/pdf"
+    if head[4:8] == b"ftyp" and head[8:12] in (b"heic", b"heix", b"mif1", b"msf1", b"heif"):
+        return "image/heic"
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "image/webp"
+    if stripped.startswith(b"<?xml") or stripped.startswith(b"<"):
+        return "application/xml"
+    if head.startswith((b"\xff\xfe<", b"\xfe\xff\x00<")):
+        return "application/xml"
+    return "application/octet-stream"
+
+
+def extract_document(
+    data: bytes, *, filename: str | None = None, options: ExtractOptions = ExtractOptions()
+) -> InvoiceData:
+    """Read an invoice from the bytes of an XML e-invoice, a PDF or an image.
+
+    Raises :class:`~extractors.errors.ExtractionError` subclasses with a
+    reason: :class:`UnsupportedContent`, :class:`LimitExceeded`,
+    :class:`DamagedDocument`.
+    """
+    limits = options.limits
+    if len(data) > limits.max_bytes:
+        raise LimitExceeded(f"document is {len(data)} bytes, over the limit of {limits.max_bytes}")
+    if not data:
+        raise UnsupportedContent("the document is empty")
+    ctype = sniff_content_type(data)
+    name = filename or "document"
+    log.debug("extracting %s as %s", name, ctype)
+    if ctype == "application/xml":
+        return _parse_xml(data)
+    if ctype == "application/pdf":
+        return _extract_pdf(data, options)
+    if ctype.startswith("image/"):
+        pages = _ocr(data, ctype, limits, None)
+        return _find(pages, options)
+    raise UnsupportedContent(f"{name}: content type {ctype} is not a supported document")
+
+
+def read_pages(data: bytes, limits: ExtractLimits = ExtractLimits()) -> tuple[PageText, ...]:
+    """The words of every page of a PDF or image (text layer, OCR where needed)."""
+    ctype = sniff_content_type(data)
+    if ctype.startswith("image/"):
+        return _ocr(data, ctype, limits, None)
+    if ctype != "application/pdf":
+        raise UnsupportedContent(f"content type {ctype} has no pages to read")
+    pages = read_text_layer(data, limits)
+    return _ocr_missing(data, pages, limits)
+
+
+def _find(pages: tuple[PageText, ...], options: ExtractOptions) -> InvoiceData:
+    if not any(p.words for p in pages):
+        raise UnsupportedContent("no text could be read from the document")
+    return find_fields(pages, known_customer=options.known_customer, hints=options.hints)
+
+
+def _extract_pdf(data: bytes, options: ExtractOptions) -> InvoiceData:
+    limits = options.limits
+    pdf = open_pdf(data, limits)
+    try:
+        embedded = None if options.no_embedded else _embedded_xml(data, pdf)
+        pages = read_text_layer(data, limits, pdf=pdf)
+    finally:
+        pdf.close()
+    pages = _ocr_missing(data, pages, limits)
+    if embedded is not None:
+        try:
+            invoice = _parse_xml(embedded)
+        except ExtractionError as exc:
+            log.warning("embedded XML unreadable, reading the page instead: %s", exc)
+        else:
+            return _compare_with_page(invoice, pages, options)
+    return _find(pages, options).replace(source="pdf_text" if _all_text(pages) else "pdf_ocr")
+
+
+def _all_text(pages: tuple[PageText, ...]) -> bool:
+    return all(has_usable_text(p) for p in pages)
+
+
+def _ocr_missing(data: bytes, pages: tuple[PageText, ...], limits: ExtractLimits
+                 ) -> tuple[PageText, ...]:
+    missing = [p.number for p in pages if not has_usable_text(p)]
+    if not missing:
+        return pages
+    ocred = {p.number: p for p in _ocr(data, "application/pdf", limits, missing)}
+    return tuple(ocred.get(p.number, p) for p in pages)
+
+
+def _ocr(data: bytes, ctype: str, limits: ExtractLimits, pages: list[int] | None
+         ) -> tuple[PageText, ...]:
+    try:
+        from extractors.ocr import ocr_pages
+    except ImportError as exc:  # pragma: no cover - the OCR module ships with the package
+        raise UnsupportedContent(f"OCR is not available: {exc}") from exc
+    return ocr_pages(data, ctype, limits, pages=pages)
+
+
+def _compare_with_page(
+    invoice: InvoiceData, pages: tuple[PageText, ...], options: ExtractOptions
+) -> InvoiceData:
+    """Warn when the embedded XML's payable total is not what the page prints."""
+    xml_total = invoice.payable_amount if invoice.payable_amount is not None else (
+        invoice.total_incl_vat)
+    if xml_total is None or not any(p.words for p in pages):
+        return invoice
+    page = find_fields(pages, known_customer=options.known_customer)
+    printed = _printed_amounts(pages)
+    page_total = page.payable_amount if page.payable_amount is not None else page.total_incl_vat
+    if abs(xml_total) in printed or page_total is None or abs(page_total) == abs(xml_total):
+        return invoice
+    warning = (f"embedded XML says {xml_total} is payable but the page prints {page_total}; "
+               "the page wins")
+    changes: dict[str, Any] = {"warnings": (*invoice.warnings, warning)}
+    for key in ("total_excl_vat", "total_vat", "total_incl_vat", "payable_amount"):
+        value = getattr(page, key)
+        if value is not None:
+            changes[key] = value
+    if page.vat_breakdown:
+        changes["vat_breakdown"] = page.vat_breakdown
+    return invoice.replace(**changes)
+
+
+def _printed_amounts(pages: tuple[PageText, ...]) -> set[Decimal]:
+    from extractors.candidates import amounts_in
+    from extractors.layout import build_layout
+
+    return {abs(v) for p in build_layout(pages).phrases for _s, _e, v in amounts_in(p.text)}
+
+
+# ------------------------------------------------------------------ XML (peppol)
+
+
+def _peppol() -> tuple[Callable[[bytes], InvoiceData], type[Exception]] | None:
+    try:
+        import peppol
+        from peppol.errors import PeppolError
+    except ImportError:
+        return None
+    parse = getattr(peppol, "parse_invoice_xml", None)
+    return (parse, PeppolError) if parse is not None else None
+
+
+def _parse_xml(data: bytes) -> InvoiceData:
+    found = _peppol()
+    if found is None:
+        raise UnsupportedContent("XML e-invoices need the peppol package, which is not available")
+    parse, error = found
+    try:
+        invoice = parse(data)
+    except error as exc:
+        raise UnsupportedContent(f"the XML is not a readable e-invoice: {exc}") from exc
+    return invoice
+
+
+def _embedded_xml(data: bytes, pdf: pdfium.PdfDocument) -> bytes | None:
+    try:
+        import peppol
+
+        finder = getattr(peppol, "embedded_xml_from_pdf", None)
+    except ImportError:
+        finder = None
+    if finder is not None:
+        try:
+            result = finder(data)
+        except Exception as exc:  # noqa: BLE001 - any peppol failure: read the page instead
+            log.warning("embedded XML lookup failed: %s", exc)
+            return None
+        return result if isinstance(result, bytes) else None
+    return _attachment_xml(pdf)
+
+
+def _attachment_xml(pdf: pdfium.PdfDocument) -> bytes | None:
+    """Fallback: the first XML file attachment with an e-invoice name."""
+    try:
+        count = pdf.count_attachments()
+        named: list[tuple[str, bytes]] = []
+        for i in range(count):
+            att = pdf.get_attachment(i)
+            name = att.get_name().lower()
+            if name.endswith(".xml"):
+                named.append((name, bytes(att.get_data())))
+    except pdfium.PdfiumError as exc:
+        raise DamagedDocument(f"the PDF's attachments cannot be read: {exc}") from exc
+    for name, blob in named:
+        if name in _XML_NAMES:
+            return blob
+    return named[0][1] if named else None

@@ -1,0 +1,189 @@
+"""The text layer of a PDF as positioned words (pypdfium2, character boxes).
+
+pypdfium2 gives every character with its box at a fraction of pdfplumber's
+cost; words are built here from those boxes (a break at whitespace, at a
+horizontal gap wider than a third of the font height, or at a jump to another
+baseline) and returned in reading order (top to bottom, then left to right
+within a line).  Coordinates are fractions of the page, origin top-left.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pypdfium2 as pdfium
+import pypdfium2.raw as pdfium_c
+
+from extractors.errors import DamagedDocument, LimitExceeded
+from extractors.limits import ExtractLimits
+from extractors.words import PageText, TextSource, Word
+
+__all__ = ["has_usable_text", "open_pdf", "page_count", "read_text_layer"]
+
+log = logging.getLogger(__name__)
+
+_MIN_CHARS = 20  # fewer visible characters than this: treat the page as a scan
+
+
+@dataclass(slots=True)
+class _Char:
+    ch: str
+    x0: float
+    y0: float
+    x1: float
+    y1: float
+
+
+def open_pdf(data: bytes, limits: ExtractLimits) -> pdfium.PdfDocument:
+    """Open PDF bytes, enforcing the byte limit; foreign errors become ours."""
+    if len(data) > limits.max_bytes:
+        raise LimitExceeded(f"document is {len(data)} bytes, over the limit of {limits.max_bytes}")
+    try:
+        return pdfium.PdfDocument(data)
+    except pdfium.PdfiumError as exc:
+        raise DamagedDocument(f"the PDF cannot be opened: {exc}") from exc
+
+
+def page_count(data: bytes, limits: ExtractLimits = ExtractLimits()) -> int:
+    pdf = open_pdf(data, limits)
+    try:
+        return len(pdf)
+    finally:
+        pdf.close()
+
+
+def read_text_layer(
+    data: bytes, limits: ExtractLimits = ExtractLimits(), *, pdf: pdfium.PdfDocument | None = None
+) -> tuple[PageText, ...]:
+    """Every page's words (a page without text has no words, not an error).
+
+    Raises :class:`LimitExceeded` when the document has more pages than
+    ``limits.max_pages``, :class:`DamagedDocument` when it cannot be read.
+    """
+    own = pdf is None
+    doc = open_pdf(data, limits) if pdf is None else pdf
+    try:
+        n = len(doc)
+        if n > limits.max_pages:
+            raise LimitExceeded(f"document has {n} pages, over the limit of {limits.max_pages}")
+        pages = []
+        for index in range(n):
+            try:
+                pages.append(_read_page(doc, index))
+            except pdfium.PdfiumError as exc:
+                raise DamagedDocument(f"page {index + 1} cannot be read: {exc}") from exc
+        return tuple(pages)
+    finally:
+        if own:
+            doc.close()
+
+
+def has_usable_text(page: PageText) -> bool:
+    """True when the page's text layer is worth reading (else: OCR it)."""
+    visible = sum(len(w.text) for w in page.words)
+    if visible < _MIN_CHARS:
+        return False
+    alnum = sum(ch.isalnum() for w in page.words for ch in w.text)
+    return alnum >= 0.5 * visible
+
+
+def _read_page(doc: pdfium.PdfDocument, index: int) -> PageText:
+    page = doc[index]
+    try:
+        width, height = page.get_size()
+        rotation = page.get_rotation()
+        textpage = page.get_textpage()
+        try:
+            chars = list(_chars(textpage, width, height, rotation))
+        finally:
+            textpage.close()
+    finally:
+        page.close()
+    if rotation in (90, 270):
+        width, height = height, width
+    words = _order(list(_words(chars, index + 1, width, height)))
+    return PageText(index + 1, float(width), float(height), tuple(words), TextSource.TEXT_LAYER)
+
+
+def _chars(
+    textpage: pdfium.PdfTextPage, width: float, height: float, rotation: int
+) -> Iterator[_Char | None]:
+    """Characters with boxes in page fractions; ``None`` marks a separator."""
+    raw = textpage.raw
+    rect = pdfium_c.FS_RECTF()
+    rect_p = ctypes.byref(rect)
+    for i in range(textpage.count_chars()):
+        code = pdfium_c.FPDFText_GetUnicode(raw, i)
+        ch = chr(code) if 0 < code < 0x110000 else ""
+        if not ch or ch.isspace() or pdfium_c.FPDFText_IsGenerated(raw, i) or code < 32:
+            yield None
+            continue
+        if not pdfium_c.FPDFText_GetLooseCharBox(raw, i, rect_p):
+            yield None
+            continue
+        # points, origin top-left, after the page's rotation
+        x0, x1 = rect.left, rect.right
+        y0, y1 = height - rect.top, height - rect.bottom
+        if rotation == 90:
+            x0, y0, x1, y1 = height - y1, x0, height - y0, x1
+        elif rotation == 180:
+            x0, y0, x1, y1 = width - x1, height - y1, width - x0, height - y0
+        elif rotation == 270:
+            x0, y0, x1, y1 = y0, width - x1, y1, width - x0
+        yield _Char(ch, x0, y0, x1, y1)
+
+
+def _words(chars: list[_Char | None], page_no: int, width: float, height: float) -> Iterator[Word]:
+    current: list[_Char] = []
+    for c in chars:
+        if c is None:
+            if current:
+                yield _make_word(current, page_no, width, height)
+            current = []
+            continue
+        if current and _breaks(current[-1], c):
+            yield _make_word(current, page_no, width, height)
+            current = []
+        current.append(c)
+    if current:
+        yield _make_word(current, page_no, width, height)
+
+
+def _breaks(prev: _Char, c: _Char) -> bool:
+    h = max(prev.y1 - prev.y0, c.y1 - c.y0, 1e-6)
+    mid_prev = (prev.y0 + prev.y1) / 2
+    mid = (c.y0 + c.y1) / 2
+    if abs(mid - mid_prev) > 0.5 * h:
+        return True
+    gap = c.x0 - prev.x1
+    return gap > 0.3 * h or c.x1 < prev.x0 - 0.1 * h
+
+
+def _make_word(chars: list[_Char], page_no: int, width: float, height: float) -> Word:
+    return Word(
+        text="".join(c.ch for c in chars),
+        page=page_no,
+        x0=max(0.0, min(c.x0 for c in chars) / width),
+        y0=max(0.0, min(c.y0 for c in chars) / height),
+        x1=min(1.0, max(c.x1 for c in chars) / width),
+        y1=min(1.0, max(c.y1 for c in chars) / height),
+    )
+
+
+def _order(words: list[Word]) -> list[Word]:
+    """Reading order: group into lines by vertical overlap, lines top-down, words left-right."""
+    lines: list[list[Word]] = []
+    for w in sorted(words, key=lambda w: ((w.y0 + w.y1) / 2, w.x0)):
+        mid = (w.y0 + w.y1) / 2
+        if lines:
+            last = lines[-1]
+            ref = last[0]
+            h = max(ref.y1 - ref.y0, w.y1 - w.y0)
+            if abs((ref.y0 + ref.y1) / 2 - mid) <= 0.4 * h:
+                last.append(w)
+                continue
+        lines.append([w])
+    return [w for line in lines for w in sorted(line, key=lambda w: w.x0)]
