@@ -1,0 +1,307 @@
+"""Keyword rules over line descriptions (nl/fr/de/en), covering the whole starter chart.
+
+Keywords are accent-folded and lower case.  A keyword of 4+ letters may sit
+inside a compound word; shorter ones, and those written ``=word``, must be a
+whole word; keywords with a space match a phrase.  When several rules match,
+the longest keyword wins, then table order.  The chart's own nl/fr account
+names count as weaker keywords (:func:`name_keywords`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from booking.chart import Account
+from booking.text import keyword_hit, normalise
+
+__all__ = [
+    "ACCESSORY",
+    "RULES",
+    "KeywordRule",
+    "RuleMatch",
+    "is_accessory",
+    "match_names",
+    "match_rules",
+    "mentions",
+    "mentions_vehicle",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class KeywordRule:
+    account: str
+    label: str
+    keywords: tuple[str, ...]
+    vehicle_account: str | None = None  # when the line is about a vehicle
+    asset_account: str | None = None  # at or above the capitalisation threshold
+
+
+@dataclass(frozen=True, slots=True)
+class RuleMatch:
+    account: str
+    label: str
+    keyword: str
+    asset_account: str | None
+    weak: bool = False
+
+
+def _kw(text: str) -> tuple[str, ...]:
+    return tuple(text.split(","))
+
+
+RULES: tuple[KeywordRule, ...] = (
+    KeywordRule(
+        "616100",
+        "fuel",
+        _kw(
+            "diesel,benzine,brandstof,carburant,essence,gasoil,kraftstoff,=fuel,petrol,tankbeurt,"
+            "adblue,=lpg,=cng,laadbeurt,laadsessie"
+        ),
+    ),
+    KeywordRule(
+        "610000",
+        "rent",
+        _kw("huur,loyer,=miete,mietzins,=rent,=rental,=bail"),
+        vehicle_account="616300",
+    ),
+    KeywordRule(
+        "616300",
+        "car leasing",
+        _kw("leasing,=renting,=lease,leasevergoeding"),
+        vehicle_account="616300",
+    ),
+    KeywordRule(
+        "612000",
+        "energy and water",
+        _kw(
+            "elektriciteit,electricite,electricity,=strom,energie,energy,=gas,=gaz,aardgas,"
+            "stookolie,mazout,heizol,=water,=eau,=wasser,waterverbruik"
+        ),
+    ),
+    KeywordRule(
+        "613000",
+        "fees and consulting",
+        _kw(
+            "erelonen,ereloon,honoraire,boekhouding,comptabilite,accountancy,accounting,advies,"
+            "consultance,consulting,conseil,beratung,juridisch,advocaat,avocat,notaris,notaire,"
+            "=audit,=fees,steuerberatung,bedrijfsrevisor"
+        ),
+    ),
+    KeywordRule(
+        "613100",
+        "office supplies and printing",
+        _kw(
+            "kantoorbenodigdheden,kantoorartikelen,kantoormateriaal,drukwerk,fournitures,"
+            "impression,imprimes,=papier,=paper,printing,burobedarf,toner,enveloppen,briefpapier,"
+            "documentatie,documentation,tijdschrift,abonnement krant"
+        ),
+    ),
+    KeywordRule(
+        "613200",
+        "telephone and internet",
+        _kw(
+            "telefoon,telephone,telefon,=gsm,mobiel,=mobile,internet,telecom,breedband,=fibre,"
+            "glasvezel,=sim,simkaart"
+        ),
+    ),
+    KeywordRule(
+        "613300",
+        "software and IT services",
+        _kw(
+            "software,logiciel,licentie,licence,lizenz,license,=saas,hosting,=cloud,webhosting,"
+            "domeinnaam,=domain,domaine,it diensten,=it services,abonnement software"
+        ),
+    ),
+    KeywordRule(
+        "613400",
+        "insurance",
+        _kw("verzekering,assurance,versicherung,insurance,polis,=premie"),
+        vehicle_account="616400",
+    ),
+    KeywordRule(
+        "611000",
+        "maintenance and repair",
+        _kw(
+            "onderhoud,herstelling,reparatie,reparation,entretien,reparatur,wartung,maintenance,"
+            "=repair,schoonmaak,nettoyage,reinigung,=cleaning,depannage,=pechverhelping"
+        ),
+        vehicle_account="616200",
+    ),
+    KeywordRule(
+        "614000",
+        "advertising",
+        _kw(
+            "publiciteit,reclame,publicite,werbung,advertising,advertentie,marketing,campagne,"
+            "kampagne,campaign,=ads,=flyers,annonce,sponsoring"
+        ),
+    ),
+    KeywordRule(
+        "614100",
+        "business gifts",
+        _kw("geschenk,cadeau,=gift,=gifts,relatiegeschenk,kerstpakket,eindejaarsgeschenk,present"),
+    ),
+    KeywordRule(
+        "614200",
+        "restaurant and reception",
+        _kw(
+            "restaurant,lunch,diner,dinner,=menu,receptie,reception,catering,traiteur,=wijn,"
+            "=wijnen,=vin,=vins,=wein,=wine,dranken,boisson,getranke,bewirtung,=repas,maaltijd,"
+            "brasserie"
+        ),
+    ),
+    KeywordRule(
+        "615000",
+        "travel",
+        _kw(
+            "reiskosten,verplaatsing,deplacement,=reise,=reisen,=travel,=hotel,hotelkosten,"
+            "logies,hebergement,overnachting,ubernachtung,=trein,=train,=zug,treinticket,parking,"
+            "parkeer,=taxi,vliegtuig,vlucht,=flight,=avion,=nuitee"
+        ),
+    ),
+    KeywordRule(
+        "613600",
+        "small tools",
+        _kw(
+            "gereedschap,outillage,werkzeug,=tools,klein materiaal,petit materiel,kleingereedschap"
+        ),
+        asset_account="230000",
+    ),
+    KeywordRule(
+        "613600",
+        "office furniture and equipment",
+        _kw(
+            "bureaustoel,=stoel,=stoelen,=tafel,vergadertafel,=kast,kasten,meubel,meubilair,"
+            "mobilier,furniture,=chaise,=chaises,=table,=tables,=bureau,=desk,laptop,computer,"
+            "ordinateur,=pc,printer,imprimante,=monitor,beeldscherm,=ecran,beamer,projector"
+        ),
+        asset_account="240000",
+    ),
+    KeywordRule(
+        "613600",
+        "machines and installations",
+        _kw("=machine,machines,installatie,=installation,=maschine,=anlage,compressor,heftruck"),
+        asset_account="230000",
+    ),
+    KeywordRule(
+        "604000",
+        "goods for resale",
+        _kw("handelsgoederen,marchandises,handelsware,wederverkoop,revente,=resale,handelswaren"),
+    ),
+    KeywordRule(
+        "601000",
+        "raw materials and consumables",
+        _kw("grondstoffen,hulpstoffen,matieres premieres,rohstoffe,verbruiksgoederen"),
+    ),
+    KeywordRule(
+        "657000",
+        "bank charges",
+        _kw("bankkosten,frais bancaires,bankgebuhren,bank charges,rekeningkosten"),
+    ),
+    KeywordRule(
+        "617000", "temporary staff", _kw("uitzendkracht,interim,zeitarbeit,temporary staff")
+    ),
+    KeywordRule(
+        "640000",
+        "operating taxes",
+        _kw(
+            "verkeersbelasting,onroerende voorheffing,precompte immobilier,taxe de circulation,"
+            "gemeentebelasting"
+        ),
+    ),
+)
+
+#: Accessory costs: re-invoiced travel, shipping, packaging and handling.
+ACCESSORY: tuple[str, ...] = _kw(
+    "verplaatsingskosten,verplaatsing,reiskosten,=km,kilometervergoeding,kilometers,"
+    "deplacement,frais de deplacement,reisekosten,=travel,travel costs,"
+    "verzendkosten,verzending,transportkosten,=transport,leveringskosten,=shipping,"
+    "frais de port,=port,frais de livraison,versand,versandkosten,=fracht,frachtkosten,"
+    "verpakking,emballage,verpackung,packaging,administratiekosten,dossierkosten,"
+    "frais administratifs,handling"
+)
+
+_VEHICLE = _kw(
+    "=auto,=wagen,personenwagen,bedrijfswagen,bestelwagen,voiture,=car,fahrzeug,=pkw,"
+    "=vehicle,vehicule,voertuig,autoverzekering,=autoleasing,=bmw,=audi,=volvo,=tesla"
+)
+_PLATE = re.compile(r"\b\d-?[A-Z]{3}-?\d{3}\b")
+
+_NAME_STOPWORDS = frozenset(
+    {"andere", "autres", "diverse", "divers", "frais", "kosten", "services", "diensten",
+     "goederen", "biens", "aankopen", "achats", "voiture", "autokosten", "materiel",
+     "materiaal", "klein", "petit", "compte", "courant", "rekening", "leveranciers"}
+)  # fmt: skip
+
+
+def _words(text: str) -> tuple[tuple[str, ...], str]:
+    joined = normalise(text)
+    return tuple(joined.split()), joined
+
+
+def mentions(text: str, keywords: Iterable[str]) -> str | None:
+    """The first keyword of ``keywords`` found in ``text``, else None."""
+    words, joined = _words(text)
+    for kw in keywords:
+        if keyword_hit(kw, words, joined):
+            return kw.lstrip("=")
+    return None
+
+
+def mentions_vehicle(text: str) -> str | None:
+    plate = _PLATE.search(text.upper())
+    if plate:
+        return plate.group(0)
+    return mentions(text, _VEHICLE)
+
+
+def is_accessory(text: str) -> str | None:
+    return mentions(text, ACCESSORY)
+
+
+def match_rules(text: str, rules: Iterable[KeywordRule] = RULES) -> RuleMatch | None:
+    """The best keyword rule for ``text``: longest keyword, then table order."""
+    words, joined = _words(text)
+    best: tuple[int, KeywordRule, str] | None = None
+    for rule in rules:
+        for kw in rule.keywords:
+            if keyword_hit(kw, words, joined):
+                size = len(kw.lstrip("="))
+                if best is None or size > best[0]:
+                    best = (size, rule, kw.lstrip("="))
+    if best is None:
+        return None
+    _, rule, kw = best
+    account = rule.account
+    if rule.vehicle_account and mentions_vehicle(text):
+        account = rule.vehicle_account
+    return RuleMatch(account, rule.label, kw, rule.asset_account)
+
+
+def _name_keywords(account: Account) -> tuple[str, ...]:
+    out: list[str] = []
+    for name in (account.name_nl, account.name_fr):
+        for word in normalise(name).split():
+            if len(word) < 4 or word in _NAME_STOPWORDS:
+                continue
+            stem = word[:-2] if word.endswith("en") and len(word) >= 8 else word
+            stem = stem[:-1] if stem.endswith("s") and len(stem) >= 6 else stem
+            out.append(stem)
+    return tuple(out)
+
+
+def match_names(text: str, chart: Iterable[Account], *, kinds: frozenset[str]) -> RuleMatch | None:
+    """The account whose own nl/fr name words occur in ``text`` (weaker than a rule)."""
+    words, joined = _words(text)
+    best: tuple[int, Account, str] | None = None
+    for account in chart:
+        if account.kind not in kinds:
+            continue
+        for kw in _name_keywords(account):
+            if keyword_hit(kw, words, joined) and (best is None or len(kw) > best[0]):
+                best = (len(kw), account, kw)
+    if best is None:
+        return None
+    _, account, kw = best
+    return RuleMatch(account.number, f"account name {account.name_nl}", kw, None, weak=True)

@@ -1,0 +1,62 @@
+"""Text helpers for keyword rules and history matching (accents folded, lower case)."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from difflib import SequenceMatcher
+
+__all__ = ["keyword_hit", "normalise", "similarity", "tokens"]
+
+_TOKEN = re.compile(r"[a-z0-9]+")
+_DIGITS = re.compile(r"^\d+$")
+
+
+def normalise(text: str) -> str:
+    """Lower case, accents removed, every non-alphanumeric run turned into one space."""
+    folded = unicodedata.normalize("NFKD", text.casefold())
+    plain = "".join(ch for ch in folded if not unicodedata.combining(ch))
+    return " ".join(_TOKEN.findall(plain))
+
+
+def tokens(text: str) -> tuple[str, ...]:
+    return tuple(normalise(text).split())
+
+
+def keyword_hit(keyword: str, words: tuple[str, ...], joined: str) -> bool:
+    """Whether ``keyword`` occurs in the text.
+
+    Multi-word keywords match the joined text; a keyword starting with ``=``
+    or shorter than 4 letters must be a whole word; longer ones may sit inside
+    a Dutch or German compound (``dakherstelling``, ``Marketingkampagne``).
+    """
+    if " " in keyword:
+        return f" {keyword} " in f" {joined} "
+    if keyword.startswith("="):
+        return keyword[1:] in words
+    if len(keyword) < 4:
+        return keyword in words
+    return any(keyword in word for word in words)
+
+
+def _content(words: tuple[str, ...]) -> set[str]:
+    return {w for w in words if len(w) > 2 and not _DIGITS.match(w)}
+
+
+def similarity(a: str, b: str) -> float:
+    """0..1: shared content words (prefix-tolerant) blended with a character ratio."""
+    wa, wb = _content(tokens(a)), _content(tokens(b))
+    if not wa or not wb:
+        return 0.0
+    shared = 0
+    for word in wa:
+        if any(word == other or _stem_match(word, other) for other in wb):
+            shared += 1
+    overlap = shared / min(len(wa), len(wb))
+    ratio = SequenceMatcher(None, " ".join(sorted(wa)), " ".join(sorted(wb))).ratio()
+    return max(overlap * 0.85 + ratio * 0.15, 0.0)
+
+
+def _stem_match(a: str, b: str) -> bool:
+    short, long_ = (a, b) if len(a) <= len(b) else (b, a)
+    return len(short) >= 5 and short in long_
