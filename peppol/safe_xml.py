@@ -1,0 +1,108 @@
+"""Hardened XML parsing shared by every peppol entry point.
+
+lxml is configured so that nothing is ever fetched or expanded (no DTD loading,
+no entity resolution, no network).  With ``resolve_entities=False`` an XXE file
+would still parse *silently* with an empty value, so any document that carries a
+DOCTYPE is refused outright.  ``huge_tree`` is on because real invoices embed
+multi-megabyte PDFs in a single text node; the byte cap of :class:`XmlLimits`
+replaces libxml2's own 10 MB text-node limit, and a depth check replaces its
+depth limit.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import threading
+from dataclasses import dataclass
+
+from lxml import etree
+
+from peppol.errors import MalformedXml, TooLarge, UnsafeXml
+
+__all__ = ["XmlLimits", "parse_xml_safely"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class XmlLimits:
+    """Limits applied before and while parsing an XML e-invoice.
+
+    ``max_bytes``: 20 MB holds a UBL with a few embedded PDF pages (base64 adds a third).
+    ``max_depth``: UBL nests about 8 levels deep; 64 leaves room for extensions.
+    """
+
+    max_bytes: int = 20 * 1024 * 1024
+    max_depth: int = 64
+
+
+_local = threading.local()
+
+
+def _parser() -> etree.XMLParser:
+    # lxml parsers must not be shared between threads: keep one per thread.
+    parser: etree.XMLParser | None = getattr(_local, "parser", None)
+    if parser is None:
+        parser = etree.XMLParser(
+            resolve_entities=False,
+            no_network=True,
+            load_dtd=False,
+            dtd_validation=False,
+            huge_tree=True,
+            remove_comments=True,
+            remove_pis=True,
+            collect_ids=False,
+        )
+        _local.parser = parser
+    return parser
+
+
+@functools.lru_cache(maxsize=8)
+def _too_deep(max_depth: int) -> etree.XPath:
+    # True when some element sits deeper than max_depth (the root is depth 1).
+    return etree.XPath("boolean(" + "/*" * (max_depth + 1) + ")")
+
+
+def parse_xml_safely(data: bytes, limits: XmlLimits = XmlLimits()) -> etree._Element:
+    """Parse ``data`` into an element tree root, refusing anything unsafe.
+
+    Raises :class:`TooLarge`, :class:`UnsafeXml` or :class:`MalformedXml`; never
+    lets an lxml exception escape.
+    """
+    if not isinstance(data, bytes | bytearray | memoryview):
+        raise MalformedXml(f"expected bytes, got {type(data).__name__}")
+    size = len(data)
+    if size > limits.max_bytes:
+        raise TooLarge(f"XML document is {size:,} bytes; the limit is {limits.max_bytes:,} bytes")
+    if size == 0 or not bytes(data[:4096]).strip():
+        raise MalformedXml("the document is empty")
+    try:
+        root = etree.fromstring(data, _parser())
+    except etree.XMLSyntaxError as exc:
+        raise _translate(exc) from exc
+    except (ValueError, LookupError) as exc:  # e.g. unknown encoding declaration
+        raise MalformedXml(f"not readable as XML: {exc}") from exc
+    if root is None:
+        raise MalformedXml("the document has no root element")
+    docinfo = root.getroottree().docinfo
+    if docinfo.internalDTD is not None or docinfo.doctype or docinfo.system_url:
+        raise UnsafeXml(
+            "the document declares a DOCTYPE; e-invoices never need one and it may hide "
+            "entity expansion or external references (XXE), so it is refused"
+        )
+    if _too_deep(limits.max_depth)(root):
+        raise UnsafeXml(f"the document nests elements deeper than {limits.max_depth} levels")
+    return root
+
+
+def _translate(exc: etree.XMLSyntaxError) -> MalformedXml | UnsafeXml:
+    text = str(exc)
+    lowered = text.lower()
+    if "depth" in lowered:
+        return UnsafeXml(f"the document nests elements too deeply ({text})")
+    if "amplification" in lowered or ("entity" in lowered and "loop" in lowered):
+        return UnsafeXml(f"entity expansion refused ({text})")
+    if "doctype" in lowered or "dtd" in lowered:
+        return UnsafeXml(f"DOCTYPE refused ({text})")
+    return MalformedXml(f"not well-formed XML: {text}")
