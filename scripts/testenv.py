@@ -148,6 +148,7 @@ class Postgres:
     def _run(self, *argv: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         result = subprocess.run(
             as_postgres_user(list(argv)),
+            cwd=self.datadir.parent,  # the postgres user may not enter the caller's directory
             stdin=subprocess.DEVNULL,
             capture_output=True,
             text=True,
