@@ -41,6 +41,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 _WHOLE_MAIL = "message/rfc822"
+_CONTAINER = re.compile(rb"content-type:\s*(?:multipart|message)/", re.IGNORECASE)
 _MESSAGE_ID = re.compile(r"<([^<>\s]{1,990})>")
 TRACE_HEADERS = frozenset(
     {
@@ -108,6 +109,19 @@ def _split(raw: bytes, limits: SplitLimits, envelope_sender: str | None) -> Spli
             "header_too_large",
             f"header section is {header_len:,} bytes; the limit is {limits.max_header_bytes:,}",
         )
+    containers = len(_CONTAINER.findall(raw))
+    if containers > limits.max_parts:
+        return _empty_result(
+            raw, "too_many_parts",
+            f"{containers:,} multipart/message containers; the limit is {limits.max_parts}",
+        )  # fmt: skip
+    lines = raw.count(b"\n") + 1
+    if containers > 1 and containers * lines > limits.max_parse_cost:
+        return _empty_result(
+            raw, "too_complex",
+            f"{containers:,} containers x {lines:,} lines exceeds the parse budget "
+            f"({limits.max_parse_cost:,}): the stdlib parser checks every line per level",
+        )  # fmt: skip
     msg = email.message_from_bytes(raw)
     linesep = "\r\n" if b"\r\n" in raw[: header_len + 2] else "\n"
     col = Collector(limits, zip_budget=limits.max_zip_total)

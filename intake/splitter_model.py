@@ -17,6 +17,9 @@ class SplitLimits:
     inflating; ``max_zip_total`` is a budget shared by nested archives);
     ``max_forward_depth``: nested message/rfc822 levels; ``min_image_side``: images
     whose shorter side is below it are logos/icons, not scans.
+    ``max_parse_cost``: containers x lines, an upper bound of the stdlib parser's
+    boundary checks (each line is tested against every open boundary); a deeply
+    nested mail with a big body would otherwise take minutes.
     """
 
     max_depth: int = 32
@@ -30,6 +33,7 @@ class SplitLimits:
     max_tnef_attachments: int = 100
     min_image_side: int = 200
     max_html_scan: int = 2_000_000
+    max_parse_cost: int = 5_000_000
 
 
 @dataclass(frozen=True, slots=True)
