@@ -83,6 +83,7 @@ def _labelled_amounts(layout: Layout) -> dict[str, dict[Decimal, Cand[Decimal]]]
                 continue
             seen.add((phrase.index, end))
             taken = 0
+            _column_total(layout, role, phrase, _w, cands[role])
             for hit, score, rule in labelled(layout, role, [(_n, phrase, _s, end, _w)]):
                 if hit.relation == "right" and id(hit.phrase) in label_phrases:
                     if taken:
@@ -98,6 +99,24 @@ def _labelled_amounts(layout: Layout) -> dict[str, dict[Decimal, Cand[Decimal]]]
                 if taken >= 3 or (taken and hit.relation == "below"):
                     break
     return cands
+
+
+def _column_total(
+    layout: Layout, role: str, header: Phrase, weight: float, bucket: dict[Decimal, Cand[Decimal]]
+) -> None:
+    """A column header whose values end in their own sum: the sum is the total."""
+    column: list[tuple[Phrase, Decimal]] = []
+    for p in layout.below(header, 8, slack=0.005):
+        found = list(amounts_in(p.text))
+        if len(found) != 1:
+            break
+        column.append((p, found[0][2]))
+    for k in range(2, len(column)):
+        if sum(v for _p, v in column[:k]) == column[k][1]:
+            p, v = column[k]
+            _keep(bucket, Cand(v, weight + 0.5, evidence(f"column-sum:{header.folded}", p,
+                                                        (weight + 0.5) / 3.0)))
+            return
 
 
 def _keep(bucket: dict[Decimal, Cand[Decimal]], cand: Cand[Decimal]) -> None:
@@ -185,8 +204,9 @@ def _solve(
         g_c = look(gross, t + x, "computed:breakdown")
         if g_c.score > 0:
             options.append(_option(n_c, v_c, g_c, rows))
-    options = [o for o in options if o[1].value + o[2].value - o[3].value == 0 or
-               abs(o[1].value + o[2].value - o[3].value) <= TOL]
+    for n, v, g in itertools.product(net.values(), vat.values(), gross.values()):
+        if abs(n.value + v.value - g.value) > TOL:  # printed totals that do not add up
+            options.append(_option(n, v, g, rows))
     if not options:
         return None
     score, n_best, v_best, g_best, chosen = max(options, key=lambda o: o[0])
@@ -201,9 +221,13 @@ def _option(
     score = n.score + v.score + g.score
     chosen = _rows_matching(rows, n.value, v.value)
     if chosen:
-        score += 1.5
-    if abs(g.value) < abs(n.value) and v.value >= 0 <= n.value:
+        score += 1.5 + 0.2 * len(chosen)
+    if abs(v.value) > abs(n.value) or (abs(g.value) < abs(n.value) and v.value >= 0 <= n.value):
         score -= 5
+    if _infer_single_rate(n.value, v.value):
+        score += 1.0
+    if abs(n.value + v.value - g.value) > TOL:
+        score -= 3.0
     return score, n, v, g, chosen
 
 
@@ -222,6 +246,12 @@ def _rows_matching(rows: list[Row], net: Decimal, vat: Decimal) -> list[Row]:
             t = sum((r.taxable for r in subset), Decimal(0))
             x = sum((r.vat for r in subset), Decimal(0))
             if abs(t - net) <= TOL and abs(x - vat) <= Decimal("0.02"):
+                return list(subset)
+    for size in range(min(4, len(capped)), 0, -1):  # items without VAT: taxable < net
+        for subset in itertools.combinations(capped, size):
+            x = sum((r.vat for r in subset), Decimal(0))
+            t = sum((r.taxable for r in subset), Decimal(0))
+            if x != 0 and abs(x - vat) <= Decimal("0.02") and abs(t) < abs(net):
                 return list(subset)
     return []
 

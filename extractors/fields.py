@@ -33,6 +33,7 @@ _NOT_ISSUE = re.compile(
     r"due|verval|fallig|auftrag|periode|period|debut|fin\b|begin|ende|zahlbar|geboren|"
     r"lieferschein|associee|vorige|previous|limite|prelevement|versand|ship"
 )
+_TITLE = re.compile(r"rechnung|invoice|factuur|facture|avoir|gutschrift|creditnota")
 _TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9/._\-]*[A-Za-z0-9]|[0-9]")
 
 
@@ -103,6 +104,10 @@ def _best_date(layout: Layout, field: str, spans: list, us: bool) -> Cand[_dt.da
         if field == "issue_date" and _label_excluded(layout, hit, rule):
             continue
         s, e, value = found[0]
+        if field == "issue_date" and score < 2.5 and _TITLE.search(hit.phrase.folded):
+            score += 1.5
+        if "version" in hit.phrase.folded:
+            score -= 1.5
         if best is None or score > best.score:
             best = Cand(value, score, evidence(rule, hit.phrase, score / 3.0, hit.start + s,
                                                hit.start + e))

@@ -24,14 +24,17 @@ _HEADER_WORDS = re.compile(
     r"menge|aantal|quantite|qte|qty|quantity|amount|anzahl|nombre|"
     r"preis|prijs|prix|price|unit price|einzelpreis|nettopreis|"
     r"betrag|bedrag|montant|totaalbedrag|gesamt|summe|entgelt|nettobetrag|nettowert|"
-    r"zeilenbetrag|line amount|total ht|pos\.?|nr\.?|#)(?![a-z])"
+    r"zeilenbetrag|line amount|total ht|pos\.?|nr\.?|#|ligne|p\.u\.|taxes|unit)(?![a-z])"
 )
 _END = re.compile(
-    r"^(?:\|?\s*)(?:sub\s*total|subtotaal|zwischensumme|positionssumme|summe|total|totaal|"
+    r"^(?:\|?\s*)(?:positionssumme|summe|total|totaal|"
     r"rechnungssumme|net total|umsatzsteuer|steuer|positionen netto|taxe|tax|belegsummen|"
     r"exclusief|zahlungsbedingungen|bereits)"
 )
-_SKIP = re.compile(r"remise|rabatt|charge|abzgl|zzgl|skonto|korting|discount|versand")
+_SKIP = re.compile(
+    r"remise|rabatt|charge|abzgl|zzgl|skonto|korting|discount|versand|sub\s*total|subtotaal|"
+    r"zwischensumme"
+)
 _POS = re.compile(r"^(\d{1,2})(?:\s|$)")
 
 

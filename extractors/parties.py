@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from extractors.candidates import Cand, evidence
 from extractors.layout import Layout, Phrase
 from extractors.model import Party
+from extractors.names import find_names
 from extractors.normalize import find_vats, fold, repair_digits, vat_checksum_ok
 
 __all__ = ["PartyResult", "find_parties"]
@@ -35,21 +36,6 @@ _CUSTOMER_VAT_LABEL = re.compile(
     r"(?:uw|votre|vos|your|ihre?)\s*(?:btw|tva|vat|ust)|tva\s*client|customer\s*vat|"
     r"btw\s*klant|kunden?\s*ust|ust.{0,12}kunde"
 )
-_SALUTATION = re.compile(
-    r"^(?:herrn?|frau|firma|dhr\.?|mevr\.?|mr\.?|mrs\.?|ms\.?|m\.|mme\.?|attn:?|t\.a\.v\.?|"
-    r"a l.attention de)\s*",
-    re.I,
-)
-_LEGAL = re.compile(
-    r"(?<![a-z])(?:gmbh|ag|bv|b\.v\.|nv|n\.v\.|bvba|cvba|srl|sprl|sa|sas|sarl|s\.a\.r\.l\.|"
-    r"ltd\.?|limited|inc\.?|llc|kg|se|vzw|asbl|plc|a\.g\.)(?![a-z])"
-)
-_POSTCODE = re.compile(r"(?:^|\s|-)(?:[A-Z]{1,2}[- ])?\d{4,5}(?:\s?[A-Z]{2})?\s+\w")
-_NOT_NAME = re.compile(
-    r"^(?:nummer|globale|gln|name:?|anschrift|tel|fax|e-?mail|www|http|ust|steuer|iban|bic|"
-    r"page|seite|kunden-?nr|contact|datum|date|rechnung|invoice|factuur|facture)\b",
-)
-
 
 @dataclass(slots=True)
 class PartyResult:
@@ -66,7 +52,7 @@ def find_parties(layout: Layout, known_customer: Party | None) -> PartyResult:
         ev["supplier_vat"] = sup_vat
     if cus_vat:
         ev["customer_vat"] = cus_vat
-    sup_name, cus_name = _names(layout, sections, known_customer)
+    sup_name, cus_name = find_names(layout, sections, known_customer)
     if sup_name:
         ev["supplier_name"] = sup_name
     if cus_name:
@@ -161,153 +147,3 @@ def _above_text(layout: Layout, phrase: Phrase) -> str:
     return " ".join(
         p.folded for p in prev.phrases if p.x0 < phrase.x1 + 0.05 and p.x1 > phrase.x0 - 0.05
     )
-
-
-# ------------------------------------------------------------------------ names
-
-
-def _clean_name(text: str) -> str | None:
-    t = _SALUTATION.sub("", text.strip()).strip(" ,:;")
-    t = re.sub(r"^name\s*:\s*", "", t, flags=re.I)
-    if not t or len(t) < 2 or _NOT_NAME.match(fold(t)):
-        return None
-    if sum(ch.isdigit() for ch in t) > 3:
-        return None
-    return t
-
-
-def _names(
-    layout: Layout, sections: list[tuple[Phrase, str]], known: Party | None
-) -> tuple[Cand[str] | None, Cand[str] | None]:
-    found: dict[str, list[Cand[str]]] = {"seller": [], "buyer": []}
-    for header, kind in sections:
-        if kind == "other":
-            continue
-        name = _section_name(layout, header)
-        if name is not None:
-            found[kind].append(name)
-    sender = _sender_line(layout)
-    if sender is not None:
-        found["seller"].append(sender[0])
-        if sender[1] is not None:
-            found["buyer"].append(sender[1])
-    if not found["seller"]:
-        legal = _legal_name(layout, exclude={c.value for c in found["buyer"]})
-        if legal is not None:
-            found["seller"].append(legal)
-    if not found["buyer"]:
-        block = _address_block(layout, exclude={c.value for c in found["seller"]})
-        if block is not None:
-            found["buyer"].append(block)
-    sup = max(found["seller"], key=lambda c: c.score, default=None)
-    cus = max(found["buyer"], key=lambda c: c.score, default=None)
-    if known is not None and known.name and sup is not None:
-        if fold(known.name) in fold(sup.value) or fold(sup.value) in fold(known.name):
-            sup, cus = cus if cus is not None and cus.value != sup.value else None, sup
-    return sup, cus
-
-
-def _section_name(layout: Layout, header: Phrase) -> Cand[str] | None:
-    rest = header.text[len(header.text.split(":")[0]) + 1 :] if ":" in header.text else ""
-    if rest.strip() and _clean_name(rest):
-        name = _clean_name(rest)
-        assert name is not None
-        return Cand(name, 2.5, evidence("section:same", header, 0.7))
-    below = layout.below(header, 6, slack=0.01)
-    for p in below:
-        if p.folded.startswith("name"):
-            for q in [*layout.right_of(p), p]:
-                name = _clean_name(q.text)
-                if name:
-                    return Cand(_join_wrapped(layout, q, name), 3.0,
-                                evidence("section:name", q, 0.85))
-    for p in below[:4]:
-        if re.match(r"^(?:nummer|globale|gln|herrn?|frau)\b", p.folded):
-            continue
-        name = _clean_name(p.text)
-        if name:
-            return Cand(name, 2.5, evidence("section:below", p, 0.7))
-    return None
-
-
-def _join_wrapped(layout: Layout, phrase: Phrase, name: str) -> str:
-    """'MVM Musterhafter' above 'Name: Versicherungsverein ...': a name over two lines."""
-    if phrase.line == 0:
-        return name
-    prev = layout.lines[phrase.line - 1]
-    for p in prev.phrases:
-        if abs(p.x0 - phrase.x0) < 0.01 and p.page == phrase.page and not _NOT_NAME.match(p.folded):
-            if len(prev.phrases) == 1:
-                return f"{p.text} {name}"
-    return name
-
-
-def _split_sender(line_text: str) -> list[str]:
-    return [s.strip() for s in re.split(r"\s+[-·●|•]\s+|\s*[·●|•]\s*", line_text) if s.strip()]
-
-
-def _sender_line(layout: Layout) -> tuple[Cand[str], Cand[str] | None] | None:
-    """'Kraxi GmbH · Flugzeugallee 17 · 12345 Papierfeld': the sender above the address window."""
-    for line in layout.lines:
-        if line.page != 1 or line.y0 > 0.4:
-            break
-        parts = [s for p in line.phrases for s in _split_sender(p.text)]
-        if len(parts) < 3 or not any(_POSTCODE.search(" " + s) for s in parts[1:]):
-            continue
-        name = _clean_name(parts[0])
-        if name is None or _POSTCODE.search(" " + parts[0]):
-            continue
-        first = line.phrases[0]
-        sup = Cand(name, 3.5, evidence("sender-line", first, 0.8))
-        return sup, _window_name(layout, line.index, first)
-    return None
-
-
-def _window_name(layout: Layout, line_no: int, anchor: Phrase) -> Cand[str] | None:
-    for line in layout.lines[line_no + 1 : line_no + 5]:
-        for p in line.phrases:
-            if abs(p.x0 - anchor.x0) < 0.04:
-                if re.fullmatch(r"(?:herrn?|frau|firma|dhr\.?|mevr\.?)", p.folded.strip()):
-                    continue
-                name = _clean_name(p.text)
-                if name:
-                    return Cand(name, 3.0, evidence("address-window", p, 0.75))
-                break
-    return None
-
-
-def _legal_name(layout: Layout, exclude: set[str]) -> Cand[str] | None:
-    counts: dict[str, tuple[int, Phrase, str]] = {}
-    for p in layout.phrases:
-        if len(p.words) > 6 or not _LEGAL.search(p.folded):
-            continue
-        name = _clean_name(p.text)
-        if name is None or name in exclude:
-            continue
-        key = fold(name)
-        n, first, val = counts.get(key, (0, p, name))
-        counts[key] = (n + 1, first, val)
-    if not counts:
-        return None
-    n, phrase, name = max(counts.values(), key=lambda t: (t[0], -t[1].index))
-    return Cand(name, 1.5 + 0.3 * n, evidence("legal-form", phrase, 0.6))
-
-
-def _address_block(layout: Layout, exclude: set[str]) -> Cand[str] | None:
-    """First line of the first address block (lines ending in a postcode line) on page 1."""
-    lines = [ln for ln in layout.lines if ln.page == 1 and ln.y0 < 0.45]
-    for i, line in enumerate(lines):
-        for p in line.phrases:
-            if not _POSTCODE.search(" " + p.text) or i == 0:
-                continue
-            column = []
-            for back in range(i - 1, max(-1, i - 5), -1):
-                q = next((q for q in lines[back].phrases if abs(q.x0 - p.x0) < 0.015), None)
-                if q is None:
-                    break
-                column.append(q)
-            for q in reversed(column):
-                name = _clean_name(q.text)
-                if name and name not in exclude and not _POSTCODE.search(" " + q.text):
-                    return Cand(name, 1.5, evidence("address-block", q, 0.5))
-    return None

@@ -115,8 +115,15 @@ def _chars(
     raw = textpage.raw
     rect = pdfium_c.FS_RECTF()
     rect_p = ctypes.byref(rect)
+    high = 0
     for i in range(textpage.count_chars()):
         code = pdfium_c.FPDFText_GetUnicode(raw, i)
+        if 0xD800 <= code <= 0xDBFF:  # UTF-16 surrogate pair: combine with the next char
+            high = code
+            continue
+        if 0xDC00 <= code <= 0xDFFF:
+            code = 0x10000 + ((high - 0xD800) << 10) + (code - 0xDC00) if high else 0
+        high = 0
         ch = chr(code) if 0 < code < 0x110000 else ""
         if not ch or ch.isspace() or pdfium_c.FPDFText_IsGenerated(raw, i) or code < 32:
             yield None
