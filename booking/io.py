@@ -246,6 +246,7 @@ def _line_json(line: ProposalLine) -> dict[str, Any]:
         "reason": line.reason,
         "confidence": round(line.confidence, 3),
         "kind": str(line.kind),
+        "regime": line.regime,
     }
 
 

@@ -67,6 +67,7 @@ def _line(
     rate: Decimal | None = None,
     pct: Decimal | None = None,
     sources: tuple[str, ...] = (),
+    regime: Regime | None = None,
 ) -> ProposalLine:
     on_debit = natural_debit if amount >= 0 else not natural_debit
     value = abs(amount)
@@ -83,6 +84,7 @@ def _line(
         vat_rate=rate,
         deductible_pct=pct,
         source_descriptions=sources,
+        regime=None if regime is None else str(regime),
     )
 
 
@@ -114,6 +116,7 @@ def base_line(view: GroupView, side: Side, cn: bool, dossier: Dossier) -> list[P
                 kind=LineKind.BASE,
                 rate=view.rate,
                 sources=view.descriptions,
+                regime=view.regime,
             )
         ]
     base_grid = base_grid_for(view.account, account_map(dossier.chart)) if spec.base_grid else None
@@ -133,6 +136,7 @@ def base_line(view: GroupView, side: Side, cn: bool, dossier: Dossier) -> list[P
             rate=view.rate,
             pct=view.pct,
             sources=view.descriptions,
+            regime=view.regime,
         )
     ]
     nd = view.vat - view.deductible
@@ -152,6 +156,7 @@ def base_line(view: GroupView, side: Side, cn: bool, dossier: Dossier) -> list[P
                 rate=view.rate,
                 pct=view.pct,
                 sources=view.descriptions,
+                regime=view.regime,
             )
         )
     return out
@@ -185,6 +190,7 @@ def vat_lines(views: Sequence[GroupView], side: Side, cn: bool) -> list[Proposal
                     confidence=0.95,
                     kind=LineKind.VAT,
                     rate=rate,
+                    regime=at[0].regime,
                 )
             )
             continue
@@ -203,6 +209,7 @@ def vat_lines(views: Sequence[GroupView], side: Side, cn: bool) -> list[Proposal
                 confidence=0.95,
                 kind=LineKind.VAT,
                 rate=rate,
+                regime=at[0].regime,
             )
         )
     for regime, rate in _rates([v for v in views if REGIMES[v.regime].self_assessed]):
@@ -223,6 +230,7 @@ def vat_lines(views: Sequence[GroupView], side: Side, cn: bool) -> list[Proposal
                 confidence=0.9,
                 kind=LineKind.SELF_ASSESSED,
                 rate=rate,
+                regime=regime,
             )
         )
         due = spec.due_grid or "56"
@@ -238,6 +246,7 @@ def vat_lines(views: Sequence[GroupView], side: Side, cn: bool) -> list[Proposal
                 confidence=0.9,
                 kind=LineKind.SELF_ASSESSED,
                 rate=rate,
+                regime=regime,
             )
         )
     return out

@@ -37,6 +37,7 @@ class ProposalLine:
     vat_rate: Decimal | None = None
     deductible_pct: Decimal | None = None
     source_descriptions: tuple[str, ...] = ()
+    regime: str | None = None
 
     @property
     def amount(self) -> Decimal:
