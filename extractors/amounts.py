@@ -27,7 +27,7 @@ KNOWN_RATES = {Decimal(r) for r in ("0", "3", "5", "5.5", "6", "7", "8", "9", "1
                                     "13", "16", "17", "19", "20", "21", "22", "25")}
 TOL = Decimal("0.01")
 _RATE_RE = re.compile(r"(?<![\d.,])(\d{1,2}(?:[.,]\d{1,3})?)\s?%")
-_BARE_RATE_RE = re.compile(r"^(\d{1,2}(?:[.,]\d{1,2})?)$")
+_BARE_RATE_RE = re.compile(r"^(\d{1,2}(?:[.,]\d)?)$")
 
 
 @dataclass(slots=True)
@@ -219,9 +219,9 @@ def _option(
     n: Cand[Decimal], v: Cand[Decimal], g: Cand[Decimal], rows: list[Row]
 ) -> tuple[float, Cand[Decimal], Cand[Decimal], Cand[Decimal], list[Row]]:
     score = n.score + v.score + g.score
-    chosen = _rows_matching(rows, n.value, v.value)
+    chosen, full = _rows_matching(rows, n.value, v.value)
     if chosen:
-        score += 1.5 + 0.2 * len(chosen)
+        score += 1.5 + 0.2 * len(chosen) if full else 0.5
     if abs(v.value) > abs(n.value) or (abs(g.value) < abs(n.value) and v.value >= 0 <= n.value):
         score -= 5
     if _infer_single_rate(n.value, v.value):
@@ -237,23 +237,23 @@ def _row_subsets(rows: list[Row]) -> Iterable[tuple[Row, ...]]:
         yield from itertools.combinations(capped, size)
 
 
-def _rows_matching(rows: list[Row], net: Decimal, vat: Decimal) -> list[Row]:
+def _rows_matching(rows: list[Row], net: Decimal, vat: Decimal) -> tuple[list[Row], bool]:
     if not rows:
-        return []
+        return [], False
     capped = rows[:10]
     for size in range(min(4, len(capped)), 0, -1):
         for subset in itertools.combinations(capped, size):
             t = sum((r.taxable for r in subset), Decimal(0))
             x = sum((r.vat for r in subset), Decimal(0))
             if abs(t - net) <= TOL and abs(x - vat) <= Decimal("0.02"):
-                return list(subset)
+                return list(subset), True
     for size in range(min(4, len(capped)), 0, -1):  # items without VAT: taxable < net
         for subset in itertools.combinations(capped, size):
             x = sum((r.vat for r in subset), Decimal(0))
             t = sum((r.taxable for r in subset), Decimal(0))
             if x != 0 and abs(x - vat) <= Decimal("0.02") and abs(t) < abs(net):
-                return list(subset)
-    return []
+                return list(subset), False
+    return [], False
 
 
 def _merge(rows: list[Row]) -> tuple[VatBreakdown, ...]:

@@ -33,6 +33,9 @@ _MAX_UPSCALE = 2.5
 _COARSE_ANGLES = np.arange(-8.0, 8.01, 0.5)
 _QUARTER_TURN_MARGIN = 1.4
 _WHITE = 255
+# Ink is darker than this on the flattened page; fewer ink pixels: a blank page.
+_MAX_INK_LEVEL = 170.0
+_MIN_INK_PIXELS = 50
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +47,7 @@ class PreparedImage:
     skew_deg: float
     quarter_turns: int
     rectified: bool
+    blank: bool = False
 
 
 def prepare(
@@ -65,6 +69,8 @@ def prepare(
         image, dpi = _rectify(gray, quad / factor, known, target_dpi, min_dpi, max_pixels)
         return PreparedImage(flatten_illumination(image), dpi, 0.0, 0, True)
     ink = _ink(small)
+    if _is_blank(ink):
+        return PreparedImage(gray, dpi, 0.0, 0, False, blank=True)
     turns = 1 if _quarter_turned(ink) else 0
     if turns:
         gray = gray.transpose(Image.Transpose.ROTATE_90)
@@ -131,8 +137,12 @@ def _otsu(values: np.ndarray) -> float:
 def _ink(small: Image.Image) -> Image.Image:
     """Ink mask of the small copy: 255 where text is, 0 elsewhere."""
     flat = np.asarray(flatten_illumination(small))
-    threshold = _otsu(flat)
+    threshold = min(_otsu(flat), _MAX_INK_LEVEL)
     return Image.fromarray(np.where(flat < threshold, 255, 0).astype(np.uint8), mode="L")
+
+
+def _is_blank(ink: Image.Image) -> bool:
+    return int(np.count_nonzero(np.asarray(ink))) < _MIN_INK_PIXELS
 
 
 def _profile_score(ink: Image.Image, angle: float) -> float:
@@ -178,7 +188,7 @@ def _rotate_scale(gray: Image.Image, angle: float, scale: float) -> Image.Image:
         (out_w, out_h),
         Image.Transform.AFFINE,
         coeffs,
-        resample=Image.Resampling.BICUBIC,
+        resample=Image.Resampling.BILINEAR,
         fillcolor=_WHITE,
     )
 

@@ -34,12 +34,17 @@ _LEGAL_WORDS = (
     r"gmbh|ag|bv|b\.v\.|nv|n\.v\.|bvba|cvba|srl|sprl|sa|s\.a\.|sas|sarl|s\.a\.r\.l\.|ltd\.?|"
     r"limited|inc\.?|llc|se|vzw|asbl|plc|a\.g\.|gmbh & co\.? kg|kg"
 )
-_LEGAL_NAME = re.compile(rf"^(\D{{2,50}}?[\s,]+(?:{_LEGAL_WORDS}))(?=$|[\s,])", re.I)
+_LEGAL_NAME = re.compile(
+    rf"^(\D{{2,50}}?[\s,]+(?:{_LEGAL_WORDS}))(?=$|,|\s+(?:au capital|-|\||·|\())", re.I
+)
 _POSTCODE = re.compile(r"(?:^|\s)(?:[A-Z]{1,2}[- ])?\d{4,5}(?:\s?[A-Z]{2})?(?:\s+\w|$)")
+_CITY = re.compile(r"^(?:[A-Z]{1,2}[- ])?\d{4,5}\s+[^\W\d]")
+_STREET = re.compile(r"(?:^\d{1,4}[a-z]?\s+\w|\w\s+\d{1,4}[a-z]?(?:-\d{1,4})?,?$)")
 _NOT_NAME = re.compile(
     r"^(?:nummer|globale|gln|name:?|anschrift|tel|fax|e-?mail|www|http|ust|steuer|iban|bic|"
     r"page|seite|kunden-?nr|contact|datum|date|rechnung|invoice|factuur|facture|avoir|"
-    r"adresse|\(|btw|tva|vat|siret|siren|kvk|rpr|fon|phone)\b",
+    r"adresse|\(|btw|tva|vat|siret|siren|kvk|rpr|fon|phone|nr|your|ihre|uw|votre|order|"
+    r"bestell|auftrag|commande|customer|kunde|klant|client)\b",
 )
 _CONTACT = re.compile(r"^(?:tel|fax|fon|phone|e-?mail|www|http|btw|tva|vat|ust|iban|bic|kvk)|@")
 _HOLDER = re.compile(
@@ -71,6 +76,8 @@ def _clean_name(text: str) -> str | None:
         return None
     if sum(ch.isdigit() for ch in t) > 3 or not any(ch.isalpha() for ch in t):
         return None
+    if _STREET.search(t) or _POSTCODE.search(t):
+        return None
     return t
 
 
@@ -87,7 +94,8 @@ def find_names(
     blocks = _blocks(layout)
     if sender is not None:
         seller.append(sender[0])
-        window = _window(blocks, sender[1])
+        line = layout.lines[sender[1].line]
+        window = _window(blocks, line.phrases[0], line.phrases[-1])
         if window is not None:
             buyer.append(window)
     domains = _domains(layout)
@@ -159,23 +167,25 @@ def _sender_line(layout: Layout) -> tuple[Cand[str], Phrase] | None:
         if line.page != 1 or line.y0 > 0.4:
             break
         parts = [s for p in line.phrases for s in _split_sender(p.text)]
-        if len(parts) < 3 or not any(_POSTCODE.search(s) for s in parts[1:]):
+        if len(parts) < 3 or not any(_CITY.match(s) for s in parts[1:]):
+            continue
+        if not any(_STREET.search(s) for s in parts[1:]):
             continue
         name = _clean_name(parts[0])
-        if name is None or _POSTCODE.search(parts[0]):
+        if name is None:
             continue
         first = line.phrases[0]
-        return Cand(name, 3.5, evidence("sender-line", first, 0.8)), first
+        return Cand(name, 4.0, evidence("sender-line", first, 0.8)), first
     return None
 
 
-def _window(blocks: list[_Block], anchor: Phrase) -> Cand[str] | None:
+def _window(blocks: list[_Block], first: Phrase, last: Phrase) -> Cand[str] | None:
     """The address block right under the sender line."""
     for block in blocks:
         top = block.phrases[0]
-        if top.page != anchor.page or top.y0 < anchor.y0 or top.y0 - anchor.y1 > 0.08:
+        if top.page != first.page or top.y0 < first.y0 or top.y0 - first.y1 > 0.15:
             continue
-        if top.x0 > anchor.x1 or top.x1 < anchor.x0:
+        if top.x0 > last.x1 or top.x1 < first.x0 or top.x0 > first.x0 + 0.1:
             continue
         p = block.name_phrase
         if p is not None:
@@ -204,21 +214,29 @@ def _blocks(layout: Layout) -> list[_Block]:
     return sorted(out, key=lambda b: (b.phrases[0].y0, b.phrases[0].x0))
 
 
-def _domains(layout: Layout) -> set[str]:
-    out: set[str] = set()
+def _domains(layout: Layout) -> dict[str, set[int]]:
+    """Parts of web and mail domains -> the phrases they are printed in."""
+    out: dict[str, set[int]] = {}
     for p in layout.phrases:
         for m in _DOMAIN.finditer(p.folded):
-            out.update(part for part in re.split(r"[.-]", m.group(1)) if len(part) >= 3)
+            for part in re.split(r"[.-]", m.group(1)):
+                if len(part) > 3:
+                    out.setdefault(part, set()).add(p.index)
     return out
 
 
-def _domain_match(name: str, domains: set[str]) -> bool:
+def _domain_match(name: str, domains: dict[str, set[int]], inside: frozenset[int] = frozenset()
+                  ) -> bool:
     words = [w for w in re.findall(r"[a-z0-9]+", fold(name)) if len(w) >= 3 and w not in _GENERIC]
-    return bool(words) and any(w in d or d in w for w in words[:2] for d in domains if len(d) > 3)
+    return any(
+        (w in d or d in w) and bool(where - inside)
+        for w in words[:2]
+        for d, where in domains.items()
+    )
 
 
 def _score_block(
-    block: _Block, domains: set[str], seller: list[Cand[str]], buyer: list[Cand[str]]
+    block: _Block, domains: dict[str, set[int]], seller: list[Cand[str]], buyer: list[Cand[str]]
 ) -> None:
     p = block.name_phrase
     if p is None:
@@ -226,8 +244,9 @@ def _score_block(
     name = _clean_name(p.text)
     assert name is not None
     texts = [q.folded for q in block.phrases]
-    sup = 2.0 * _domain_match(name, domains) + 0.8 * bool(_LEGAL_NAME.match(name))
-    sup += 1.0 * any(_CONTACT.search(t) for t in texts)
+    inside = frozenset(q.index for q in block.phrases)
+    sup = 2.0 * _domain_match(name, domains, inside) + 0.8 * bool(_LEGAL_NAME.match(name))
+    sup += 0.5 * any(_CONTACT.search(t) for t in texts)
     salute = any(_SALUTATION.match(q.text.strip()) for q in block.phrases[:3])
     cus = 1.5 + 2.0 * salute + 0.5 * (p.x0 < 0.35)
     if sup >= 1.0 and not salute:
@@ -235,7 +254,7 @@ def _score_block(
     buyer.append(Cand(name, cus, evidence("address-block:customer", p, 0.5)))
 
 
-def _legal_names(layout: Layout, domains: set[str]) -> Iterable[Cand[str]]:
+def _legal_names(layout: Layout, domains: dict[str, set[int]]) -> Iterable[Cand[str]]:
     counts: dict[str, tuple[int, Phrase, str]] = {}
     for p in layout.phrases:
         m = _LEGAL_NAME.match(p.text.strip())

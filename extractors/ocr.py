@@ -117,6 +117,8 @@ def _collect(
 def _ocr_page(page: SourcePage, limits: ExtractLimits, tmp: Path) -> PageText:
     prepared = prepare(page.image, page.dpi, dpi_known=page.dpi_known, max_pixels=limits.max_pixels)
     image, dpi = prepared.image, prepared.dpi
+    if prepared.blank:
+        return PageText(page.number, page.width_pt, page.height_pt, (), TextSource.OCR)
     words = _tesseract_words(image, dpi, page.number, limits, tmp)
     if _looks_poor(words):
         turn = _osd_rotation(image, dpi, page.number, limits, tmp)

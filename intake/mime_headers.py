@@ -76,7 +76,9 @@ def _decode_word(match: re.Match[str]) -> str:
     charset, kind, text = match.group(1), match.group(2).upper(), match.group(3)
     try:
         if kind == "B":
-            cleaned = re.sub(r"[^A-Za-z0-9+/]", "", text)
+            cleaned = text.rstrip("=")
+            if re.search(r"[^A-Za-z0-9+/]", cleaned):
+                return match.group(0)  # not base64 at all: keep the literal text
             cleaned += "=" * (-len(cleaned) % 4)
             if len(cleaned) % 4 == 1:  # a lone trailing sextet carries no byte
                 cleaned = cleaned[:-1]

@@ -25,11 +25,11 @@ from enum import StrEnum
 __all__ = [
     "ACTIVE_STATES",
     "FINAL_STATES",
+    "LABELS",
     "REVIEW_STATES",
     "TRANSITIONS",
     "DocumentState",
     "IllegalTransition",
-    "LABELS",
     "can_transition",
     "transition",
 ]

@@ -207,14 +207,17 @@ class JournalEntry(Base):
     document_id: Mapped[int | None] = mapped_column(ForeignKey("document.id"), unique=True)
     supplier_id: Mapped[int | None] = mapped_column(ForeignKey("supplier.id"))
     journal: Mapped[str] = mapped_column(String(16))
-    bookyear: Mapped[int] = mapped_column(Integer)
-    period: Mapped[int] = mapped_column(Integer)
+    bookyear: Mapped[str] = mapped_column(String(16))
+    #: booking month "YYYY-MM"; ``vat_period`` is the VAT return it belongs to
+    period: Mapped[str] = mapped_column(String(7))
+    vat_period: Mapped[str] = mapped_column(String(8), default="")
     number: Mapped[int | None] = mapped_column(Integer)
     date: Mapped[dt.date] = mapped_column(Date)
     due_date: Mapped[dt.date | None] = mapped_column(Date)
     payment_reference: Mapped[str | None] = mapped_column(String(120))
     status: Mapped[str] = mapped_column(String(16), default="proposed")  # proposed|draft|booked
     regime: Mapped[str | None] = mapped_column(String(64))
+    document_number: Mapped[str | None] = mapped_column(String(120))
     reason: Mapped[str | None] = mapped_column(Text)
     warnings: Mapped[list[Any]] = mapped_column(default=list)
     confidence: Mapped[float] = mapped_column(default=0.0)
@@ -243,6 +246,9 @@ class JournalLine(Base):
     description: Mapped[str] = mapped_column(Text, default="")
     reason: Mapped[str] = mapped_column(Text, default="")
     confidence: Mapped[float] = mapped_column(default=0.0)
+    kind: Mapped[str] = mapped_column(String(20), default="base")
+    vat_rate: Mapped[Decimal | None] = mapped_column(Numeric(5, 2))
+    deductible_pct: Mapped[Decimal | None] = mapped_column(Numeric(5, 2))
 
 
 class User(Base):

@@ -448,6 +448,20 @@ def count_documents(
     return int(session.scalar(stmt) or 0)
 
 
+def neighbour_ids(
+    session: Session, doc_id: int, *, dossier_ids: Iterable[int] | None, states: Iterable[str]
+) -> tuple[int | None, int | None]:
+    """The previous and next document id in the same queue (by id)."""
+    base = select(Document.id).where(Document.state.in_(list(states)), Document.kind == "file")
+    if dossier_ids is not None:
+        base = base.where(Document.dossier_id.in_(list(dossier_ids)))
+    prev_id = session.scalar(
+        base.where(Document.id < doc_id).order_by(Document.id.desc()).limit(1)
+    )
+    next_id = session.scalar(base.where(Document.id > doc_id).order_by(Document.id).limit(1))
+    return prev_id, next_id
+
+
 def state_counts(
     session: Session, dossier_ids: Iterable[int] | None = None
 ) -> dict[tuple[int, str], int]:
@@ -575,6 +589,11 @@ def upsert_supplier(
     return sup
 
 
+def suppliers_with_hints(session: Session, dossier_id: int) -> list[Supplier]:
+    rows = session.scalars(select(Supplier).where(Supplier.dossier_id == dossier_id))
+    return [sup for sup in rows if sup.hints]
+
+
 # ----------------------------------------------------------------------------- accounts
 
 
@@ -629,7 +648,7 @@ def replace_entry(
     return entry
 
 
-def next_entry_number(session: Session, dossier_id: int, journal: str, bookyear: int) -> int:
+def next_entry_number(session: Session, dossier_id: int, journal: str, bookyear: str) -> int:
     current = session.scalar(
         select(func.max(JournalEntry.number)).where(
             JournalEntry.dossier_id == dossier_id,
@@ -645,8 +664,8 @@ def list_entries(
     *,
     dossier_id: int,
     journal: str | None = None,
-    bookyear: int | None = None,
-    period: int | None = None,
+    bookyear: str | None = None,
+    period: str | None = None,
     status: str | None = "booked",
     offset: int = 0,
     limit: int = 200,

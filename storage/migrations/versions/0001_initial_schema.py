@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-27 21:28:19.972299
+Create Date: 2026-11-27 21:35:38.742738
 """
 
 from __future__ import annotations
@@ -281,14 +281,16 @@ def upgrade() -> None:
         sa.Column("document_id", sa.Integer(), nullable=True),
         sa.Column("supplier_id", sa.Integer(), nullable=True),
         sa.Column("journal", sa.String(length=16), nullable=False),
-        sa.Column("bookyear", sa.Integer(), nullable=False),
-        sa.Column("period", sa.Integer(), nullable=False),
+        sa.Column("bookyear", sa.String(length=16), nullable=False),
+        sa.Column("period", sa.String(length=7), nullable=False),
+        sa.Column("vat_period", sa.String(length=8), nullable=False),
         sa.Column("number", sa.Integer(), nullable=True),
         sa.Column("date", sa.Date(), nullable=False),
         sa.Column("due_date", sa.Date(), nullable=True),
         sa.Column("payment_reference", sa.String(length=120), nullable=True),
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("regime", sa.String(length=64), nullable=True),
+        sa.Column("document_number", sa.String(length=120), nullable=True),
         sa.Column("reason", sa.Text(), nullable=True),
         sa.Column("warnings", sa.JSON(), nullable=False),
         sa.Column("confidence", sa.Double(), nullable=False),
@@ -336,6 +338,9 @@ def upgrade() -> None:
         sa.Column("description", sa.Text(), nullable=False),
         sa.Column("reason", sa.Text(), nullable=False),
         sa.Column("confidence", sa.Double(), nullable=False),
+        sa.Column("kind", sa.String(length=20), nullable=False),
+        sa.Column("vat_rate", sa.Numeric(precision=5, scale=2), nullable=True),
+        sa.Column("deductible_pct", sa.Numeric(precision=5, scale=2), nullable=True),
         sa.ForeignKeyConstraint(
             ["entry_id"],
             ["journal_entry.id"],
