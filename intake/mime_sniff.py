@@ -7,6 +7,7 @@ a small hardened local check); ``image_size`` reads only an image header with Pi
 
 from __future__ import annotations
 
+import functools
 import io
 import logging
 import warnings
@@ -87,6 +88,7 @@ def _looks_like_xml(data: bytes) -> bool:
     )
 
 
+@functools.cache
 def _peppol_sniffer() -> Callable[[bytes], str | None] | None:
     try:
         from peppol.parse import sniff_xml

@@ -355,3 +355,39 @@ def test_parse_cost_budget_refuses_deep_nesting_with_a_big_body() -> None:
     raw = nested_multipart(300).replace(b"--b299--", body + b"\r\n--b299--")
     result = split_mail(raw)
     assert reasons(result) == ["too_complex"]
+
+
+def test_heic_photo_is_a_document() -> None:
+    pillow_heif = pytest.importorskip("pillow_heif")
+    pillow_heif.register_heif_opener()
+    buffer = io.BytesIO()
+    Image.new("RGB", (640, 480), "white").save(buffer, "HEIF")
+    result = split_mail(mail(attachment(buffer.getvalue(), "IMG_0001.HEIC", "image/heic")))
+    assert [(d.filename, d.content_type) for d in result.documents] == [
+        ("IMG_0001.HEIC", "image/heic")
+    ]
+
+
+CII = (
+    b'<?xml version="1.0"?><rsm:CrossIndustryInvoice xmlns:rsm='
+    b'"urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100"/>'
+)
+XXE = (
+    b'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
+    b'<Invoice xmlns="urn:oasis:names:specification:ubl:schema:xsd:Invoice-2">&x;</Invoice>'
+)
+
+
+def test_xml_is_recognised_by_root_and_namespace() -> None:
+    result = split_mail(
+        mail(
+            attachment(CII, "factur-x.xml", "application/xml"),
+            attachment(b"<?xml version='1.0'?><order/>", "order.xml", "text/xml"),
+            attachment(XXE, "evil.xml", "application/xml"),
+        )
+    )
+    assert [(d.filename, d.xml_kind) for d in result.documents] == [("factur-x.xml", "cii")]
+    assert [(i.filename, i.reason) for i in result.ignored] == [
+        ("order.xml", "unrecognised_content"),
+        ("evil.xml", "unrecognised_content"),
+    ]
