@@ -224,7 +224,7 @@ def _option(
         score += 1.5 + 0.2 * len(chosen) if full else 0.5
     if abs(v.value) > abs(n.value) or (abs(g.value) < abs(n.value) and v.value >= 0 <= n.value):
         score -= 5
-    if _infer_single_rate(n.value, v.value):
+    if v.value != 0 and _infer_single_rate(n.value, v.value):
         score += 1.0
     if abs(n.value + v.value - g.value) > TOL:
         score -= 3.0

@@ -37,8 +37,10 @@ _LEGAL_WORDS = (
 _LEGAL_NAME = re.compile(
     rf"^(\D{{2,50}}?[\s,]+(?:{_LEGAL_WORDS}))(?=$|,|\s+(?:au capital|-|\||·|\())", re.I
 )
-_POSTCODE = re.compile(r"(?:^|\s)(?:[A-Z]{1,2}[- ])?\d{4,5}(?:\s?[A-Z]{2})?(?:\s+\w|$)")
-_CITY = re.compile(r"^(?:[A-Z]{1,2}[- ])?\d{4,5}\s+[^\W\d]")
+_POSTCODE = re.compile(
+    r"(?:^|\s)(?:(?:[A-Z]{1,2}[- ])?\d{4,5}(?:\s?[A-Z]{2}\b)?\s*[^\W\d]|[A-Z]{2}\s\d{5}(?:-\d{4})?$)"
+)
+_CITY = re.compile(r"^(?:[A-Z]{1,2}[- ])?\d{4,5}\s*[^\W\d]")
 _STREET = re.compile(r"(?:^\d{1,4}[a-z]?\s+\w|\w\s+\d{1,4}[a-z]?(?:-\d{1,4})?,?$)")
 _NOT_NAME = re.compile(
     r"^(?:nummer|globale|gln|name:?|anschrift|tel|fax|e-?mail|www|http|ust|steuer|iban|bic|"
@@ -60,10 +62,16 @@ class _Block:
     phrases: list[Phrase]
 
     @property
+    def has_postcode(self) -> bool:
+        return any(_POSTCODE.search(p.text) for p in self.phrases[1:])
+
+    @property
     def name_phrase(self) -> Phrase | None:
         for p in self.phrases[:3]:
-            if _clean_name(p.text) and not _POSTCODE.search(p.text):
-                return p
+            if re.fullmatch(r"(?:herrn?|frau|firma|dhr\.?|mevr\.?|m\.|mme|mr\.?|attn:?)",
+                            p.folded.strip()):
+                continue
+            return p if _clean_name(p.text) else None
         return None
 
 
@@ -91,7 +99,7 @@ def find_names(
         if name is not None:
             (seller if kind == "seller" else buyer).append(name)
     sender = _sender_line(layout)
-    blocks = _blocks(layout)
+    blocks = _blocks(layout, sender[1].line if sender else -1)
     if sender is not None:
         seller.append(sender[0])
         line = layout.lines[sender[1].line]
@@ -100,7 +108,8 @@ def find_names(
             buyer.append(window)
     domains = _domains(layout)
     for block in blocks:
-        _score_block(block, domains, seller, buyer)
+        if block.has_postcode:
+            _score_block(block, domains, seller, buyer)
     seller.extend(_legal_names(layout, domains))
     seller.extend(_holders(layout))
     sup = max(seller, key=lambda c: c.score, default=None)
@@ -195,21 +204,24 @@ def _window(blocks: list[_Block], first: Phrase, last: Phrase) -> Cand[str] | No
     return None
 
 
-def _blocks(layout: Layout) -> list[_Block]:
-    """Column runs of phrases at the top of page 1 that hold a postcode line."""
-    top = [p for p in layout.phrases if p.page == 1 and p.y0 < 0.5]
+def _blocks(layout: Layout, skip_line: int) -> list[_Block]:
+    """Column runs of phrases at the top of page 1 (same left edge, same font size)."""
+    top = [p for p in layout.phrases if p.page == 1 and p.y0 < 0.5 and p.line != skip_line]
     columns: list[list[Phrase]] = []
     for p in sorted(top, key=lambda p: (p.y0, p.x0)):
         for col in columns:
             last = col[-1]
-            if abs(last.x0 - p.x0) < 0.012 and 0 <= p.y0 - last.y1 < 3.0 * last.height:
+            h = min(last.height, p.height)
+            gap = p.y0 - last.y1
+            ratio = max(last.height, p.height) / max(h, 1e-6)
+            if abs(last.x0 - p.x0) < 0.012 and -0.3 * h <= gap < 1.5 * h and ratio < 1.3:
                 col.append(p)
                 break
         else:
             columns.append([p])
     out = []
     for col in columns:
-        if 2 <= len(col) <= 8 and any(_POSTCODE.search(p.text) for p in col[1:]):
+        if 2 <= len(col) <= 8:
             out.append(_Block(col))
     return sorted(out, key=lambda b: (b.phrases[0].y0, b.phrases[0].x0))
 

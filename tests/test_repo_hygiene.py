@@ -199,3 +199,14 @@ def test_ci_installs_every_package_make_test_needs() -> None:
 @pytest.mark.parametrize("target", ["run", "test", "install", "lint", "typecheck", "clean"])
 def test_makefile_has_target(target: str) -> None:
     assert re.search(rf"^{target}:", MAKEFILE, re.M), f"make {target} missing"
+
+
+def test_test_module_names_are_unique() -> None:
+    # tests/ folders are not packages: pytest imports test modules by file name, and two
+    # modules with one name in different folders break collection of the whole suite.
+    seen: dict[str, Path] = {}
+    for path in sorted((ROOT / "tests").rglob("*.py")):
+        if path.name == "conftest.py" or (path.parent / "__init__.py").exists():
+            continue
+        other = seen.setdefault(path.name, path)
+        assert other == path, f"{path.relative_to(ROOT)} and {other.relative_to(ROOT)} clash"
