@@ -33,6 +33,7 @@ _NOT_ISSUE = re.compile(
     r"due|verval|fallig|auftrag|periode|period|debut|fin\b|begin|ende|zahlbar|geboren|"
     r"lieferschein|associee|vorige|previous|limite|prelevement|versand|ship"
 )
+_WEAK_DATE_LABELS = {"datum", "date", "vom", "du", "dated"}
 _TITLE = re.compile(r"rechnung|invoice|factuur|facture|avoir|gutschrift|creditnota")
 _TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9/._\-]*[A-Za-z0-9]|[0-9]")
 
@@ -94,17 +95,16 @@ def find_dates_fields(
 def _best_date(layout: Layout, field: str, spans: list, us: bool) -> Cand[_dt.date] | None:
     best: Cand[_dt.date] | None = None
     for hit, score, rule in labelled(layout, field, spans, below=2):
-        if field == "issue_date" and score < 2.5 * 1.0001:
-            label_text = hit.phrase.folded if hit.relation == "same" else ""
-            if _NOT_ISSUE.search(label_text[: hit.start] if label_text else ""):
-                continue
         found = find_dates(hit.text, us=us)
         if not found:
             continue
-        if field == "issue_date" and _label_excluded(layout, hit, rule):
-            continue
         s, e, value = found[0]
-        if field == "issue_date" and score < 2.5 and _TITLE.search(hit.phrase.folded):
+        label = rule.split(":")[1] if ":" in rule else ""
+        weak = label in _WEAK_DATE_LABELS
+        context = hit.phrase.folded[: hit.start + s] if hit.relation == "same" else ""
+        if field == "issue_date" and weak and _NOT_ISSUE.search(context):
+            continue
+        if field == "issue_date" and weak and hit.relation == "same" and _TITLE.search(context):
             score += 1.5
         if "version" in hit.phrase.folded:
             score -= 1.5
@@ -112,18 +112,6 @@ def _best_date(layout: Layout, field: str, spans: list, us: bool) -> Cand[_dt.da
             best = Cand(value, score, evidence(rule, hit.phrase, score / 3.0, hit.start + s,
                                                hit.start + e))
     return best
-
-
-def _label_excluded(layout: Layout, hit: object, rule: str) -> bool:
-    label = rule.split(":")[1] if ":" in rule else ""
-    if label in {"datum", "date", "vom", "du", "dated"}:
-        phrase = getattr(hit, "phrase", None)
-        if phrase is None:
-            return False
-        # the label's own phrase (same) or the label to the left/above: check its words
-        context = phrase.folded[: getattr(hit, "start", 0)]
-        return bool(_NOT_ISSUE.search(context))
-    return False
 
 
 def _first_date(layout: Layout, us: bool) -> Cand[_dt.date] | None:

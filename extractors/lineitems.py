@@ -27,9 +27,9 @@ _HEADER_WORDS = re.compile(
     r"zeilenbetrag|line amount|total ht|pos\.?|nr\.?|#|ligne|p\.u\.|taxes|unit)(?![a-z])"
 )
 _END = re.compile(
-    r"^(?:\|?\s*)(?:positionssumme|summe|total|totaal|"
+    r"^(?:\|?\s*)(?:positionssumme|summe|total|totaal|tva|btw|mwst|vat|ust|\d{1,2}\s?%\s*vat|"
     r"rechnungssumme|net total|umsatzsteuer|steuer|positionen netto|taxe|tax|belegsummen|"
-    r"exclusief|zahlungsbedingungen|bereits)"
+    r"exclusief|zahlungsbedingungen|bereits)(?![a-z])"
 )
 _SKIP = re.compile(
     r"remise|rabatt|charge|abzgl|zzgl|skonto|korting|discount|versand|sub\s*total|subtotaal|"
@@ -66,7 +66,7 @@ def _table_lines(layout: Layout) -> list[Line]:
             continue
         if not inside:
             continue
-        if any(_END.match(p.folded) for p in line.phrases):
+        if any(_END.match(p.folded) for p in line.phrases) and _row_amount(line) is not None:
             inside = False
             continue
         out.append(line)

@@ -132,23 +132,25 @@ def _same(a: str, b: str) -> bool:
 def _section_name(layout: Layout, header: Phrase) -> Cand[str] | None:
     if ":" in header.text:
         rest = header.text.split(":", 1)[1]
-        name = _clean_name(rest) if rest.strip() else None
-        if name:
-            return Cand(name, 2.5, evidence("section:same", header, 0.7))
+        if rest.strip():
+            name = _clean_name(rest)
+            if name is None:  # "Customer: 2" is a label with a value, not a section
+                return None
+            return Cand(name, 4.0, evidence("section:same", header, 0.7))
     below = layout.below(header, 6, slack=0.01)
     for p in below:
         if p.folded.startswith("name"):
             for q in [*layout.right_of(p), p]:
                 name = _clean_name(q.text)
                 if name:
-                    return Cand(_join_wrapped(layout, q, name), 3.0,
+                    return Cand(_join_wrapped(layout, q, name), 4.5,
                                 evidence("section:name", q, 0.85))
     for p in below[:4]:
         if re.match(r"^(?:nummer|globale|gln|herrn?|frau|\()", p.folded):
             continue
         name = _clean_name(p.text)
         if name:
-            return Cand(name, 2.5, evidence("section:below", p, 0.7))
+            return Cand(name, 4.0, evidence("section:below", p, 0.7))
     return None
 
 
@@ -214,7 +216,8 @@ def _blocks(layout: Layout, skip_line: int) -> list[_Block]:
             h = min(last.height, p.height)
             gap = p.y0 - last.y1
             ratio = max(last.height, p.height) / max(h, 1e-6)
-            if abs(last.x0 - p.x0) < 0.012 and -0.3 * h <= gap < 1.5 * h and ratio < 1.3:
+            aligned = abs(last.x0 - p.x0) < 0.012 or abs(last.x1 - p.x1) < 0.012
+            if aligned and -0.3 * h <= gap < 1.5 * h and ratio < 1.3:
                 col.append(p)
                 break
         else:
@@ -279,7 +282,7 @@ def _legal_names(layout: Layout, domains: dict[str, set[int]]) -> Iterable[Cand[
         n, first, val = counts.get(key, (0, p, name))
         counts[key] = (n + 1, first, val)
     for n, phrase, name in counts.values():
-        score = 1.0 + min(0.2 * n, 0.6) + 1.0 * _domain_match(name, domains)
+        score = 1.0 + min(0.2 * n, 0.6) + 2.5 * _domain_match(name, domains)
         yield Cand(name, score, evidence("legal-form", phrase, 0.5))
 
 
