@@ -14,6 +14,7 @@ history overrides the threshold.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -29,6 +30,7 @@ from booking.text import similarity
 __all__ = ["AccountChoice", "Item", "choose_accounts", "deduction_for"]
 
 _SIMILAR = 0.5
+_MORE = re.compile(r"\s*\(\+\d+ more\)$")  # grouped base-line descriptions
 _GOODS_ACCOUNTS = ("60", "2")
 _PURCHASE_KINDS = frozenset({AccountKind.EXPENSE, AccountKind.ASSET})
 _SALES_KINDS = frozenset({AccountKind.REVENUE})
@@ -67,7 +69,10 @@ def _from_history(
     ]
     pool = same_rate or list(history)
     rate_note = "same VAT rate" if same_rate else "other VAT rate"
-    scored = [(similarity(item.description, e.description), i, e) for i, e in enumerate(pool)]
+    scored = [
+        (similarity(item.description, _MORE.sub("", e.description)), i, e)
+        for i, e in enumerate(pool)
+    ]
     sim, _, best = max(scored, key=lambda t: (t[0], t[1]))
     if sim >= _SIMILAR:
         why = f"supplier history: '{best.description}' was booked on {best.account} ({rate_note})"

@@ -89,12 +89,59 @@ def _spread_allowances(invoice: InvoiceData, items: list[Item], warnings: list[s
         )
 
 
+def _implied_rates(invoice: InvoiceData) -> list[tuple[Decimal, str | None]]:
+    rows = [(row.rate, row.category) for row in invoice.vat_breakdown if row.rate is not None]
+    if rows:
+        return list(dict.fromkeys(rows))
+    net, vat = invoice.total_excl_vat, invoice.total_vat
+    if net is None or vat is None:
+        return []
+    return [(r, None) for r in _STANDARD_RATES if abs(vat_of(net, r) - vat) <= CENT][:1]
+
+
+def _fill_rates(invoice: InvoiceData, items: list[Item], warnings: list[str]) -> list[Item]:
+    """Rates and categories the lines lack, taken from the VAT breakdown or the totals."""
+    by_rate: dict[Decimal, set[str | None]] = {}
+    for row in invoice.vat_breakdown:
+        if row.rate is not None:
+            by_rate.setdefault(row.rate, set()).add(row.category)
+    out = []
+    for it in items:
+        cats = by_rate.get(it.rate) if it.rate is not None else None
+        if it.category is None and cats and len(cats) == 1 and None not in cats:
+            it = dataclasses.replace(it, category=next(iter(cats)))
+        out.append(it)
+    missing = [i for i, it in enumerate(out) if it.rate is None]
+    if not missing:
+        return out
+    implied = _implied_rates(invoice)
+    if len(implied) == 1:
+        rate, cat = implied[0]
+        for i in missing:
+            out[i] = dataclasses.replace(out[i], rate=rate, category=out[i].category or cat)
+        warnings.append(
+            f"VAT rate of {len(missing)} line(s) taken from the document: {fmt_rate(rate)} %"
+        )
+        return out
+    if implied and len(missing) == len(out) and invoice.vat_breakdown:
+        text = "; ".join(it.description for it in out)[:200]
+        warnings.append("the lines carry no VAT rate: one base line per VAT breakdown row")
+        return [
+            Item(text, money(row.taxable), row.rate, row.category, money(row.taxable))
+            for row in invoice.vat_breakdown
+        ]
+    warnings.append(f"{len(missing)} line(s) without VAT rate: booked without VAT (check)")
+    return out
+
+
 def build_items(invoice: InvoiceData) -> tuple[list[Item], list[str]]:
     """Base items of the invoice and the warnings raised while reconciling them."""
     warnings: list[str] = []
-    items = _from_lines(invoice) if invoice.lines else _from_totals(invoice, warnings)
     if invoice.lines:
+        items = _fill_rates(invoice, _from_lines(invoice), warnings)
         _spread_allowances(invoice, items, warnings)
+    else:
+        items = _from_totals(invoice, warnings)
     stated = invoice.total_excl_vat
     total = sum((it.net for it in items), Decimal("0.00"))
     if stated is not None and money(stated) != total:

@@ -27,10 +27,11 @@ _HEADER_WORDS = re.compile(
     r"zeilenbetrag|line amount|total ht|pos\.?|nr\.?|#|ligne|p\.u\.|taxes|unit)(?![a-z])"
 )
 _END = re.compile(
-    r"^(?:\|?\s*)(?:positionssumme|summe|total|totaal|tva|btw|mwst|vat|ust|\d{1,2}\s?%\s*vat|"
+    r"^(?:\|?\s*)(?:positionssumme|summe|total|totaal|tva|btw|mwst|vat|ust|"
     r"rechnungssumme|net total|umsatzsteuer|steuer|positionen netto|taxe|tax|belegsummen|"
     r"exclusief|zahlungsbedingungen|bereits)(?![a-z])"
 )
+_END_FIRST = re.compile(r"^\d{1,2}(?:[.,]\d+)?\s?%\s*(?:vat|btw|tva|mwst|ust)")
 _SKIP = re.compile(
     r"remise|rabatt|charge|abzgl|zzgl|skonto|korting|discount|versand|sub\s*total|subtotaal|"
     r"zwischensumme"
@@ -66,7 +67,9 @@ def _table_lines(layout: Layout) -> list[Line]:
             continue
         if not inside:
             continue
-        if any(_END.match(p.folded) for p in line.phrases) and _row_amount(line) is not None:
+        ends = any(_END.match(p.folded) for p in line.phrases) or _END_FIRST.match(
+            line.phrases[0].folded)
+        if ends and _row_amount(line) is not None:
             inside = False
             continue
         out.append(line)
@@ -77,14 +80,15 @@ def _by_position(table: list[Line]) -> list[Line]:
     rows: dict[int, Line] = {}
     for ln in table:
         m = _POS.match(ln.phrases[0].text)
-        if m is None or len(ln.phrases) + len(ln.phrases[0].words) < 4:
+        if m is None or len(ln.phrases) + len(ln.phrases[0].words) < 3:
             continue
         n = int(m.group(1))
         if n not in rows:
             rows[n] = ln
-    if rows and sorted(rows) == list(range(1, len(rows) + 1)):
-        return [rows[n] for n in sorted(rows)]
-    return []
+    run = 0
+    while run + 1 in rows:  # position numbers 1..n; stray numbers further down do not count
+        run += 1
+    return [rows[n] for n in range(1, run + 1)]
 
 
 def _row_amount(line: Line) -> Decimal | None:

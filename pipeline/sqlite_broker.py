@@ -65,8 +65,7 @@ class SQLiteBroker(Broker):
         Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         self.queues: set[str] = set()
         self._local = threading.local()
-        with self._tx() as db:
-            db.executescript(_SCHEMA)
+        self.connection().executescript(_SCHEMA)
 
     # -- connections ---------------------------------------------------------------
     def connection(self) -> sqlite3.Connection:
