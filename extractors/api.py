@@ -11,6 +11,7 @@ Dispatch by content (never by file name):
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -162,26 +163,60 @@ def _ocr(data: bytes, ctype: str, limits: ExtractLimits, pages: list[int] | None
 def _compare_with_page(
     invoice: InvoiceData, pages: tuple[PageText, ...], options: ExtractOptions
 ) -> InvoiceData:
-    """Warn when the embedded XML's payable total is not what the page prints."""
+    """The embedded XML, checked against the printed page (the page wins).
+
+    * an XML whose invoice number is not printed on the page describes another
+      document: the page is read instead, with a warning;
+    * a payable total the page does not print: the page's totals, with a warning;
+    * values the XML lacks but the page prints (payment reference, due date,
+      IBAN) are taken from the page.
+    """
+    if not any(p.words for p in pages):
+        return invoice
+    page = find_fields(pages, known_customer=options.known_customer, hints=options.hints)
+    layout_text = _compact(" ".join(w.text for p in pages for w in p.words))
+    if (invoice.invoice_number and page.invoice_number
+            and _compact(invoice.invoice_number) not in layout_text):
+        warning = (f"embedded XML is for invoice {invoice.invoice_number}, which the page does "
+                   f"not print; the page ({page.invoice_number}) was read instead")
+        return page.replace(warnings=(*page.warnings, warning), source="pdf_text")
+    changes: dict[str, Any] = {}
+    warnings = list(invoice.warnings)
     xml_total = invoice.payable_amount if invoice.payable_amount is not None else (
         invoice.total_incl_vat)
-    if xml_total is None or not any(p.words for p in pages):
-        return invoice
-    page = find_fields(pages, known_customer=options.known_customer)
-    printed = _printed_amounts(pages)
     page_total = page.payable_amount if page.payable_amount is not None else page.total_incl_vat
-    if abs(xml_total) in printed or page_total is None or abs(page_total) == abs(xml_total):
-        return invoice
-    warning = (f"embedded XML says {xml_total} is payable but the page prints {page_total}; "
-               "the page wins")
-    changes: dict[str, Any] = {"warnings": (*invoice.warnings, warning)}
-    for key in ("total_excl_vat", "total_vat", "total_incl_vat", "payable_amount"):
-        value = getattr(page, key)
-        if value is not None:
-            changes[key] = value
-    if page.vat_breakdown:
-        changes["vat_breakdown"] = page.vat_breakdown
+    printed = _printed_amounts(pages)
+    if (xml_total is not None and page_total is not None and abs(xml_total) not in printed
+            and abs(page_total) != abs(xml_total)):
+        warnings.append(f"embedded XML says {xml_total} is payable but the page prints "
+                        f"{page_total}; the page wins")
+        for key in ("total_excl_vat", "total_vat", "total_incl_vat", "payable_amount"):
+            if getattr(page, key) is not None:
+                changes[key] = getattr(page, key)
+        if page.vat_breakdown:
+            changes["vat_breakdown"] = page.vat_breakdown
+    for key in ("payment_reference", "due_date", "iban"):
+        if getattr(invoice, key) is None and getattr(page, key) is not None:
+            changes[key] = getattr(page, key)
+    changes["supplier"] = _tidy_party(invoice.supplier)
+    changes["customer"] = _tidy_party(invoice.customer)
+    changes["warnings"] = tuple(warnings)
     return invoice.replace(**changes)
+
+
+def _compact(text: str) -> str:
+    return "".join(ch for ch in text.casefold() if ch.isalnum())
+
+
+def _tidy_party(party: Party) -> Party:
+    """XML names sometimes carry a salutation line ('Herrn\\nMax Mustermann')."""
+    if not party.name or "\n" not in party.name:
+        return party
+    from extractors.names import clean_name
+
+    lines = [clean_name(ln) for ln in party.name.splitlines()]
+    kept = [ln for ln in lines if ln]
+    return dataclasses.replace(party, name=" ".join(kept) if kept else party.name)
 
 
 def _printed_amounts(pages: tuple[PageText, ...]) -> set[Decimal]:

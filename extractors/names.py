@@ -23,7 +23,7 @@ from extractors.layout import Layout, Phrase
 from extractors.model import Party
 from extractors.normalize import fold
 
-__all__ = ["find_names"]
+__all__ = ["clean_name", "find_names"]
 
 _SALUTATION = re.compile(
     r"^(?:herrn?|frau|firma|dhr\.?|mevr\.?|mr\.?|mrs\.?|ms\.?|m\.|mme\.?|attn:?|t\.a\.v\.?|"
@@ -87,6 +87,11 @@ def _clean_name(text: str) -> str | None:
     if _STREET.search(t) or _POSTCODE.search(t):
         return None
     return t
+
+
+def clean_name(text: str) -> str | None:
+    """A party name without salutation; None when the text is not a name."""
+    return _clean_name(text)
 
 
 def find_names(
