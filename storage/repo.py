@@ -455,9 +455,7 @@ def neighbour_ids(
     base = select(Document.id).where(Document.state.in_(list(states)), Document.kind == "file")
     if dossier_ids is not None:
         base = base.where(Document.dossier_id.in_(list(dossier_ids)))
-    prev_id = session.scalar(
-        base.where(Document.id < doc_id).order_by(Document.id.desc()).limit(1)
-    )
+    prev_id = session.scalar(base.where(Document.id < doc_id).order_by(Document.id.desc()).limit(1))
     next_id = session.scalar(base.where(Document.id > doc_id).order_by(Document.id).limit(1))
     return prev_id, next_id
 

@@ -1,0 +1,135 @@
+"""dramatiq actors: thin, idempotent shells around :mod:`pipeline.steps`.
+
+Each actor takes a document id, runs its step, and sends the next messages
+only after the step's transaction committed.  Transient errors (database or
+blob store unavailable, anything unexpected) raise, so dramatiq's Retries
+middleware retries them with backoff; once the retries are spent the shell
+stores the failure on the document (state ``failed`` with the reason), so a
+poison document never disappears and never blocks the queue.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable
+
+import dramatiq
+from dramatiq.middleware import CurrentMessage, TimeLimitExceeded
+
+from pipeline import broker as _broker
+from pipeline.runtime import Runtime, get_runtime
+from pipeline.states import ACTIVE_STATES, DocumentState
+from pipeline.steps import NextStep, extract_step, propose_step, split_step
+from storage import StorageUnavailable, repo
+from storage.models import utcnow
+
+log = logging.getLogger(__name__)
+
+# the configured broker must exist before the first @dramatiq.actor below
+_broker.get_broker()
+
+S = DocumentState
+
+Step = Callable[[Runtime, int], list[NextStep]]
+
+
+def _retries_left() -> bool:
+    message = CurrentMessage.get_current_message()
+    if message is None:
+        return False
+    actor = dramatiq.get_broker().get_actor(message.actor_name)
+    max_retries = message.options.get(
+        "max_retries", actor.options.get("max_retries", get_runtime().settings.max_retries)
+    )
+    return int(message.options.get("retries", 0)) < int(max_retries)
+
+
+def _fail(rt: Runtime, document_id: int, reason: str) -> None:
+    with rt.tx() as s:
+        doc = repo.get_document(s, document_id, lock=True)
+        if DocumentState(doc.state) in ACTIVE_STATES:
+            repo.set_state(s, doc, S.FAILED, reason, code="step_failed")
+            repo.audit(s, "failed", dossier_id=doc.dossier_id, document_id=doc.id, reason=reason)
+
+
+def run_step(step: Step, name: str, document_id: int) -> None:
+    """The one shell every actor goes through."""
+    rt = get_runtime()
+    try:
+        nexts = step(rt, document_id)
+    except StorageUnavailable:
+        raise  # transient: retry, never fail the document for our own outage
+    except (Exception, TimeLimitExceeded) as exc:
+        if _retries_left():
+            log.warning("step %s of document %s failed, will retry: %s", name, document_id, exc)
+            raise
+        reason = f"{name} failed after retries: {type(exc).__name__}: {exc}"[:2000]
+        log.error("document %s: %s", document_id, reason)
+        _fail(rt, document_id, reason)
+        return
+    send_next(nexts)
+
+
+def send_next(nexts: list[NextStep]) -> None:
+    for nxt in nexts:
+        ACTORS[nxt.step].send(nxt.document_id)
+
+
+@dramatiq.actor(queue_name="split", max_retries=5)
+def split(document_id: int) -> None:
+    run_step(split_step, "split", document_id)
+
+
+@dramatiq.actor(queue_name="extract", max_retries=3)
+def extract(document_id: int) -> None:
+    run_step(extract_step, "extract", document_id)
+
+
+@dramatiq.actor(queue_name="propose", max_retries=5)
+def propose(document_id: int) -> None:
+    run_step(propose_step, "propose", document_id)
+
+
+ACTORS: dict[str, dramatiq.Actor] = {
+    "split": split,
+    "extract": extract,
+    "propose": propose,
+}
+
+
+def enqueue_for_state(doc_id: int, kind: str, state: str) -> None:
+    """Send the step a document in ``state`` is waiting for."""
+    if state == S.RECEIVED.value:
+        (split if kind == "mail" else extract).send(doc_id)
+    elif state == S.EXTRACTED.value:
+        propose.send(doc_id)
+
+
+def reconcile(rt: Runtime | None = None, *, older_than_seconds: int | None = None) -> int:
+    """Re-send every document stuck in a working state longer than the timeout.
+
+    A lost queue message (broker restart, crash between commit and send)
+    therefore never loses a document; the steps are idempotent, so a
+    duplicate message costs only a no-op.
+    """
+    rt = rt or get_runtime()
+    age = rt.settings.reconcile_after_seconds if older_than_seconds is None else older_than_seconds
+    cutoff = utcnow() - dt.timedelta(seconds=age)
+    with rt.tx() as s:
+        stuck = [(d.id, d.kind, d.state) for d in repo.stuck_documents(s, ACTIVE_STATES, cutoff)]
+        for doc_id, _kind, _state in stuck:
+            doc = repo.get_document(s, doc_id)
+            doc.updated_at = utcnow()  # not again before the next timeout
+    for doc_id, kind, state in stuck:
+        enqueue_for_state(doc_id, kind, state)
+    if stuck:
+        log.info("reconciler re-sent %d documents", len(stuck))
+    return len(stuck)
+
+
+def bind(broker: dramatiq.Broker) -> None:
+    """Declare the actors on another broker (tests switch brokers)."""
+    for actor in ACTORS.values():
+        actor.broker = broker
+        broker.declare_actor(actor)

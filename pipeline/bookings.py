@@ -1,0 +1,253 @@
+"""Glue between storage and the booking core.
+
+Builds a :class:`booking.BookingContext` from the dossier's settings and the
+supplier's learned history, stores the proposal as an unbooked journal entry,
+and learns from the accountant's confirmations.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import Any
+
+from booking import (
+    AutobookMode,
+    AutobookPolicy,
+    BookingContext,
+    HistoryEntry,
+    Proposal,
+    propose,
+)
+from booking import Dossier as BookingDossier
+from booking.errors import BookingError, PeriodLocked
+from extractors.model import InvoiceData
+from pipeline.states import DocumentState
+from storage import repo
+from storage.models import Document, Dossier, JournalEntry, Supplier, utcnow
+
+log = logging.getLogger(__name__)
+
+S = DocumentState
+
+#: how many learned lines a supplier keeps
+HISTORY_LIMIT = 40
+
+
+def _dec(value: Any, default: str) -> Decimal:
+    try:
+        return Decimal(str(value))
+    except Exception:
+        return Decimal(default)
+
+
+def dossier_context(dossier: Dossier) -> BookingDossier:
+    st = dossier.settings or {}
+    return BookingDossier(
+        name=dossier.name,
+        vat=dossier.vat_number,
+        capitalisation_threshold=_dec(st.get("capitalisation_threshold", "1000.00"), "1000.00"),
+        default_account=str(st.get("default_account", "619000")),
+        bookyear_start_month=int(st.get("bookyear_start_month", 1)),
+        vat_period=str(st.get("vat_period", "quarter")),
+        locked_through=st.get("locked_through"),
+        locked_periods=tuple(st.get("locked_periods", ())),
+    )
+
+
+def history_of(supplier: Supplier | None) -> tuple[HistoryEntry, ...]:
+    if supplier is None:
+        return ()
+    out = []
+    for h in supplier.history or []:
+        out.append(
+            HistoryEntry(
+                account=str(h["account"]),
+                description=str(h.get("description", "")),
+                vat_rate=Decimal(h["vat_rate"]) if h.get("vat_rate") not in (None, "") else None,
+                deductible_pct=Decimal(h["deductible_pct"])
+                if h.get("deductible_pct") not in (None, "")
+                else None,
+            )
+        )
+    return tuple(out)
+
+
+def context_for(
+    dossier: Dossier, supplier: Supplier | None, period: str | None = None
+) -> BookingContext:
+    policy = AutobookPolicy()
+    recent: tuple[bool, ...] = ()
+    if supplier is not None:
+        policy = AutobookPolicy(
+            mode=AutobookMode(supplier.autobook_policy), n=supplier.autobook_after
+        )
+        recent = (True,) * supplier.confirmations_in_a_row
+    return BookingContext(
+        dossier=dossier_context(dossier),
+        supplier_history=history_of(supplier),
+        supplier_default_account=supplier.default_account if supplier else None,
+        autobook_policy=policy,
+        recent_confirmations=recent,
+        period=period,
+    )
+
+
+def _counterparty(
+    invoice: InvoiceData, dossier: Dossier
+) -> tuple[str | None, str | None, str | None]:
+    """VAT, IBAN, name of the other party (the supplier of a purchase)."""
+    own = (dossier.vat_number or "").replace(".", "").replace(" ", "").upper()
+    sup_vat = (invoice.supplier.vat or "").replace(".", "").replace(" ", "").upper()
+    if own and sup_vat == own:  # a sales invoice of the dossier itself
+        return invoice.customer.vat, None, invoice.customer.name
+    return invoice.supplier.vat, invoice.iban, invoice.supplier.name
+
+
+def entry_fields(p: Proposal) -> dict[str, Any]:
+    return {
+        "journal": p.journal,
+        "bookyear": p.bookyear,
+        "period": p.period,
+        "vat_period": p.vat_period,
+        "date": p.date,
+        "due_date": p.due_date,
+        "payment_reference": p.payment_reference,
+        "document_number": p.document_number,
+        "regime": p.regime,
+        "reason": p.regime_reason,
+        "warnings": list(p.warnings),
+        "confidence": float(p.confidence),
+        "status": "proposed",
+    }
+
+
+def line_rows(p: Proposal) -> list[dict[str, Any]]:
+    return [
+        {
+            "account": ln.account,
+            "debit": ln.debit,
+            "credit": ln.credit,
+            "vat_code": ln.vat_code,
+            "vat_grids": list(ln.vat_grid),
+            "description": ln.description,
+            "reason": ln.reason,
+            "confidence": float(ln.confidence),
+            "kind": str(ln.kind),
+            "vat_rate": ln.vat_rate,
+            "deductible_pct": ln.deductible_pct,
+        }
+        for ln in p.lines
+    ]
+
+
+def propose_for_document(s: Any, doc: Document, invoice: InvoiceData) -> None:
+    """Store the proposal of an EXTRACTED document and move it to PROPOSED (or BOOKED)."""
+    dossier = repo.get_dossier(s, doc.dossier_id)
+    vat, iban, name = _counterparty(invoice, dossier)
+    supplier = repo.upsert_supplier(
+        s, dossier.id, vat=vat, iban=iban, name=name, country=invoice.supplier.country
+    )
+    try:
+        proposal = propose(invoice, context_for(dossier, supplier))
+    except PeriodLocked as exc:
+        if exc.first_open is None:
+            repo.set_state(s, doc, S.PROPOSED, None, timing="proposed")
+            doc.state_reason = f"cannot propose: {exc}"
+            return
+        proposal = propose(invoice, context_for(dossier, supplier, period=exc.first_open))
+    except BookingError as exc:
+        # the accountant books it by hand; the document still waits for review
+        repo.set_state(s, doc, S.PROPOSED, None, timing="proposed")
+        doc.state_reason = f"no proposal: {exc}"
+        doc.reason_code = "no_proposal"
+        return
+    entry = repo.replace_entry(
+        s,
+        dossier_id=dossier.id,
+        document_id=doc.id,
+        fields=entry_fields(proposal),
+        lines=line_rows(proposal),
+    )
+    entry.supplier_id = supplier.id if supplier else None
+    repo.set_state(s, doc, S.PROPOSED, None, timing="proposed")
+    if proposal.autobook:
+        book_entry(s, doc, entry, user_id=None, auto=True)
+        repo.audit(
+            s,
+            "auto_booked",
+            dossier_id=dossier.id,
+            document_id=doc.id,
+            reason=proposal.autobook_reason,
+        )
+
+
+def repropose(s: Any, doc: Document, invoice: InvoiceData) -> None:
+    """Recompute the proposal of a document waiting for review (after a correction)."""
+    entry = repo.entry_for_document(s, doc.id)
+    if entry is not None and entry.status == "booked":
+        return
+    dossier = repo.get_dossier(s, doc.dossier_id)
+    vat, iban, name = _counterparty(invoice, dossier)
+    supplier = repo.upsert_supplier(
+        s, dossier.id, vat=vat, iban=iban, name=name, country=invoice.supplier.country
+    )
+    try:
+        proposal = propose(invoice, context_for(dossier, supplier))
+    except BookingError as exc:
+        doc.state_reason = f"no proposal: {exc}"
+        return
+    new = repo.replace_entry(
+        s,
+        dossier_id=dossier.id,
+        document_id=doc.id,
+        fields=entry_fields(proposal),
+        lines=line_rows(proposal),
+    )
+    new.supplier_id = supplier.id if supplier else None
+
+
+def book_entry(
+    s: Any, doc: Document, entry: JournalEntry, *, user_id: int | None, auto: bool = False
+) -> None:
+    """Number the entry in its journal and move the document to BOOKED."""
+    entry.status = "booked"
+    entry.auto_booked = auto
+    entry.booked_by = user_id
+    entry.booked_at = utcnow()
+    if entry.number is None:
+        entry.number = repo.next_entry_number(s, entry.dossier_id, entry.journal, entry.bookyear)
+    repo.set_state(s, doc, S.BOOKED, None, timing="booked")
+
+
+def learn(s: Any, entry: JournalEntry, *, edited: bool) -> None:
+    """Remember the confirmed accounts for the supplier (newest last)."""
+    if entry.supplier_id is None:
+        return
+    supplier = s.get(Supplier, entry.supplier_id)
+    if supplier is None:
+        return
+    learned = [
+        {
+            "account": ln.account,
+            "description": ln.description,
+            "vat_rate": str(ln.vat_rate) if ln.vat_rate is not None else None,
+            "deductible_pct": str(ln.deductible_pct) if ln.deductible_pct is not None else None,
+        }
+        for ln in entry.lines
+        if ln.kind == "base"
+    ]
+    supplier.history = (list(supplier.history or []) + learned)[-HISTORY_LIMIT:]
+    supplier.confirmations_in_a_row = 0 if edited else supplier.confirmations_in_a_row + 1
+
+
+def lines_balance(lines: Sequence[dict[str, Any]]) -> tuple[Decimal, Decimal]:
+    debit = sum((Decimal(str(ln.get("debit") or 0)) for ln in lines), Decimal("0"))
+    credit = sum((Decimal(str(ln.get("credit") or 0)) for ln in lines), Decimal("0"))
+    return debit, credit
+
+
+def today() -> dt.date:
+    return utcnow().date()

@@ -1,0 +1,621 @@
+"""``boekbox``: the command line.
+
+Exit codes: 0 success, 1 a command failed on the merits, 2 usage or setup
+errors (missing file, unknown dossier, database not initialised), each with
+one line on stderr.  Every listing command takes ``--json``.
+
+Examples::
+
+    boekbox init --demo
+    boekbox dossier add "Bakkerij Janssens" --vat BE0428759497
+    boekbox up
+    boekbox ingest invoices/ --dossier "Bakkerij Janssens"
+    boekbox extract invoice.pdf --json
+    boekbox documents --state proposed --json
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from decimal import Decimal
+from functools import wraps
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from pipeline.settings import ConfigError, load_settings
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+EXIT_USAGE = 2
+
+DEMO_DOSSIER = "Demo Consult BV"
+DEMO_VAT = "BE0743182920"
+DEMO_USER = "demo"
+DEMO_PASSWORD = "boekbox-demo"  # noqa: S105 - printed by `make run` on purpose
+
+
+class UsageError(click.ClickException):
+    exit_code = EXIT_USAGE
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if isinstance(value, tuple | set | frozenset):
+        return list(value)
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def _print_json(data: Any) -> None:
+    click.echo(json.dumps(data, default=_json_default, ensure_ascii=False, indent=2))
+
+
+def _setup_errors(fn: F) -> F:
+    """Translate setup errors into one line and exit code 2."""
+
+    @wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from pipeline.service import AccessDenied, ServiceError
+        from storage import NotFound, NotInitialised, StorageUnavailable
+
+        try:
+            return fn(*args, **kwargs)
+        except (NotInitialised, NotFound, ConfigError, StorageUnavailable) as exc:
+            raise UsageError(str(exc)) from None
+        except AccessDenied as exc:
+            raise UsageError(str(exc)) from None
+        except ServiceError as exc:
+            raise click.ClickException(str(exc)) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _service() -> Any:
+    """The service on an initialised database (else exit 2)."""
+    from pipeline.runtime import get_runtime
+    from pipeline.service import Service
+    from storage.db import check_initialised
+
+    rt = get_runtime()
+    check_initialised(rt.settings.database_url)
+    return Service(rt)
+
+
+def _system() -> Any:
+    from pipeline.service import SYSTEM
+
+    return SYSTEM
+
+
+def _dossier_id(svc: Any, ref: str) -> int:
+    from pipeline.service import ServiceError
+
+    try:
+        return int(svc.dossier(_system(), ref).id)
+    except ServiceError:
+        raise UsageError(f"unknown dossier: {ref}") from None
+
+
+@click.group(epilog="Run `boekbox COMMAND --help` for the options of a command.")
+@click.option("-v", "--verbose", is_flag=True, help="Log debug output.")
+def main(verbose: bool) -> None:
+    """boekbox: supplier invoices in, Belgian booking proposals out."""
+    try:
+        settings = load_settings()
+    except ConfigError as exc:
+        raise UsageError(str(exc)) from None
+    level = logging.DEBUG if verbose else getattr(logging, settings.log_level.upper(), 20)
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+
+
+# ----------------------------------------------------------------------------- init
+
+
+@main.command()
+@click.option("--demo", is_flag=True, help="Also create a demo dossier and a demo login.")
+@_setup_errors
+def init(demo: bool) -> None:
+    """Create or upgrade the database (idempotent)."""
+    from pipeline.runtime import get_runtime
+    from pipeline.service import Service, ServiceError
+    from storage.db import migrate
+
+    rt = get_runtime()
+    migrate(rt.settings.database_url)
+    click.echo(f"database ready: {rt.settings.database_url}")
+    if not demo:
+        return
+    svc = Service(rt)
+    existing = [d for d in svc.dossiers(_system()) if d.name == DEMO_DOSSIER]
+    dossier = (
+        existing[0]
+        if existing
+        else svc.create_dossier(_system(), DEMO_DOSSIER, vat_number=DEMO_VAT)
+    )
+    if svc.user(DEMO_USER) is None:
+        svc.add_user(_system(), DEMO_USER, DEMO_PASSWORD, "admin", dossiers=[dossier.id])
+    click.echo(f"demo dossier: {dossier.name} <{dossier.mailbox}>")
+    click.echo(f"demo login: {DEMO_USER} / {DEMO_PASSWORD}")
+    with contextlib.suppress(ServiceError):
+        svc.add_member(_system(), dossier.id, DEMO_USER, "admin")
+
+
+# ----------------------------------------------------------------------------- dossiers
+
+
+@main.group()
+def dossier() -> None:
+    """Manage dossiers (one per client company)."""
+
+
+@dossier.command("add")
+@click.argument("name")
+@click.option("--vat", help="Company VAT number, e.g. BE0123456749.")
+@click.option("--address", "local", help="Mailbox local part (default: name + random token).")
+@click.option("--allowed-sender", "senders", multiple=True, help="Only accept mail from these.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@_setup_errors
+def dossier_add(
+    name: str, vat: str | None, local: str | None, senders: tuple[str, ...], as_json: bool
+) -> None:
+    """Create a dossier and print its mailbox address."""
+    svc = _service()
+    d = svc.create_dossier(
+        _system(), name, vat_number=vat, allowed_senders=senders, mailbox_local=local
+    )
+    if as_json:
+        _print_json({"id": d.id, "name": d.name, "vat": d.vat_number, "address": d.mailbox})
+    else:
+        click.echo(d.mailbox)
+
+
+@dossier.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@_setup_errors
+def dossier_list(as_json: bool) -> None:
+    """List dossiers with their addresses."""
+    svc = _service()
+    rows = svc.dossiers(_system())
+    if as_json:
+        _print_json(
+            [
+                {
+                    "id": d.id,
+                    "name": d.name,
+                    "vat": d.vat_number,
+                    "address": d.mailbox,
+                    "enabled": d.enabled,
+                    "allowed_senders": d.allowed_senders,
+                    "used_bytes": d.used_bytes,
+                    "documents": d.document_count,
+                }
+                for d in rows
+            ]
+        )
+        return
+    for d in rows:
+        click.echo(f"{d.id:>4}  {d.name:<30} {d.vat_number or '-':<14} {d.mailbox}")
+
+
+# ----------------------------------------------------------------------------- users
+
+
+@main.group()
+def user() -> None:
+    """Manage users of the review UI."""
+
+
+@user.command("add")
+@click.argument("username")
+@click.option(
+    "--role",
+    type=click.Choice(["admin", "accountant", "entrepreneur"]),
+    default="accountant",
+    show_default=True,
+)
+@click.option("--dossier", "dossiers", multiple=True, help="Dossier (id, name or address).")
+@click.option("--password", envvar="BOEKBOX_NEW_PASSWORD", help="Password (or prompt).")
+@_setup_errors
+def user_add(username: str, role: str, dossiers: tuple[str, ...], password: str | None) -> None:
+    """Create a login with access to some dossiers."""
+    svc = _service()
+    ids = [_dossier_id(svc, ref) for ref in dossiers]
+    if password is None:
+        password = click.prompt("password", hide_input=True, confirmation_prompt=True)
+    try:
+        u = svc.add_user(_system(), username, password, role, dossiers=ids)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"user {u.username} ({u.role}) created")
+
+
+# ----------------------------------------------------------------------------- documents
+
+
+def _doc_json(r: Any) -> dict[str, Any]:
+    return {
+        "id": r.id,
+        "dossier": r.dossier_name,
+        "dossier_id": r.dossier_id,
+        "mail": r.mail_id,
+        "parent": r.parent_id,
+        "kind": r.kind,
+        "filename": r.filename,
+        "content_type": r.content_type,
+        "sha256": r.sha256,
+        "size": r.size,
+        "state": r.state,
+        "reason": r.reason,
+        "duplicate_of": r.duplicate_of,
+        "supplier": r.supplier_name,
+        "invoice_number": r.invoice_number,
+        "invoice_date": r.invoice_date,
+        "total_incl_vat": r.total_incl_vat,
+    }
+
+
+@main.command()
+@click.option("--dossier", "dossier_ref", help="Only this dossier.")
+@click.option("--state", "states", multiple=True, help="Only these states.")
+@click.option("--all-kinds", is_flag=True, help="Also list the mails themselves.")
+@click.option("--limit", default=1000, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@_setup_errors
+def documents(
+    dossier_ref: str | None, states: tuple[str, ...], all_kinds: bool, limit: int, as_json: bool
+) -> None:
+    """List documents: id, dossier, mail, filename, type, SHA-256, size, state, reason."""
+    from pipeline.states import DocumentState
+
+    for st in states:
+        if st not in {s.value for s in DocumentState}:
+            raise UsageError(f"unknown state {st!r}")
+    svc = _service()
+    did = _dossier_id(svc, dossier_ref) if dossier_ref else None
+    rows = svc.documents(
+        _system(),
+        dossier_id=did,
+        states=states or None,
+        kind=None if all_kinds else "file",
+        limit=limit,
+    )
+    if as_json:
+        _print_json([_doc_json(r) for r in rows])
+        return
+    for r in rows:
+        click.echo(
+            f"{r.id:>6} {r.dossier_name[:20]:<20} {r.mail_id or '-':>5} "
+            f"{(r.filename or '-')[:32]:<32} {r.content_type:<20} {r.sha256[:12]} "
+            f"{r.size:>9} {r.state:<13} {r.reason or ''}"
+        )
+
+
+@main.command()
+@click.argument("doc_id", type=int)
+@_setup_errors
+def reprocess(doc_id: int) -> None:
+    """Run the pipeline again for a document."""
+    svc = _service()
+    row = svc.reprocess(_system(), doc_id)
+    click.echo(f"document {row.id} queued again")
+
+
+@main.command()
+@click.option("--dossier", "dossier_ref", help="Only this dossier.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@_setup_errors
+def quota(dossier_ref: str | None, as_json: bool) -> None:
+    """Storage use per dossier: 1 GB free, then EUR 1 per started extra GB a month."""
+    svc = _service()
+    rows = svc.quotas(_system())
+    if dossier_ref:
+        did = _dossier_id(svc, dossier_ref)
+        rows = [q for q in rows if q.dossier_id == did]
+    if as_json:
+        _print_json(
+            [
+                {
+                    "dossier_id": q.dossier_id,
+                    "dossier": q.dossier_name,
+                    "used_bytes": q.used_bytes,
+                    "free_bytes": q.free_bytes,
+                    "documents": q.documents,
+                    "extra_gb": q.extra_gb,
+                    "monthly_cost_eur": q.monthly_cost_eur,
+                }
+                for q in rows
+            ]
+        )
+        return
+    for q in rows:
+        click.echo(
+            f"{q.dossier_name:<30} {q.used_bytes / 1e6:>10.1f} MB  {q.documents:>6} docs"
+            f"  extra {q.extra_gb} GB  EUR {q.monthly_cost_eur}/month"
+        )
+
+
+def _iter_files(paths: Sequence[str]) -> Iterator[Path]:
+    for raw in paths:
+        path = Path(raw)
+        if not path.exists():
+            raise UsageError(f"no such file: {raw}")
+        if path.is_dir():
+            yield from sorted(
+                p
+                for p in path.rglob("*")
+                if p.is_file() and not p.name.startswith(".") and not p.name.endswith(".json")
+            )
+        else:
+            yield path
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True)
+@click.option("--dossier", "dossier_ref", required=True, help="Dossier (id, name or address).")
+@click.option("--json", "as_json", is_flag=True, help="Print the created documents as JSON.")
+@_setup_errors
+def ingest(paths: tuple[str, ...], dossier_ref: str, as_json: bool) -> None:
+    """Add files (eml, pdf, xml, images, or folders of them) without SMTP."""
+    from tqdm import tqdm
+
+    files = list(_iter_files(paths))
+    svc = _service()
+    did = _dossier_id(svc, dossier_ref)
+    rows = []
+    for path in tqdm(files, desc="ingest", unit="file", disable=as_json or not files):
+        rows.append(svc.ingest(_system(), did, path.read_bytes(), path.name))
+    if as_json:
+        _print_json([_doc_json(r) for r in rows])
+    else:
+        click.echo(f"{len(rows)} file(s) queued for dossier {did}")
+
+
+# ----------------------------------------------------------------------------- pure commands
+
+
+@main.command()
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--json", "as_json", is_flag=True, help="Print the SCHEMA.md JSON shape.")
+@click.option("--no-embedded", is_flag=True, help="Ignore embedded XML: read the page.")
+def extract(file: str, as_json: bool, no_embedded: bool) -> None:
+    """Extract invoice fields from a file (no database)."""
+    from extractors import ExtractionError, ExtractOptions, extract_document
+
+    path = Path(file)
+    if not path.is_file():
+        raise UsageError(f"no such file: {file}")
+    try:
+        invoice = extract_document(
+            path.read_bytes(), filename=path.name, options=ExtractOptions(no_embedded=no_embedded)
+        )
+    except ExtractionError as exc:
+        raise click.ClickException(f"{path.name}: {exc}") from None
+    data = invoice.to_schema_dict()
+    if as_json:
+        click.echo(json.dumps(data, ensure_ascii=False))
+        return
+    for key, value in data.items():
+        if key not in {"lines", "confidence", "vat_breakdown"}:
+            click.echo(f"{key:<18} {value}")
+
+
+@main.command("propose")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--dossier", "dossier_ref", help="Use this dossier's settings and history.")
+def propose_cmd(file: str, dossier_ref: str | None) -> None:
+    """Propose a journal entry for an invoice JSON (the extract shape, or a case)."""
+    from booking import BookingError, load_case, proposal_to_json, propose
+
+    path = Path(file)
+    if not path.is_file():
+        raise UsageError(f"no such file: {file}")
+    try:
+        obj = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise UsageError(f"{file} is not JSON: {exc}") from None
+    try:
+        invoice, context = load_case(obj)
+        if context is None:
+            context = _stored_context(invoice, dossier_ref)
+        proposal = propose(invoice, context)
+    except BookingError as exc:
+        raise click.ClickException(str(exc)) from None
+    _print_json(proposal_to_json(proposal))
+
+
+def _stored_context(invoice: Any, dossier_ref: str | None) -> Any:
+    from booking import BookingContext
+    from pipeline import bookings
+    from pipeline.runtime import get_runtime
+    from storage import repo
+    from storage.db import check_initialised
+
+    if dossier_ref is None:
+        return BookingContext()
+    rt = get_runtime()
+    try:
+        check_initialised(rt.settings.database_url)
+    except Exception as exc:
+        raise UsageError(str(exc)) from None
+    with rt.tx() as s:
+        try:
+            d = repo.get_dossier(s, dossier_ref)
+        except Exception:
+            raise UsageError(f"unknown dossier: {dossier_ref}") from None
+        vat, iban, name = bookings._counterparty(invoice, d)
+        supplier = repo.find_supplier(s, d.id, vat=vat, iban=iban, name=name)
+        return bookings.context_for(d, supplier)
+
+
+# ----------------------------------------------------------------------------- services
+
+
+@main.command()
+@_setup_errors
+def smtp() -> None:
+    """Run the SMTP intake server (BOEKBOX_SMTP_HOST:BOEKBOX_SMTP_PORT)."""
+    from intake.server import run_server
+
+    from pipeline.runtime import get_runtime
+    from storage.db import check_initialised
+
+    rt = get_runtime()
+    check_initialised(rt.settings.database_url)
+    run_server(rt)
+
+
+def _reconcile_loop(stop: threading.Event, every: float) -> None:
+    from pipeline.actors import reconcile
+
+    while not stop.wait(every):
+        try:
+            reconcile()
+        except Exception:
+            logging.getLogger(__name__).exception("reconciler pass failed")
+
+
+@main.command()
+@click.option("--processes", type=int, help="Worker processes (default BOEKBOX_WORKER_PROCESSES).")
+@click.option("--threads", type=int, help="Threads per process (default BOEKBOX_WORKER_THREADS).")
+@_setup_errors
+def worker(processes: int | None, threads: int | None) -> None:
+    """Run pipeline workers (dramatiq) and the reconciler."""
+    from pipeline.runtime import get_runtime
+    from storage.db import check_initialised
+
+    rt = get_runtime()
+    check_initialised(rt.settings.database_url)
+    settings = rt.settings
+    env = {**os.environ, "OMP_THREAD_LIMIT": "1"}
+    cmd = [
+        sys.executable,
+        "-m",
+        "dramatiq",
+        "pipeline.actors",
+        "--processes",
+        str(processes or settings.worker_processes),
+        "--threads",
+        str(threads or settings.worker_threads),
+        "--queues",
+        "split",
+        "extract",
+        "propose",
+    ]
+    stop = threading.Event()
+    every = max(5.0, min(60.0, settings.reconcile_after_seconds / 5))
+    thread = threading.Thread(target=_reconcile_loop, args=(stop, every), daemon=True)
+    thread.start()
+    proc = subprocess.Popen(cmd, env=env)
+    _forward_signals([proc])
+    code = proc.wait()
+    stop.set()
+    sys.exit(code)
+
+
+def _ui_command(settings: Any) -> list[str]:
+    app = Path(__file__).resolve().parent.parent / "review_ui" / "app.py"
+    return [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(app),
+        "--server.address",
+        settings.ui_host,
+        "--server.port",
+        str(settings.ui_port),
+        "--server.headless",
+        "true",
+        "--browser.gatherUsageStats",
+        "false",
+    ]
+
+
+@main.command()
+@_setup_errors
+def ui() -> None:
+    """Run the Streamlit review UI (BOEKBOX_UI_HOST:BOEKBOX_UI_PORT)."""
+    settings = load_settings()
+    proc = subprocess.Popen(_ui_command(settings))
+    _forward_signals([proc])
+    sys.exit(proc.wait())
+
+
+def _forward_signals(procs: list[subprocess.Popen[bytes]]) -> None:
+    def handler(signum: int, _frame: Any) -> None:
+        for p in procs:
+            if p.poll() is None:
+                p.send_signal(signal.SIGTERM if signum == signal.SIGINT else signum)
+
+    signal.signal(signal.SIGINT, handler)
+    signal.signal(signal.SIGTERM, handler)
+
+
+@main.command()
+@_setup_errors
+def up() -> None:
+    """Run SMTP, workers and the UI together; Ctrl-C stops all cleanly."""
+    from pipeline.runtime import get_runtime
+    from storage.db import check_initialised
+
+    settings = get_runtime().settings
+    check_initialised(settings.database_url)
+    me = [sys.executable, "-m", "pipeline.cli"]
+    procs = [
+        subprocess.Popen([*me, "smtp"]),
+        subprocess.Popen([*me, "worker"]),
+        subprocess.Popen(_ui_command(settings)),
+    ]
+    click.echo(
+        f"SMTP on {settings.smtp_host}:{settings.smtp_port}, "
+        f"UI on http://{settings.ui_host}:{settings.ui_port}"
+    )
+    stopping = threading.Event()
+
+    def handler(_signum: int, _frame: Any) -> None:
+        stopping.set()
+
+    signal.signal(signal.SIGINT, handler)
+    signal.signal(signal.SIGTERM, handler)
+    while not stopping.is_set() and all(p.poll() is None for p in procs):
+        time.sleep(0.5)
+    for p in procs:
+        if p.poll() is None:
+            p.terminate()
+    deadline = time.monotonic() + 30
+    for p in procs:
+        try:
+            p.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            p.kill()
+    click.echo("boekbox stopped")
+
+
+@main.command("reconcile")
+@click.option("--older-than", type=int, default=None, help="Seconds (default from settings).")
+@_setup_errors
+def reconcile_cmd(older_than: int | None) -> None:
+    """Re-send documents stuck in a working state (one pass)."""
+    from pipeline.actors import reconcile
+
+    _service()
+    n = reconcile(older_than_seconds=older_than)
+    click.echo(f"{n} document(s) re-sent")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,391 @@
+"""The pipeline steps: load, call one pure core, persist, transition.
+
+Each step takes a document id and is idempotent: it does nothing unless the
+document is in the state the step starts from, and every row it creates is
+keyed so a replay finds it instead of adding a second one.  Bytes go to the
+blob store *before* the transaction that references them (content
+addressing makes a re-put harmless).  A step returns the ids of the
+documents whose next step must be sent, after its transaction committed.
+
+Bad input becomes a stored reason (quarantine); anything else raises, so
+dramatiq retries it, and the actor shell marks the document failed once the
+retries are spent.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from extractors.model import InvoiceData, Party, from_json, to_json
+from pipeline.runtime import Runtime
+from pipeline.states import DocumentState
+from storage import BlobRef, repo
+from storage.models import Document, Dossier
+
+log = logging.getLogger(__name__)
+
+S = DocumentState
+
+__all__ = ["NextStep", "extract_step", "propose_step", "split_step"]
+
+
+@dataclass(frozen=True, slots=True)
+class NextStep:
+    step: str  # "split" | "extract" | "propose"
+    document_id: int
+
+
+# ----------------------------------------------------------------------------- split
+
+
+def split_step(rt: Runtime, document_id: int) -> list[NextStep]:
+    """A stored mail becomes child documents (or a visible no-attachment state)."""
+    from intake.splitter import SplitLimits, split_mail
+
+    with rt.tx() as s:
+        doc = repo.get_document(s, document_id)
+        if doc.state != S.RECEIVED.value:
+            return []
+        if doc.kind != "mail":
+            return [NextStep("extract", doc.id)]
+        mail = repo.get_mail(s, doc.mail_id) if doc.mail_id else None
+        sha, envelope_from = doc.blob_sha256, (mail.envelope_from if mail else "")
+        released = bool((doc.timings or {}).get("released"))
+        sender_allowed = mail.sender_allowed if mail else True
+    if not sender_allowed and not released:
+        with rt.tx() as s:
+            doc = repo.get_document(s, document_id)
+            if doc.state == S.RECEIVED.value:
+                repo.set_state(
+                    s,
+                    doc,
+                    S.QUARANTINED,
+                    f"sender {envelope_from or '(none)'} is not on this dossier's allow-list;"
+                    " release the mail to process it",
+                    code="sender_not_allowed",
+                )
+        return []
+    raw = rt.blobs.get(sha)
+    result = split_mail(raw, SplitLimits(), envelope_sender=envelope_from or None)
+    refs = [rt.blobs.put(part.data) for part in result.documents]
+    q_refs = [rt.blobs.put(d) if d else None for d in map(_part_bytes, result.quarantined)]
+    nexts: list[NextStep] = []
+    with rt.tx() as s:
+        doc = repo.get_document(s, document_id, lock=True)
+        if doc.state != S.RECEIVED.value:
+            return []
+        mail = repo.get_mail(s, doc.mail_id) if doc.mail_id else None
+        if mail is not None:
+            mail.subject = result.subject
+            mail.ignored = [_plain(i) for i in result.ignored]
+            mail.quarantined = [_plain(q) for q in result.quarantined]
+        index = 0
+        for part, ref in zip(result.documents, refs, strict=True):
+            child, created = repo.add_document(
+                s,
+                dossier_id=doc.dossier_id,
+                ref=ref,
+                filename=part.filename,
+                content_type=part.content_type,
+                declared_content_type=part.declared_content_type,
+                origin=part.origin,
+                channel="smtp",
+                parent=doc,
+                part_index=index,
+            )
+            index += 1
+            if created:
+                _mark_blob_duplicate(s, child)
+            if child.state == S.RECEIVED.value:
+                nexts.append(NextStep("extract", child.id))
+        for q, qref in zip(result.quarantined, q_refs, strict=True):
+            if qref is None:
+                continue
+            child, created = repo.add_document(
+                s,
+                dossier_id=doc.dossier_id,
+                ref=qref,
+                filename=q.filename,
+                content_type=q.content_type,
+                origin="quarantine",
+                channel="smtp",
+                parent=doc,
+                part_index=index,
+            )
+            index += 1
+            if created:
+                repo.set_state(s, child, S.QUARANTINED, _q_text(q), code=q.reason)
+        whole_mail_q = [q for q, r in zip(result.quarantined, q_refs, strict=True) if r is None]
+        if index == 0 and whole_mail_q:
+            repo.set_state(
+                s, doc, S.QUARANTINED, _q_text(whole_mail_q[0]), code=whole_mail_q[0].reason
+            )
+        elif index == 0:
+            repo.set_state(
+                s,
+                doc,
+                S.NO_ATTACHMENT,
+                _no_attachment_text(result),
+                code="auto_reply" if result.is_auto_reply else "no_attachment",
+            )
+        else:
+            repo.set_state(s, doc, S.SPLIT, None, timing="split")
+    return nexts
+
+
+def _part_bytes(part: object) -> bytes:
+    data = getattr(part, "data", b"")
+    return data if isinstance(data, bytes) else b""
+
+
+def _plain(part: Any) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key in ("filename", "content_type", "sha256", "reason", "detail"):
+        if hasattr(part, key):
+            out[key] = getattr(part, key)
+    return out
+
+
+def _q_text(q: Any) -> str:
+    name = q.filename or "the mail"
+    detail = getattr(q, "detail", "") or ""
+    return f"{name}: {q.reason.replace('_', ' ')}" + (f" ({detail})" if detail else "")
+
+
+def _no_attachment_text(result: Any) -> str:
+    who = result.forwarded_from or result.from_address or "unknown sender"
+    what = "auto-reply, not answered" if result.is_auto_reply else "no invoice attached"
+    return f"{what}: '{result.subject or '(no subject)'}' from {who}"
+
+
+def _mark_blob_duplicate(s: Any, child: Document) -> None:
+    first = repo.first_document_with_blob(
+        s, child.dossier_id, child.blob_sha256, before_id=child.id
+    )
+    if first is not None:
+        child.duplicate_of_id = first.id
+        repo.set_state(
+            s,
+            child,
+            S.DUPLICATE,
+            f"same file as document #{first.id} ({first.filename or 'unnamed'})",
+            code="same_content",
+        )
+
+
+# ----------------------------------------------------------------------------- extract
+
+
+def _dossier_party(dossier: Dossier) -> Party:
+    return Party(name=dossier.name, vat=dossier.vat_number)
+
+
+def extract_step(rt: Runtime, document_id: int) -> list[NextStep]:
+    """Read the invoice fields of a file document."""
+    from extractors import ExtractOptions, extract_document
+    from extractors.errors import ExtractionError
+
+    with rt.tx() as s:
+        doc = repo.get_document(s, document_id)
+        if doc.state != S.RECEIVED.value:
+            return []
+        if doc.kind == "mail":
+            return [NextStep("split", doc.id)]
+        dossier = repo.get_dossier(s, doc.dossier_id)
+        options = ExtractOptions(
+            known_customer=_dossier_party(dossier), hints=_hints_for_dossier(s, dossier.id)
+        )
+        sha, filename = doc.blob_sha256, doc.filename
+    data = rt.blobs.get(sha)
+    try:
+        invoice = extract_document(data, filename=filename, options=options)
+    except ExtractionError as exc:
+        return _quarantine(rt, document_id, str(exc), code=type(exc).__name__)
+    invoice = _with_validation(data, invoice)
+    attachments = _embedded_attachments(rt, invoice)
+    return _save_extraction(rt, document_id, invoice, attachments)
+
+
+def _hints_for_dossier(s: Any, dossier_id: int) -> tuple[Any, ...]:
+    try:
+        from extractors import SupplierHint
+    except ImportError:
+        return ()
+    return tuple(
+        SupplierHint.from_json(h)
+        for sup in repo.suppliers_with_hints(s, dossier_id)
+        for h in sup.hints
+    )
+
+
+def _with_validation(data: bytes, invoice: InvoiceData) -> InvoiceData:
+    if invoice.source not in {"peppol", "cii"} or invoice.findings:
+        return invoice
+    try:
+        import peppol
+    except ImportError:
+        return invoice
+    if not data.lstrip()[:5].startswith(b"<"):
+        return invoice
+    validate = getattr(peppol, "validate", None)
+    if validate is None:
+        return invoice
+    findings = validate(data, invoice)
+    return invoice.replace(findings=tuple(findings))
+
+
+def _embedded_attachments(rt: Runtime, invoice: InvoiceData) -> list[tuple[Any, BlobRef]]:
+    out = []
+    for att in invoice.attachments:
+        if not att.data_base64:
+            continue
+        try:
+            payload = att.decode()
+        except ValueError as exc:
+            log.warning("embedded attachment %s unreadable: %s", att.filename, exc)
+            continue
+        out.append((att, rt.blobs.put(payload)))
+    return out
+
+
+def _quarantine(rt: Runtime, document_id: int, reason: str, *, code: str) -> list[NextStep]:
+    with rt.tx() as s:
+        doc = repo.get_document(s, document_id, lock=True)
+        if doc.state == S.RECEIVED.value:
+            repo.set_state(s, doc, S.QUARANTINED, reason, code=code)
+    return []
+
+
+def _save_extraction(
+    rt: Runtime, document_id: int, invoice: InvoiceData, attachments: list[tuple[Any, BlobRef]]
+) -> list[NextStep]:
+    with rt.tx() as s:
+        doc = repo.get_document(s, document_id, lock=True)
+        if doc.state != S.RECEIVED.value:
+            return []
+        data = to_json(invoice)
+        schema = invoice.to_schema_dict()
+        repo.save_extraction(
+            s,
+            doc.id,
+            invoice=data,
+            findings=[
+                {
+                    "rule_id": f.rule_id,
+                    "severity": str(f.severity),
+                    "message": f.message,
+                    "location": f.location,
+                }
+                for f in invoice.findings
+            ],
+            warnings=list(invoice.warnings),
+            confidence=schema.get("confidence", {}),
+            extractor=invoice.source,
+        )
+        doc.supplier_name = invoice.supplier.name
+        doc.supplier_vat = _compact_vat(invoice.supplier.vat)
+        doc.invoice_number = invoice.invoice_number
+        doc.invoice_date = invoice.issue_date
+        doc.total_incl_vat = invoice.total_incl_vat
+        doc.warning_count = len(invoice.warnings) + len(invoice.findings)
+        for n, (att, ref) in enumerate(attachments):
+            child, created = repo.add_document(
+                s,
+                dossier_id=doc.dossier_id,
+                ref=ref,
+                filename=att.filename,
+                content_type=att.mime_code or "application/octet-stream",
+                origin=f"embedded:{doc.filename or doc.id}",
+                channel=doc.channel,
+                parent=doc,
+                part_index=n,
+            )
+            if created:
+                child.duplicate_of_id = doc.id
+                repo.set_state(
+                    s,
+                    child,
+                    S.DUPLICATE,
+                    f"display copy embedded in e-invoice #{doc.id}",
+                    code="embedded_attachment",
+                )
+        twin = _invoice_twin(s, doc, invoice)
+        if twin is not None:
+            return _resolve_twin(s, doc, twin)
+        repo.set_state(s, doc, S.EXTRACTED, None)
+    return [NextStep("propose", document_id)]
+
+
+def _compact_vat(vat: str | None) -> str | None:
+    return "".join(ch for ch in vat.upper() if ch.isalnum()) if vat else None
+
+
+def _invoice_twin(s: Any, doc: Document, invoice: InvoiceData) -> Document | None:
+    if not (doc.supplier_vat and invoice.invoice_number):
+        return None
+    return repo.find_invoice_twin(
+        s,
+        dossier_id=doc.dossier_id,
+        supplier_vat=doc.supplier_vat,
+        invoice_number=invoice.invoice_number,
+        total=invoice.total_incl_vat,
+        exclude_id=doc.id,
+    )
+
+
+_STRUCTURED = {"application/xml", "text/xml"}
+
+
+def _resolve_twin(s: Any, doc: Document, twin: Document) -> list[NextStep]:
+    """Same supplier, number and total: keep one master; UBL beats a PDF copy."""
+    doc_is_xml = doc.content_type in _STRUCTURED
+    twin_is_xml = twin.content_type in _STRUCTURED
+    twin_movable = twin.state in {S.RECEIVED.value, S.EXTRACTED.value, S.PROPOSED.value}
+    if doc_is_xml and not twin_is_xml and twin_movable:
+        if twin.state == S.RECEIVED.value:
+            return []  # twin still being read; the twin's own step resolves it
+        twin.duplicate_of_id = doc.id
+        repo.set_state(
+            s,
+            twin,
+            S.DUPLICATE,
+            f"same invoice as e-invoice #{doc.id}; the e-invoice is the master",
+            code="same_invoice",
+        )
+        entry = repo.entry_for_document(s, twin.id)
+        if entry is not None and entry.status != "booked":
+            s.delete(entry)
+        repo.set_state(s, doc, S.EXTRACTED, None)
+        return [NextStep("propose", doc.id)]
+    doc.duplicate_of_id = twin.id
+    repo.set_state(
+        s,
+        doc,
+        S.DUPLICATE,
+        f"same invoice as document #{twin.id} (supplier {doc.supplier_vat},"
+        f" number {doc.invoice_number})",
+        code="same_invoice",
+    )
+    return []
+
+
+# ----------------------------------------------------------------------------- propose
+
+
+def propose_step(rt: Runtime, document_id: int) -> list[NextStep]:
+    """Propose the journal entry of an extracted document."""
+    from pipeline import bookings
+
+    with rt.tx() as s:
+        doc = repo.get_document(s, document_id, lock=True)
+        if doc.state != S.EXTRACTED.value:
+            return []
+        extraction = repo.get_extraction(s, doc.id)
+        if extraction is None:
+            repo.set_state(s, doc, S.FAILED, "extraction result missing", code="internal")
+            return []
+        invoice = from_json(extraction.invoice)
+        bookings.propose_for_document(s, doc, invoice)
+    return []
