@@ -96,7 +96,10 @@ def _implied_rates(invoice: InvoiceData) -> list[tuple[Decimal, str | None]]:
     net, vat = invoice.total_excl_vat, invoice.total_vat
     if net is None or vat is None:
         return []
-    return [(r, None) for r in _STANDARD_RATES if abs(vat_of(net, r) - vat) <= CENT][:1]
+    fitting: list[tuple[Decimal, str | None]] = [
+        (r, None) for r in _STANDARD_RATES if abs(vat_of(net, r) - vat) <= CENT
+    ]
+    return fitting[:1]
 
 
 def _fill_rates(invoice: InvoiceData, items: list[Item], warnings: list[str]) -> list[Item]:

@@ -85,7 +85,7 @@ RULES: tuple[KeywordRule, ...] = (
         "fees and consulting",
         _kw(
             "erelonen,ereloon,honoraire,boekhouding,comptabilite,accountancy,accounting,advies,"
-            "consultance,consulting,conseil,beratung,juridisch,advocaat,avocat,notaris,notaire,"
+            "consult,conseil,beratung,juridisch,advocaat,avocat,notaris,notaire,"
             "=audit,=fees,steuerberatung,bedrijfsrevisor"
         ),
     ),

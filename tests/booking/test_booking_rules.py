@@ -324,3 +324,43 @@ def test_contradicting_totals_are_refused() -> None:
     inv = _invoice(_line("Huur", "100.00", 21)).replace(total_incl_vat=Decimal("150.00"))
     with pytest.raises(InvalidInvoice, match=r"not total excl\. VAT"):
         propose(inv, BookingContext(DOSSIER))
+
+
+def test_lines_without_rate_take_the_documents_rate_and_category() -> None:
+    line = InvoiceLine(Decimal("200.00"), "Consultancy april")
+    inv = _invoice(line).replace(total_vat=Decimal("42.00"), total_incl_vat=Decimal("242.00"))
+    p = propose(inv, BookingContext(DOSSIER))
+    assert _entry(p) == _e(
+        ("613000", "200.00", "0.00", ("82",)),
+        ("411000", "42.00", "0.00", ("59",)),
+        ("440000", "0.00", "242.00", ()),
+    )
+    assert any("taken from the document: 21 %" in w for w in p.warnings)
+
+
+def test_breakdown_category_reaches_lines_without_one() -> None:
+    from extractors.model import VatBreakdown
+
+    line = InvoiceLine(Decimal("3400.00"), "Dakwerken", vat_rate=Decimal(0))
+    row = VatBreakdown(
+        Decimal("3400.00"), Decimal("0.00"), Decimal(0), "AE", exemption_code="VATEX-EU-AE"
+    )
+    p = propose(_invoice(line).replace(vat_breakdown=(row,)), BookingContext(DOSSIER))
+    assert p.regime == "medecontractant"
+
+
+def test_multi_rate_lines_without_rates_book_per_breakdown_row() -> None:
+    from extractors.model import VatBreakdown
+
+    lines = (InvoiceLine(Decimal("89.00"), "Boek"), InvoiceLine(Decimal("25.00"), "Balpennen"))
+    rows = (
+        VatBreakdown(Decimal("89.00"), Decimal("5.34"), Decimal(6), "S"),
+        VatBreakdown(Decimal("25.00"), Decimal("5.25"), Decimal(21), "S"),
+    )
+    inv = _invoice(*lines).replace(
+        vat_breakdown=rows, total_vat=Decimal("10.59"), total_incl_vat=Decimal("124.59")
+    )
+    p = propose(inv, BookingContext(DOSSIER))
+    vat = sorted(ln.debit for ln in p.lines if ln.account == "411000")
+    assert vat == [Decimal("5.25"), Decimal("5.34")]
+    assert p.balanced
