@@ -15,6 +15,7 @@ from peppol.errors import (
     ValidationUnavailable,
 )
 from peppol.parse import parse_invoice_xml, sniff_xml
+from peppol.pdf import embedded_xml_from_pdf
 from peppol.safe_xml import XmlLimits
 
 __all__ = [
@@ -27,6 +28,7 @@ __all__ = [
     "UnsupportedDocument",
     "ValidationUnavailable",
     "XmlLimits",
+    "embedded_xml_from_pdf",
     "parse_invoice_xml",
     "sniff_xml",
 ]
