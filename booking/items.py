@@ -66,8 +66,11 @@ def _from_totals(invoice: InvoiceData, warnings: list[str]) -> list[Item]:
     rate = None
     if vat is not None:
         rate = next((r for r in _STANDARD_RATES if abs(vat_of(net, r) - vat) <= CENT), None)
+    if rate is None and vat is not None and net:
+        guess = (vat * 100 / net).quantize(Decimal("0.1")).normalize()
+        rate = guess if abs(vat_of(net, guess) - vat) <= CENT else None
     if rate is None:
-        raise InvalidInvoice(f"the invoice has no lines and its VAT {vat} fits no Belgian rate")
+        raise InvalidInvoice(f"the invoice has no lines and its VAT {vat} fits no single VAT rate")
     warnings.append(f"the invoice has no lines: one base line at {fmt_rate(rate)} % from totals")
     return [Item("invoice total", money(net), rate, None, money(net))]
 

@@ -255,6 +255,12 @@ def propose(invoice: InvoiceData, context: BookingContext | None = None) -> Prop
     lines += vat_lines(views, side, cn)
     lines.append(counterparty_line(invoice, side, total))
     lines = [ln for ln in lines if ln.debit or ln.credit]
+    if not lines:
+        raise InvalidInvoice("nothing to book: every amount on the document is zero")
+    if total < 0 and not cn:
+        warnings.append(
+            "negative invoice (correction): grids are reduced; a credit note would use 85/63"
+        )
     return _finish(invoice, ctx, side, side_reason, info, lines, views, regime_reasons, warnings)
 
 

@@ -364,3 +364,19 @@ def test_multi_rate_lines_without_rates_book_per_breakdown_row() -> None:
     vat = sorted(ln.debit for ln in p.lines if ln.account == "411000")
     assert vat == [Decimal("5.25"), Decimal("5.34")]
     assert p.balanced
+
+
+def test_negative_invoice_reverses_the_sides_and_warns() -> None:
+    inv = _invoice(_line("Huur", "-100.00", 21))
+    p = propose(inv, BookingContext(DOSSIER))
+    assert _entry(p) == _e(
+        ("610000", "0.00", "100.00", ("82",)),
+        ("411000", "0.00", "21.00", ("59",)),
+        ("440000", "121.00", "0.00", ()),
+    )
+    assert any("negative invoice" in w for w in p.warnings)
+
+
+def test_all_zero_document_is_refused() -> None:
+    with pytest.raises(InvalidInvoice, match="nothing to book"):
+        propose(_invoice(_line("Huur", "0.00", 21)), BookingContext(DOSSIER))
