@@ -94,162 +94,104 @@ def _describe(view: GroupView) -> str:
     return f"{first} (+{more} more)" if more else first
 
 
+def _group_line(
+    view: GroupView, amount: Decimal, natural_debit: bool, grids: Sequence[str],
+    description: str, reason: str, kind: LineKind,
+) -> ProposalLine:  # fmt: skip
+    return _line(
+        view.account, amount, natural_debit, code=view.code, grids=grids,
+        description=description, reason=reason, confidence=view.confidence, kind=kind,
+        rate=view.rate, pct=view.pct, sources=view.descriptions, regime=view.regime,
+    )  # fmt: skip
+
+
+def _sales_grids(view: GroupView, cn: bool) -> tuple[str, ...]:
+    if cn:
+        return ("48",) if view.regime in _IC_SALES else ("49",)
+    spec = REGIMES[view.regime]
+    grid = spec.sales_grid or (sales_rate_grid(view.rate) if view.rate is not None else None)
+    return (grid,) if grid else ()
+
+
 def base_line(view: GroupView, side: Side, cn: bool, dossier: Dossier) -> list[ProposalLine]:
     """The base line of a group and, on purchases, its non-deductible VAT line."""
     spec = REGIMES[view.regime]
     reason = "; ".join((*view.reasons, spec.label))
+    text = _describe(view)
     if side is Side.SALES:
-        grid = spec.sales_grid or (sales_rate_grid(view.rate) if view.rate is not None else None)
-        sales_grids: tuple[str, ...] = (grid,) if grid else ()
-        if cn:
-            sales_grids = ("48",) if view.regime in _IC_SALES else ("49",)
         return [
-            _line(
-                view.account,
-                view.base,
-                cn,
-                code=view.code,
-                grids=sales_grids,
-                description=_describe(view),
-                reason=reason,
-                confidence=view.confidence,
-                kind=LineKind.BASE,
-                rate=view.rate,
-                sources=view.descriptions,
-                regime=view.regime,
-            )
+            _group_line(view, view.base, cn, _sales_grids(view, cn), text, reason, LineKind.BASE)
         ]
     base_grid = base_grid_for(view.account, account_map(dossier.chart)) if spec.base_grid else None
     second = spec.credit_grid if cn else spec.extra_grid
     grids = tuple(g for g in (base_grid, second if (base_grid or spec.extra_grid) else None) if g)
-    out = [
-        _line(
-            view.account,
-            view.base,
-            not cn,
-            code=view.code,
-            grids=grids,
-            description=_describe(view),
-            reason=reason,
-            confidence=view.confidence,
-            kind=LineKind.BASE,
-            rate=view.rate,
-            pct=view.pct,
-            sources=view.descriptions,
-            regime=view.regime,
-        )
-    ]
+    out = [_group_line(view, view.base, not cn, grids, text, reason, LineKind.BASE)]
     nd = view.vat - view.deductible
     if nd:
         share = "100" if view.deductible == 0 else fmt_rate(100 - view.pct)
-        out.append(
-            _line(
-                view.account,
-                nd,
-                not cn,
-                code=view.code,
-                grids=(base_grid,) if base_grid else (),
-                description=f"Non-deductible VAT {fmt_rate(view.rate)}% ({share}% of {view.vat})",
-                reason=f"non-deductible share of the VAT moved to cost; {reason}",
-                confidence=view.confidence,
-                kind=LineKind.NON_DEDUCTIBLE,
-                rate=view.rate,
-                pct=view.pct,
-                sources=view.descriptions,
-                regime=view.regime,
-            )
-        )
+        text = f"Non-deductible VAT {fmt_rate(view.rate)}% ({share}% of {view.vat})"
+        why = f"non-deductible share of the VAT moved to cost; {reason}"
+        nd_grids = (base_grid,) if base_grid else ()
+        out.append(_group_line(view, nd, not cn, nd_grids, text, why, LineKind.NON_DEDUCTIBLE))
     return out
 
 
-def _rates(views: Sequence[GroupView]) -> list[tuple[Regime, Decimal]]:
-    keys = {(v.regime, v.rate) for v in views if v.rate}
-    return sorted(((r, rate) for r, rate in keys if rate is not None), key=str)
+def _vat_line(
+    account: str, amount: Decimal, natural_debit: bool, grids: tuple[str, ...], text: str,
+    reason: str, at: Sequence[GroupView], kind: LineKind = LineKind.VAT,
+) -> ProposalLine:  # fmt: skip
+    first = at[0]
+    return _line(
+        account, amount, natural_debit, code=first.code, grids=grids, description=text,
+        reason=reason, confidence=0.95 if kind is LineKind.VAT else 0.9, kind=kind,
+        rate=first.rate, regime=first.regime,
+    )  # fmt: skip
 
 
-def vat_lines(views: Sequence[GroupView], side: Side, cn: bool) -> list[ProposalLine]:
-    """411000 / 451000 lines: one per rate (per regime for reverse charge)."""
+def _charged_lines(views: Sequence[GroupView], side: Side, cn: bool) -> list[ProposalLine]:
     out: list[ProposalLine] = []
     charged = [v for v in views if not REGIMES[v.regime].self_assessed]
     for rate in sorted({v.rate for v in charged if v.rate}):
         at = [v for v in charged if v.rate == rate]
         vat = sum((v.vat for v in at), ZERO)
         r = fmt_rate(rate)
-        code = at[0].code
         if side is Side.SALES:
             text = f"VAT to recover on credit note {r}%" if cn else f"Output VAT {r}%"
-            out.append(
-                _line(
-                    VAT_PAYABLE,
-                    vat,
-                    cn,
-                    code=code,
-                    grids=("64",) if cn else ("54",),
-                    description=text,
-                    reason=f"output VAT {r}% on the document",
-                    confidence=0.95,
-                    kind=LineKind.VAT,
-                    rate=rate,
-                    regime=at[0].regime,
-                )
-            )
+            grids = ("64",) if cn else ("54",)
+            out.append(_vat_line(VAT_PAYABLE, vat, cn, grids, text, f"output VAT {r}%", at))
             continue
         ded = sum((v.deductible for v in at), ZERO)
         part = "" if ded == vat else f" (of {vat})"
         text = f"VAT to repay on credit note {r}%" if cn else f"Deductible VAT {r}%{part}"
+        why = f"deductible VAT {r}% as stated on the document"
         out.append(
-            _line(
-                VAT_RECEIVABLE,
-                ded,
-                not cn,
-                code=code,
-                grids=("63",) if cn else ("59",),
-                description=text,
-                reason=f"deductible VAT {r}% as stated on the document",
-                confidence=0.95,
-                kind=LineKind.VAT,
-                rate=rate,
-                regime=at[0].regime,
-            )
+            _vat_line(VAT_RECEIVABLE, ded, not cn, ("63",) if cn else ("59",), text, why, at)
         )
-    for regime, rate in _rates([v for v in views if REGIMES[v.regime].self_assessed]):
-        at = [v for v in views if v.regime is regime and v.rate == rate]
+    return out
+
+
+def _self_assessed_lines(views: Sequence[GroupView], cn: bool) -> list[ProposalLine]:
+    out: list[ProposalLine] = []
+    rc = [v for v in views if REGIMES[v.regime].self_assessed and v.rate]
+    for regime, rate in sorted({(v.regime, v.rate) for v in rc}, key=str):
+        at = [v for v in rc if v.regime is regime and v.rate == rate]
         spec, r = REGIMES[regime], fmt_rate(rate)
         vat = sum((v.vat for v in at), ZERO)
         ded = sum((v.deductible for v in at), ZERO)
         why = f"{spec.label}: Belgian VAT {r}% self-assessed per rate on the document total"
-        out.append(
-            _line(
-                VAT_RECEIVABLE,
-                ded,
-                not cn,
-                code=at[0].code,
-                grids=("63",) if cn else ("59",),
-                description=f"Reverse-charge VAT {r}% deductible",
-                reason=why,
-                confidence=0.9,
-                kind=LineKind.SELF_ASSESSED,
-                rate=rate,
-                regime=regime,
-            )
-        )
-        due = spec.due_grid or "56"
-        out.append(
-            _line(
-                VAT_PAYABLE,
-                vat,
-                cn,
-                code=at[0].code,
-                grids=("64",) if cn else (due,),
-                description=f"Reverse-charge VAT {r}% due",
-                reason=why,
-                confidence=0.9,
-                kind=LineKind.SELF_ASSESSED,
-                rate=rate,
-                regime=regime,
-            )
-        )
+        kind = LineKind.SELF_ASSESSED
+        text = f"Reverse-charge VAT {r}% deductible"
+        grids = ("63",) if cn else ("59",)
+        out.append(_vat_line(VAT_RECEIVABLE, ded, not cn, grids, text, why, at, kind))
+        due = ("64",) if cn else (spec.due_grid or "56",)
+        text = f"Reverse-charge VAT {r}% due"
+        out.append(_vat_line(VAT_PAYABLE, vat, cn, due, text, why, at, kind))
     return out
+
+
+def vat_lines(views: Sequence[GroupView], side: Side, cn: bool) -> list[ProposalLine]:
+    """411000 / 451000 lines: one per rate (per regime and rate for reverse charge)."""
+    return _charged_lines(views, side, cn) + _self_assessed_lines(views, cn)
 
 
 def counterparty_line(invoice: InvoiceData, side: Side, total: Decimal) -> ProposalLine:

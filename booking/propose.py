@@ -264,6 +264,15 @@ def propose(invoice: InvoiceData, context: BookingContext | None = None) -> Prop
     return _finish(invoice, ctx, side, side_reason, info, lines, views, regime_reasons, warnings)
 
 
+def _journal(dossier: Dossier, side: Side, credit_note: bool) -> str:
+    journals = dossier.journals
+    journal = journals.sales if side is Side.SALES else journals.purchase
+    if credit_note:
+        alt = journals.sales_credit_note if side is Side.SALES else journals.purchase_credit_note
+        journal = alt or journal
+    return journal
+
+
 def _finish(
     invoice: InvoiceData,
     ctx: BookingContext,
@@ -283,11 +292,7 @@ def _finish(
     confidence = min(ln.confidence for ln in lines)
     if any("CHECK" in w for w in warnings):
         confidence = min(confidence, 0.3)
-    journals = ctx.dossier.journals
-    journal = journals.sales if side is Side.SALES else journals.purchase
-    if invoice.is_credit_note:
-        alt = journals.sales_credit_note if side is Side.SALES else journals.purchase_credit_note
-        journal = alt or journal
+    journal = _journal(ctx.dossier, side, invoice.is_credit_note)
     unique_reasons = "; ".join(dict.fromkeys(regime_reasons))
     regimes = {v.regime for v in views}
     regime = str(main.regime) if len(regimes) == 1 else "mixed"
