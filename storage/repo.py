@@ -130,12 +130,13 @@ def register_blob(session: Session, dossier_id: int, ref: BlobRef) -> bool:
         .values(sha256=ref.sha256, size=ref.size, created_at=utcnow())
         .on_conflict_do_nothing(index_elements=["sha256"])
     )
-    result = session.execute(
+    inserted = session.execute(
         _insert(session, DossierBlob)
         .values(dossier_id=dossier_id, sha256=ref.sha256, size=ref.size, created_at=utcnow())
         .on_conflict_do_nothing(index_elements=["dossier_id", "sha256"])
-    )
-    if getattr(result, "rowcount", 0) != 1:
+        .returning(DossierBlob.sha256)
+    ).first()
+    if inserted is None:
         return False
     session.execute(
         update(Dossier)
@@ -598,12 +599,13 @@ def suppliers_with_hints(session: Session, dossier_id: int) -> list[Supplier]:
 def install_accounts(session: Session, dossier_id: int, accounts: Iterable[dict[str, Any]]) -> int:
     n = 0
     for acc in accounts:
-        result = session.execute(
+        inserted = session.execute(
             _insert(session, Account)
             .values(dossier_id=dossier_id, active=True, **acc)
             .on_conflict_do_nothing(index_elements=["dossier_id", "number"])
-        )
-        n += int(getattr(result, "rowcount", 0) or 0)
+            .returning(Account.id)
+        ).first()
+        n += inserted is not None
     return n
 
 
