@@ -97,7 +97,8 @@ def test_store_mail_is_idempotent_per_dossier(runtime: Runtime) -> None:
             message_id="<1@b>",
             peer_ip="127.0.0.1",
         )
-        assert not created and again.id == first.id
+        assert not created
+        assert again.id == first.id
         assert repo.count_documents(s, kind="mail") == 1
 
 
@@ -144,7 +145,7 @@ def test_concurrent_registration_counts_once(runtime: Runtime) -> None:
             for ref in refs:
                 with runtime.tx() as s:
                     repo.register_blob(s, did, ref)
-        except BaseException as exc:  # noqa: BLE001
+        except BaseException as exc:
             errors.append(exc)
 
     threads = [threading.Thread(target=work) for _ in range(4)]
@@ -195,7 +196,9 @@ def test_child_documents_are_idempotent_per_part(runtime: Runtime) -> None:
             parent=mail_doc,
             part_index=0,
         )
-        assert created_a and not created_b and a.id == b.id
+        assert created_a
+        assert not created_b
+        assert a.id == b.id
 
 
 def test_state_changes_go_through_the_transition_table(runtime: Runtime) -> None:
@@ -214,7 +217,8 @@ def test_state_changes_go_through_the_transition_table(runtime: Runtime) -> None
         with pytest.raises(IllegalTransition):
             repo.set_state(s, doc, DocumentState.BOOKED)
         repo.set_state(s, doc, DocumentState.FAILED, "parser crashed")
-        assert doc.state == "failed" and doc.state_reason == "parser crashed"
+        assert doc.state == "failed"
+        assert doc.state_reason == "parser crashed"
         assert "failed" in doc.timings
 
 
