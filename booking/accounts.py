@@ -75,7 +75,11 @@ def _from_history(
     ]
     sim, _, best = max(scored, key=lambda t: (t[0], t[1]))
     if sim >= _SIMILAR:
-        why = f"supplier history: '{best.description}' was booked on {best.account} ({rate_note})"
+        times = sum(1 for e in pool if e.account == best.account)
+        why = (
+            f"supplier history: like '{_MORE.sub('', best.description)}', "
+            f"{times} learned line(s) on {best.account} ({rate_note})"
+        )
         return AccountChoice(best.account, why, 0.95 if same_rate else 0.85, "history", best)
     if similar_only:
         return None

@@ -19,7 +19,7 @@ from booking.context import BookingContext, Dossier, HistoryEntry
 from booking.model import LineKind, Proposal, Side
 from booking.propose import propose
 from booking.vat import REGIMES, Regime
-from extractors.model import DocumentType, InvoiceData, InvoiceLine, Party
+from extractors.model import AllowanceCharge, DocumentType, InvoiceData, InvoiceLine, Party
 
 DOSSIER = Dossier(name="Demo Consult BV", vat="BE0743182920")
 CENT = Decimal("0.01")
@@ -67,7 +67,16 @@ def invoices(draw: st.DrawFn) -> tuple[InvoiceData, BookingContext]:
     for ln in lines:
         if ln.vat_category == "S":
             per_rate[ln.vat_rate or Decimal(0)] += ln.net
+    allowances: tuple[AllowanceCharge, ...] = ()
+    if per_rate and draw(st.booleans()):
+        rate = draw(st.sampled_from(sorted(per_rate)))
+        cap = (per_rate[rate] / 10).quantize(CENT, rounding=ROUND_DOWN)
+        if cap > 0:
+            amount = draw(st.decimals(min_value=CENT, max_value=cap, places=2))
+            allowances = (AllowanceCharge(False, amount, "korting", vat_rate=rate),)
+            per_rate[rate] -= amount
     net = sum((ln.net for ln in lines), Decimal("0.00"))
+    net -= sum((a.amount for a in allowances), Decimal(0))
     vat = sum((_vat(b, r) for r, b in per_rate.items()), Decimal("0.00"))
     name, vat_no = SUPPLIERS[country]
     sales = country == "BE" and draw(st.booleans()) and draw(st.booleans())
@@ -78,7 +87,7 @@ def invoices(draw: st.DrawFn) -> tuple[InvoiceData, BookingContext]:
     doc = draw(st.sampled_from([DocumentType.INVOICE, DocumentType.CREDIT_NOTE]))
     invoice = InvoiceData(
         document_type=doc, invoice_number="H-1", issue_date=dt.date(2026, 3, 2),
-        supplier=supplier, customer=customer, lines=tuple(lines),
+        supplier=supplier, customer=customer, lines=tuple(lines), allowances_charges=allowances,
         total_excl_vat=net, total_vat=vat, total_incl_vat=net + vat,
     )  # fmt: skip
     history = draw(
@@ -106,6 +115,9 @@ def _check_charged_vat(p: Proposal, invoice: InvoiceData) -> None:
     for ln in invoice.lines:
         if ln.vat_category == "S" and ln.vat_rate:
             expected[ln.vat_rate] += ln.net
+    for ac in invoice.allowances_charges:
+        if ac.vat_rate:
+            expected[ac.vat_rate] -= ac.amount
     booked: dict[Decimal, Decimal] = defaultdict(Decimal)
     for ln in p.lines:
         charged = ln.regime is not None and not REGIMES[Regime(ln.regime)].self_assessed
