@@ -17,11 +17,10 @@ import logging
 from typing import Any
 
 from extractors.model import Finding, InvoiceData
-from peppol import rules_be, rules_codes, rules_lines, rules_peppol  # noqa: F401  (register)
 from peppol.cen import compiled, run_cen_on_tree
 from peppol.errors import UnsupportedDocument
 from peppol.ns import CII_D16B, UBL_CREDITNOTE, UBL_INVOICE
-from peppol.rules_base import Ctx, run_rules
+from peppol.rules import Ctx, run_rules
 from peppol.safe_xml import XmlLimits, parse_xml_safely
 
 __all__ = ["run_cen", "run_own_rules", "validate", "warm_up"]

@@ -1,4 +1,4 @@
-"""Every UBL file of the corpus parses to exactly its expected.json (scored with the shared scorer)."""
+"""Every corpus UBL file parses to exactly its expected.json (scored with the shared scorer)."""
 
 from __future__ import annotations
 
@@ -100,9 +100,11 @@ def test_rich_fields_of_peppol_base_example(parsed: dict[str, InvoiceData]) -> N
 def test_belgian_ubl_be_fields(parsed: dict[str, InvoiceData]) -> None:
     inv = parsed["ublbe_15000005"]
     assert inv.supplier.endpoint_scheme == "0208"
-    assert inv.supplier.vat and inv.supplier.vat.startswith("BE")
+    assert inv.supplier.vat
+    assert inv.supplier.vat.startswith("BE")
     exempt = [row for row in inv.vat_breakdown if row.category == "E"]
-    assert exempt and exempt[0].exemption_reason
+    assert exempt
+    assert exempt[0].exemption_reason
     assert any("UBL.BE" in w for w in inv.warnings)
 
 
@@ -118,8 +120,10 @@ def test_credit_note_keeps_positive_amounts_and_billing_reference(
     parsed: dict[str, InvoiceData],
 ) -> None:
     inv = parsed["peppol_snippet_CreditNote-snippets"]
-    assert inv.is_credit_note and inv.type_code == "381"
-    assert inv.payable_amount is not None and inv.payable_amount > 0
+    assert inv.is_credit_note
+    assert inv.type_code == "381"
+    assert inv.payable_amount is not None
+    assert inv.payable_amount > 0
     assert inv.billing_references
 
 
@@ -132,7 +136,8 @@ def test_tax_currency_total_is_separate(parsed: dict[str, InvoiceData]) -> None:
 
 def test_attachment_decoding_is_lazy_and_reports_bad_base64() -> None:
     att = peppol.parse_invoice_xml((UBL_DIR / "ublbe_15000001.xml").read_bytes()).attachments[0]
-    assert att.data_base64 and att.decode()[:5] == b"%PDF-"
+    assert att.data_base64
+    assert att.decode()[:5] == b"%PDF-"
     broken = att.__class__(filename="x.pdf", mime_code="application/pdf", data_base64="abc*")
     with pytest.raises(ValueError, match="not valid base64"):
         broken.decode()

@@ -41,7 +41,7 @@ BILLION_LAUGHS = (
 
 
 def test_malformed_xml_is_rejected_with_position() -> None:
-    with pytest.raises(MalformedXml, match="not well-formed XML.*line 1"):
+    with pytest.raises(MalformedXml, match=r"not well-formed XML.*line 1"):
         peppol.parse_invoice_xml(b"<Invoice><cbc:ID>1</Invoice>")
 
 
@@ -133,7 +133,8 @@ def test_missing_issue_date_and_bad_values_become_warnings() -> None:
     data = base.replace(b"<cbc:IssueDate>2017-11-13</cbc:IssueDate>", b"", 1)
     data = data.replace(b">1656.25</cbc:PayableAmount>", b">12,50 EUR</cbc:PayableAmount>")
     inv = peppol.parse_invoice_xml(data)
-    assert inv.issue_date is None and inv.payable_amount is None
+    assert inv.issue_date is None
+    assert inv.payable_amount is None
     assert any("BT-2" in w for w in inv.warnings)
     assert any("'12,50 EUR' is not a number" in w for w in inv.warnings)
 
@@ -164,12 +165,12 @@ def test_corrupt_pdf_gives_a_reason() -> None:
 
 def test_truncated_pdf_gives_a_reason_or_nothing() -> None:
     pdf = (PDF_DIR / "zc_EN16931_Einfach.pdf").read_bytes()
+    outcome: object
     try:
-        result = peppol.embedded_xml_from_pdf(pdf[: len(pdf) // 3])
+        outcome = peppol.embedded_xml_from_pdf(pdf[: len(pdf) // 3])
     except EmbeddedPdfError as exc:
-        assert "PDF" in str(exc)
-    else:
-        assert result is None or peppol.sniff_xml(result) == "cii"
+        outcome = str(exc)
+    assert outcome is None or "PDF" in str(outcome) or peppol.sniff_xml(outcome) == "cii"
 
 
 def test_not_a_pdf() -> None:
