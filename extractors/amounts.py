@@ -23,8 +23,29 @@ from extractors.model import Evidence, VatBreakdown
 __all__ = ["Totals", "find_totals"]
 
 ROLES = ("total_excl_vat", "total_vat", "total_incl_vat", "payable_amount", "prepaid_amount")
-KNOWN_RATES = {Decimal(r) for r in ("0", "3", "5", "5.5", "6", "7", "8", "9", "10", "12",
-                                    "13", "16", "17", "19", "20", "21", "22", "25")}
+KNOWN_RATES = {
+    Decimal(r)
+    for r in (
+        "0",
+        "3",
+        "5",
+        "5.5",
+        "6",
+        "7",
+        "8",
+        "9",
+        "10",
+        "12",
+        "13",
+        "16",
+        "17",
+        "19",
+        "20",
+        "21",
+        "22",
+        "25",
+    )
+}
 TOL = Decimal("0.01")
 _RATE_RE = re.compile(r"(?<![\d.,])(\d{1,2}(?:[.,]\d{1,3})?)\s?%")
 _BARE_RATE_RE = re.compile(r"^(\d{1,2}(?:[.,]\d)?)$")
@@ -78,7 +99,7 @@ def _labelled_amounts(layout: Layout) -> dict[str, dict[Decimal, Cand[Decimal]]]
     cands: dict[str, dict[Decimal, Cand[Decimal]]] = {r: {} for r in ROLES}
     for role in ROLES:
         seen: set[tuple[int, int]] = set()
-        for (_n, phrase, _s, end, _w) in spans:
+        for _n, phrase, _s, end, _w in spans:
             if _n != role or (phrase.index, end) in seen:
                 continue
             seen.add((phrase.index, end))
@@ -114,8 +135,14 @@ def _column_total(
     for k in range(2, len(column)):
         if sum(v for _p, v in column[:k]) == column[k][1]:
             p, v = column[k]
-            _keep(bucket, Cand(v, weight + 0.5, evidence(f"column-sum:{header.folded}", p,
-                                                        (weight + 0.5) / 3.0)))
+            _keep(
+                bucket,
+                Cand(
+                    v,
+                    weight + 0.5,
+                    evidence(f"column-sum:{header.folded}", p, (weight + 0.5) / 3.0),
+                ),
+            )
             return
 
 
@@ -158,7 +185,7 @@ def _rates(phrases: list[Phrase]) -> list[Decimal]:
             value = Decimal(bare.group(1).replace(",", "."))
             if value in KNOWN_RATES:
                 out.append(value)
-    return [r.normalize() if r == r.to_integral() else r.normalize() for r in dict.fromkeys(out)]
+    return [r.normalize() for r in dict.fromkeys(out)]
 
 
 def _row_for(rate: Decimal, amounts: list[tuple[Phrase, Decimal]]) -> Row | None:
@@ -289,8 +316,15 @@ def _payable(out: Totals, cands: dict[str, dict[Decimal, Cand[Decimal]]]) -> Non
         out.payable = payables[0]
         return
     if out.gross is not None:
-        pre = abs(out.prepaid.value) if out.prepaid else Decimal(0)
-        rule = "computed:gross-prepaid" if pre else "computed:gross"
-        out.payable = Cand(out.gross.value - pre, out.gross.score,
-                           Evidence(out.gross.evidence.confidence * 0.9, rule,
-                                    out.gross.evidence.page, out.gross.evidence.bbox))
+        paid = abs(out.prepaid.value) if out.prepaid else Decimal(0)
+        rule = "computed:gross-prepaid" if paid else "computed:gross"
+        out.payable = Cand(
+            out.gross.value - paid,
+            out.gross.score,
+            Evidence(
+                out.gross.evidence.confidence * 0.9,
+                rule,
+                out.gross.evidence.page,
+                out.gross.evidence.bbox,
+            ),
+        )

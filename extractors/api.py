@@ -68,7 +68,7 @@ def sniff_content_type(data: bytes) -> str:
         return "image/heic"
     if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
         return "image/webp"
-    if stripped.startswith(b"<?xml") or stripped.startswith(b"<"):
+    if stripped.startswith(b"<"):
         return "application/xml"
     if head.startswith((b"\xff\xfe<", b"\xfe\xff\x00<")):
         return "application/xml"
@@ -142,8 +142,9 @@ def _all_text(pages: tuple[PageText, ...]) -> bool:
     return all(has_usable_text(p) for p in pages)
 
 
-def _ocr_missing(data: bytes, pages: tuple[PageText, ...], limits: ExtractLimits
-                 ) -> tuple[PageText, ...]:
+def _ocr_missing(
+    data: bytes, pages: tuple[PageText, ...], limits: ExtractLimits
+) -> tuple[PageText, ...]:
     missing = [p.number for p in pages if not has_usable_text(p)]
     if not missing:
         return pages
@@ -151,8 +152,9 @@ def _ocr_missing(data: bytes, pages: tuple[PageText, ...], limits: ExtractLimits
     return tuple(ocred.get(p.number, p) for p in pages)
 
 
-def _ocr(data: bytes, ctype: str, limits: ExtractLimits, pages: list[int] | None
-         ) -> tuple[PageText, ...]:
+def _ocr(
+    data: bytes, ctype: str, limits: ExtractLimits, pages: list[int] | None
+) -> tuple[PageText, ...]:
     try:
         from extractors.ocr import ocr_pages
     except ImportError as exc:  # pragma: no cover - the OCR module ships with the package
@@ -175,21 +177,33 @@ def _compare_with_page(
         return invoice
     page = find_fields(pages, known_customer=options.known_customer, hints=options.hints)
     layout_text = _compact(" ".join(w.text for p in pages for w in p.words))
-    if (invoice.invoice_number and page.invoice_number
-            and _compact(invoice.invoice_number) not in layout_text):
-        warning = (f"embedded XML is for invoice {invoice.invoice_number}, which the page does "
-                   f"not print; the page ({page.invoice_number}) was read instead")
+    if (
+        invoice.invoice_number
+        and page.invoice_number
+        and _compact(invoice.invoice_number) not in layout_text
+    ):
+        warning = (
+            f"embedded XML is for invoice {invoice.invoice_number}, which the page does "
+            f"not print; the page ({page.invoice_number}) was read instead"
+        )
         return page.replace(warnings=(*page.warnings, warning), source="pdf_text")
     changes: dict[str, Any] = {}
     warnings = list(invoice.warnings)
-    xml_total = invoice.payable_amount if invoice.payable_amount is not None else (
-        invoice.total_incl_vat)
+    xml_total = (
+        invoice.payable_amount if invoice.payable_amount is not None else (invoice.total_incl_vat)
+    )
     page_total = page.payable_amount if page.payable_amount is not None else page.total_incl_vat
     printed = _printed_amounts(pages)
-    if (xml_total is not None and page_total is not None and abs(xml_total) not in printed
-            and abs(page_total) != abs(xml_total)):
-        warnings.append(f"embedded XML says {xml_total} is payable but the page prints "
-                        f"{page_total}; the page wins")
+    if (
+        xml_total is not None
+        and page_total is not None
+        and abs(xml_total) not in printed
+        and abs(page_total) != abs(xml_total)
+    ):
+        warnings.append(
+            f"embedded XML says {xml_total} is payable but the page prints "
+            f"{page_total}; the page wins"
+        )
         for key in ("total_excl_vat", "total_vat", "total_incl_vat", "payable_amount"):
             if getattr(page, key) is not None:
                 changes[key] = getattr(page, key)
@@ -261,7 +275,7 @@ def _embedded_xml(data: bytes, pdf: pdfium.PdfDocument) -> bytes | None:
     if finder is not None:
         try:
             result = finder(data)
-        except Exception as exc:  # noqa: BLE001 - any peppol failure: read the page instead
+        except Exception as exc:
             log.warning("embedded XML lookup failed: %s", exc)
             return None
         return result if isinstance(result, bytes) else None

@@ -24,7 +24,8 @@ T = TypeVar("T")
 
 _CUR = r"(?:€|EUR|\$|USD|£|GBP|CHF)"
 AMOUNT_RE = re.compile(
-    rf"(?<![\w.,/+-])(?:[-−]\s?)?(?:{_CUR}\s?)?[-−]?\d{{1,3}}(?:[.,\u00a0\u202f ]\d{{3}})*[.,]\d{{2}}"
+    rf"(?<![\w.,/+-])(?:[-−]\s?)?(?:{_CUR}\s?)?[-−]?"
+    rf"\d{{1,3}}(?:[.,\u00a0\u202f ]\d{{3}})*[.,]\d{{2}}"
     rf"(?![\d])(?!\s?%)(?:\s?{_CUR})?(?:-(?![\d\w]))?(?![\w.,])"
 )
 
@@ -36,14 +37,14 @@ class Cand(Generic[T]):
     evidence: Evidence
 
 
-def evidence(rule: str, hit: Hit | Phrase, score: float, start: int = 0, end: int | None = None
-             ) -> Evidence:
+def evidence(
+    rule: str, hit: Hit | Phrase, score: float, start: int = 0, end: int | None = None
+) -> Evidence:
     phrase = hit.phrase if isinstance(hit, Hit) else hit
     if isinstance(hit, Hit):
         start, end = hit.start, hit.end
     conf = max(0.05, min(0.99, score)) * phrase.confidence
-    return Evidence(conf, rule, phrase.page, phrase.bbox(start, end),
-                    phrase.text[start:end][:120])
+    return Evidence(conf, rule, phrase.page, phrase.bbox(start, end), phrase.text[start:end][:120])
 
 
 def amounts_in(text: str) -> Iterator[tuple[int, int, Decimal]]:
@@ -53,7 +54,9 @@ def amounts_in(text: str) -> Iterator[tuple[int, int, Decimal]]:
             yield m.start(), m.end(), value
 
 
-def label_spans(layout: Layout, fields: tuple[str, ...]) -> list[tuple[str, Phrase, int, int, float]]:
+def label_spans(
+    layout: Layout, fields: tuple[str, ...]
+) -> list[tuple[str, Phrase, int, int, float]]:
     """Label matches for ``fields``; a match inside a longer one of another field is dropped."""
     found: list[tuple[str, Phrase, int, int, float]] = []
     for name in fields:
@@ -62,7 +65,7 @@ def label_spans(layout: Layout, fields: tuple[str, ...]) -> list[tuple[str, Phra
                 found.append((name, phrase, m.start(), m.end(), weight))
     kept = []
     for item in found:
-        name, phrase, s, e, w = item
+        name, phrase, s, e, _w = item
         shadowed = any(
             p2 is phrase and s2 <= s and e <= e2 and (e2 - s2) > (e - s) and n2 != name
             for n2, p2, s2, e2, _ in found

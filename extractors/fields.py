@@ -44,8 +44,13 @@ def us_dates(layout: Layout) -> bool:
     if hint is not None:
         return hint == "us"
     folded = fold(text)
-    return bool(re.search(r"\b(january|february|march|april|may|june|july|august|september|"
-                          r"october|november|december)\s+\d{1,2}\s*,\s*\d{4}", folded))
+    return bool(
+        re.search(
+            r"\b(january|february|march|april|may|june|july|august|september|"
+            r"october|november|december)\s+\d{1,2}\s*,\s*\d{4}",
+            folded,
+        )
+    )
 
 
 def find_number(layout: Layout) -> Cand[str] | None:
@@ -64,8 +69,13 @@ def find_number(layout: Layout) -> Cand[str] | None:
         if hit.relation != "same":
             score *= 0.9
         offset = hit.text.find(token)
-        ev = evidence(rule, hit.phrase, score / 3.0, hit.start + max(offset, 0),
-                      hit.start + max(offset, 0) + len(token))
+        ev = evidence(
+            rule,
+            hit.phrase,
+            score / 3.0,
+            hit.start + max(offset, 0),
+            hit.start + max(offset, 0) + len(token),
+        )
         if best is None or score > best.score:
             best = Cand(token, score, ev)
     return best
@@ -74,11 +84,10 @@ def find_number(layout: Layout) -> Cand[str] | None:
 def _plausible_number(token: str) -> bool:
     if not any(ch.isdigit() for ch in token) or len(token) > 30:
         return False
-    if find_dates(token) and find_dates(token)[0][1] - find_dates(token)[0][0] >= len(token) - 1:
+    dates = find_dates(token)
+    if dates and dates[0][1] - dates[0][0] >= len(token) - 1:  # a date, not a number
         return False
-    if re.fullmatch(r"\d{1,3}(?:[.,]\d{2})", token):  # an amount
-        return False
-    return True
+    return re.fullmatch(r"\d{1,3}(?:[.,]\d{2})", token) is None  # not an amount
 
 
 def find_dates_fields(
@@ -109,8 +118,9 @@ def _best_date(layout: Layout, field: str, spans: list, us: bool) -> Cand[_dt.da
         if "version" in hit.phrase.folded:
             score -= 1.5
         if best is None or score > best.score:
-            best = Cand(value, score, evidence(rule, hit.phrase, score / 3.0, hit.start + s,
-                                               hit.start + e))
+            best = Cand(
+                value, score, evidence(rule, hit.phrase, score / 3.0, hit.start + s, hit.start + e)
+            )
     return best
 
 
@@ -172,9 +182,10 @@ def find_iban(layout: Layout) -> Cand[str] | None:
             if need is None:
                 continue
             if len(compact) < need:
-                compact = _wrapped(layout, phrase, compact, need)
-                if compact is None:
+                joined = _wrapped(layout, phrase, compact, need)
+                if joined is None:
                     continue
+                compact = joined
             compact = compact[:need]
             ok = iban_checksum_ok(compact)
             if not ok:
@@ -190,8 +201,9 @@ def find_iban(layout: Layout) -> Cand[str] | None:
             if not ok:
                 score -= 1.5
             if best is None or score > best.score:
-                best = Cand(compact, score, evidence("iban", phrase, score / 5.0, m.start(),
-                                                     m.end()))
+                best = Cand(
+                    compact, score, evidence("iban", phrase, score / 5.0, m.start(), m.end())
+                )
     return best if best is not None and best.score > 0.5 else None
 
 

@@ -36,6 +36,7 @@ from extractors.words import PageText, TextSource
 __all__ = ["find_fields"]
 
 log = logging.getLogger(__name__)
+TOL = Decimal("0.01")
 
 
 def find_fields(
@@ -109,8 +110,13 @@ def find_fields(
 
 def _positive(values: dict[str, Any]) -> dict[str, Any]:
     out = dict(values)
-    for key in ("total_excl_vat", "total_vat", "total_incl_vat", "payable_amount",
-                "prepaid_amount"):
+    for key in (
+        "total_excl_vat",
+        "total_vat",
+        "total_incl_vat",
+        "payable_amount",
+        "prepaid_amount",
+    ):
         if isinstance(out.get(key), Decimal):
             out[key] = abs(out[key])
     return out
@@ -121,9 +127,8 @@ def _check(values: dict[str, Any], warnings: list[str]) -> None:
     if issue is not None and due is not None and due < issue:
         warnings.append(f"due date {due} is before the issue date {issue}")
     net, vat, gross = (values.get(k) for k in ("total_excl_vat", "total_vat", "total_incl_vat"))
-    if net is not None and vat is not None and gross is not None:
-        if abs(net + vat - gross) > Decimal("0.01"):
-            warnings.append(f"net {net} + VAT {vat} does not equal the total {gross}")
+    if net is not None and vat is not None and gross is not None and abs(net + vat - gross) > TOL:
+        warnings.append(f"net {net} + VAT {vat} does not equal the total {gross}")
     for key in ("invoice_number", "issue_date", "total_incl_vat"):
         if values.get(key) is None:
             warnings.append(f"{key} was not found on the page")

@@ -59,8 +59,15 @@ class SupplierHint:
             "supplier_iban": self.supplier_iban,
             "supplier_name": self.supplier_name,
             "fields": [
-                {"field": f.field, "label": f.label, "relation": f.relation,
-                 "pattern": f.pattern, "page": f.page, "x": f.x, "y": f.y}
+                {
+                    "field": f.field,
+                    "label": f.label,
+                    "relation": f.relation,
+                    "pattern": f.pattern,
+                    "page": f.page,
+                    "x": f.x,
+                    "y": f.y,
+                }
                 for f in self.fields
             ],
         }
@@ -73,9 +80,12 @@ class SupplierHint:
             supplier_name=data.get("supplier_name"),
             fields=tuple(
                 FieldHint(
-                    field=str(f["field"]), label=str(f.get("label", "")),
-                    relation=str(f.get("relation", "right")), pattern=str(f.get("pattern", "")),
-                    page=int(f.get("page", 1)), x=float(f.get("x", 0.0)),
+                    field=str(f["field"]),
+                    label=str(f.get("label", "")),
+                    relation=str(f.get("relation", "right")),
+                    pattern=str(f.get("pattern", "")),
+                    page=int(f.get("page", 1)),
+                    x=float(f.get("x", 0.0)),
                     y=float(f.get("y", 0.0)),
                 )
                 for f in data.get("fields", ())
@@ -145,8 +155,9 @@ def _is_plain_decimal(value: str) -> bool:
     return re.fullmatch(r"-?\d+(?:\.\d+)?", value.strip()) is not None
 
 
-def _describe(layout: Layout, name: str, phrase: Phrase, start: int, end: int, value: str
-              ) -> FieldHint:
+def _describe(
+    layout: Layout, name: str, phrase: Phrase, start: int, end: int, value: str
+) -> FieldHint:
     box = phrase.bbox(start, end)
     x, y = (box.x0 + box.x1) / 2, (box.y0 + box.y1) / 2
     label, relation = "", "right"
@@ -158,8 +169,11 @@ def _describe(layout: Layout, name: str, phrase: Phrase, start: int, end: int, v
         if left:
             label = left[-1].folded.strip(" :")
         elif phrase.line > 0:
-            above = [p for p in layout.lines[phrase.line - 1].phrases
-                     if p.x0 < phrase.x1 and p.x1 > phrase.x0]
+            above = [
+                p
+                for p in layout.lines[phrase.line - 1].phrases
+                if p.x0 < phrase.x1 and p.x1 > phrase.x0
+            ]
             if above:
                 label, relation = above[0].folded.strip(" :"), "below"
     pattern = _shape(value) if name in TEXT_FIELDS else ""
@@ -224,8 +238,9 @@ def _read(layout: Layout, fh: FieldHint, us: bool) -> tuple[Any, Evidence] | Non
     for phrase, text in _hint_texts(layout, fh):
         value = _parse(fh, text, us)
         if value is not None:
-            return value, Evidence(0.9, f"hint:{fh.relation}:{fh.label}"[:80], phrase.page,
-                                   phrase.bbox(), text[:120])
+            return value, Evidence(
+                0.9, f"hint:{fh.relation}:{fh.label}"[:80], phrase.page, phrase.bbox(), text[:120]
+            )
     return None
 
 
@@ -237,7 +252,7 @@ def _hint_texts(layout: Layout, fh: FieldHint) -> list[tuple[Phrase, str]]:
             if i < 0:
                 continue
             if fh.relation == "same":
-                out.append((p, p.text[i + len(fh.label):].strip(" :#")))
+                out.append((p, p.text[i + len(fh.label) :].strip(" :#")))
             elif fh.relation == "right":
                 out.extend((q, q.text) for q in layout.right_of(p)[:1])
             else:

@@ -45,8 +45,12 @@ def find_lines(layout: Layout, net: Decimal | None) -> tuple[InvoiceLine, ...]:
         return ()
     rows = _by_position(table)
     if not rows:
-        rows = [ln for ln in table if _row_amount(ln) is not None and not _SKIP.search(
-            " ".join(p.folded for p in ln.phrases))]
+        rows = [
+            ln
+            for ln in table
+            if _row_amount(ln) is not None
+            and not _SKIP.search(" ".join(p.folded for p in ln.phrases))
+        ]
     out = []
     for ln in rows:
         amount = _row_amount(ln) or _row_amount_below(layout, ln) or Decimal(0)
@@ -68,7 +72,8 @@ def _table_lines(layout: Layout) -> list[Line]:
         if not inside:
             continue
         ends = any(_END.match(p.folded) for p in line.phrases) or _END_FIRST.match(
-            line.phrases[0].folded)
+            line.phrases[0].folded
+        )
         if ends and _row_amount(line) is not None:
             inside = False
             continue

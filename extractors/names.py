@@ -38,7 +38,8 @@ _LEGAL_NAME = re.compile(
     rf"^(\D{{2,50}}?[\s,]+(?:{_LEGAL_WORDS}))(?=$|,|\s+(?:au capital|-|\||·|\())", re.I
 )
 _POSTCODE = re.compile(
-    r"(?:^|\s)(?:(?:[A-Z]{1,2}[- ])?\d{4,5}(?:\s?[A-Z]{2}\b)?\s*[^\W\d]|[A-Z]{2}\s\d{5}(?:-\d{4})?$)"
+    r"(?:^|\s)(?:(?:[A-Z]{1,2}[- ])?\d{4,5}(?:\s?[A-Z]{2}\b)?\s*[^\W\d]"
+    r"|[A-Z]{2}\s\d{5}(?:-\d{4})?$)"
 )
 _CITY = re.compile(r"^(?:[A-Z]{1,2}[- ])?\d{4,5}\s*[^\W\d]")
 _STREET = re.compile(r"(?:^\d{1,4}[a-z]?\s+\w|\w\s+\d{1,4}[a-z]?(?:-\d{1,4})?,?$)")
@@ -68,8 +69,9 @@ class _Block:
     @property
     def name_phrase(self) -> Phrase | None:
         for p in self.phrases[:3]:
-            if re.fullmatch(r"(?:herrn?|frau|firma|dhr\.?|mevr\.?|m\.|mme|mr\.?|attn:?)",
-                            p.folded.strip()):
+            if re.fullmatch(
+                r"(?:herrn?|frau|firma|dhr\.?|mevr\.?|m\.|mme|mr\.?|attn:?)", p.folded.strip()
+            ):
                 continue
             return p if _clean_name(p.text) else None
         return None
@@ -120,8 +122,9 @@ def find_names(
     sup = max(seller, key=lambda c: c.score, default=None)
     rest = [c for c in buyer if sup is None or fold(c.value) != fold(sup.value)]
     cus = max(rest, key=lambda c: c.score, default=None)
-    if sup is not None and any(fold(c.value) == fold(sup.value) and c.score > sup.score
-                               for c in buyer):
+    if sup is not None and any(
+        fold(c.value) == fold(sup.value) and c.score > sup.score for c in buyer
+    ):
         sup = None
         cus = max(buyer, key=lambda c: c.score)
     if known is not None and known.name and sup is not None and _same(known.name, sup.value):
@@ -148,8 +151,9 @@ def _section_name(layout: Layout, header: Phrase) -> Cand[str] | None:
             for q in [*layout.right_of(p), p]:
                 name = _clean_name(q.text)
                 if name:
-                    return Cand(_join_wrapped(layout, q, name), 4.5,
-                                evidence("section:name", q, 0.85))
+                    return Cand(
+                        _join_wrapped(layout, q, name), 4.5, evidence("section:name", q, 0.85)
+                    )
     for p in below[:4]:
         if re.match(r"^(?:nummer|globale|gln|herrn?|frau|\()", p.folded):
             continue
@@ -167,8 +171,11 @@ def _join_wrapped(layout: Layout, phrase: Phrase, name: str) -> str:
     if len(prev.phrases) != 1:
         return name
     p = prev.phrases[0]
-    if abs(p.x0 - phrase.x0) < 0.01 and not _NOT_NAME.match(p.folded) and _clean_name(
-        p.text) == p.text.strip():
+    if (
+        abs(p.x0 - phrase.x0) < 0.01
+        and not _NOT_NAME.match(p.folded)
+        and _clean_name(p.text) == p.text.strip()
+    ):
         return f"{p.text} {name}"
     return name
 
@@ -245,8 +252,9 @@ def _domains(layout: Layout) -> dict[str, set[int]]:
     return out
 
 
-def _domain_match(name: str, domains: dict[str, set[int]], inside: frozenset[int] = frozenset()
-                  ) -> bool:
+def _domain_match(
+    name: str, domains: dict[str, set[int]], inside: frozenset[int] = frozenset()
+) -> bool:
     words = [w for w in re.findall(r"[a-z0-9]+", fold(name)) if len(w) >= 3 and w not in _GENERIC]
     return any(
         (w in d or d in w) and bool(where - inside)
@@ -296,7 +304,8 @@ def _holders(layout: Layout) -> Iterable[Cand[str]]:
         m = _HOLDER.search(p.folded)
         if m is None:
             continue
-        name = _clean_name(p.text[m.end():])
+        name = _clean_name(p.text[m.end() :])
         if name:
-            yield Cand(name, 2.0 + 0.5 * ("sold by" in m.group(0)),
-                       evidence("account-holder", p, 0.55))
+            yield Cand(
+                name, 2.0 + 0.5 * ("sold by" in m.group(0)), evidence("account-holder", p, 0.55)
+            )

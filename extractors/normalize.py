@@ -16,8 +16,8 @@ from decimal import Decimal, InvalidOperation
 
 from stdnum import iban as _iban
 from stdnum.be import vat as _be_vat
-from stdnum.exceptions import ValidationError
 from stdnum.eu import vat as _eu_vat
+from stdnum.exceptions import ValidationError
 
 __all__ = [
     "MONTHS",
@@ -141,7 +141,9 @@ DATE_PATTERNS = (
     ("numeric", re.compile(r"(?<![\d.])(\d{1,2})[./-](\d{1,2})[./-](\d{4}|\d{2})(?![\d])")),
     (
         "day_month",
-        re.compile(rf"(?<!\d)(\d{{1,2}})(?:er|e|st|nd|rd|th)?\.?\s*({_MONTH_ALT})\.?,?\s+(\d{{4}})\b"),
+        re.compile(
+            rf"(?<!\d)(\d{{1,2}})(?:er|e|st|nd|rd|th)?\.?\s*({_MONTH_ALT})\.?,?\s+(\d{{4}})\b"
+        ),
     ),
     ("month_day", re.compile(rf"\b({_MONTH_ALT})\.?\s+(\d{{1,2}})\s*,?\s*(\d{{4}})\b")),
 )
@@ -207,8 +209,22 @@ def numeric_date_order_hint(text: str) -> str | None:
 
 # --------------------------------------------------------------- identifiers
 
-_OCR_DIGITS = str.maketrans({"O": "0", "o": "0", "D": "0", "l": "1", "I": "1", "i": "1",
-                             "|": "1", "S": "5", "s": "5", "B": "8", "Z": "2", "z": "2"})
+_OCR_DIGITS = str.maketrans(
+    {
+        "O": "0",
+        "o": "0",
+        "D": "0",
+        "l": "1",
+        "I": "1",
+        "i": "1",
+        "|": "1",
+        "S": "5",
+        "s": "5",
+        "B": "8",
+        "Z": "2",
+        "z": "2",
+    }
+)
 
 
 def repair_digits(text: str) -> str:
@@ -279,8 +295,22 @@ def vat_checksum_ok(vat: str) -> bool:
     return True
 
 
-IBAN_LENGTHS = {"BE": 16, "NL": 18, "DE": 22, "FR": 27, "LU": 20, "GB": 22, "AT": 20,
-                "ES": 24, "IT": 27, "CH": 21, "IE": 22, "DK": 18, "PL": 28, "PT": 25}
+IBAN_LENGTHS = {
+    "BE": 16,
+    "NL": 18,
+    "DE": 22,
+    "FR": 27,
+    "LU": 20,
+    "GB": 22,
+    "AT": 20,
+    "ES": 24,
+    "IT": 27,
+    "CH": 21,
+    "IE": 22,
+    "DK": 18,
+    "PL": 28,
+    "PT": 25,
+}
 IBAN_RE = re.compile(r"(?<![A-Z0-9])([A-Z]{2}\d{2}(?:\s?[A-Z0-9]{1,4}){2,8})(?![A-Z0-9])")
 
 

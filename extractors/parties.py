@@ -37,6 +37,7 @@ _CUSTOMER_VAT_LABEL = re.compile(
     r"btw\s*klant|kunden?\s*ust|ust.{0,12}kunde"
 )
 
+
 @dataclass(slots=True)
 class PartyResult:
     supplier: Party
