@@ -17,6 +17,8 @@ from peppol.errors import (
 from peppol.parse import parse_invoice_xml, sniff_xml
 from peppol.pdf import embedded_xml_from_pdf
 from peppol.safe_xml import XmlLimits
+from peppol.validation import validate
+from peppol.writer import write_ubl
 
 __all__ = [
     "EmbeddedPdfError",
@@ -31,4 +33,6 @@ __all__ = [
     "embedded_xml_from_pdf",
     "parse_invoice_xml",
     "sniff_xml",
+    "validate",
+    "write_ubl",
 ]
