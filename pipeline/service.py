@@ -898,6 +898,40 @@ class Service:
     def review_queue_count(self, user: UserView) -> int:
         return self.count_documents(user, states=[s.value for s in REVIEW_STATES])
 
+    # -- page images (review UI) ---------------------------------------------------------
+    def page_images(self, user: UserView, doc_id: int, *, dpi: int = 110) -> tuple[Any, ...]:
+        """The document's pages as PNGs (:class:`pipeline.render.PageImage`), capped.
+
+        An e-invoice (XML) shows the PDF it embeds; a mail or an XML without one
+        gives ``()``.  An unreadable file raises :class:`ServiceError` with the reason.
+        """
+        from pipeline.render import RenderError, render_pages, renderable
+
+        with self.rt.tx() as s:
+            doc = self._document(s, user, doc_id)
+            source: tuple[str, str] | None = None
+            if doc.kind != "mail" and renderable(doc.content_type):
+                source = (doc.blob_sha256, doc.content_type)
+            elif doc.kind != "mail":
+                child = next(
+                    (c for c in repo.children(s, doc.id) if renderable(c.content_type)), None
+                )
+                source = (child.blob_sha256, child.content_type) if child else None
+        if source is None:
+            return ()
+        try:
+            return render_pages(self.rt.blobs.get(source[0]), source[1], dpi=dpi)
+        except RenderError as exc:
+            raise ServiceError(f"the pages cannot be shown: {exc}") from None
+
+    @staticmethod
+    def highlight(png: bytes, bbox: Sequence[float]) -> bytes:
+        """``png`` with the box (page fractions, origin top left) drawn on it."""
+        from pipeline.render import draw_box
+
+        x0, y0, x1, y1 = (float(v) for v in bbox)
+        return draw_box(png, (x0, y0, x1, y1))
+
 
 # ----------------------------------------------------------------------------- helpers
 
