@@ -20,6 +20,7 @@ Fixtures:
 - ``redis_url`` -> URL of a Redis database owned by this xdist worker, flushed
   before and after the test.
 - ``chromium_path`` -> path of a Chromium executable.
+- ``corpus_dir`` -> :data:`CORPUS`, checked to exist.
 """
 
 from __future__ import annotations
@@ -34,9 +35,14 @@ from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
+# Tests never touch ./var: unless a test configures otherwise, dramatiq actors bind to a
+# stub broker (pipeline.broker reads BOEKBOX_BROKER when pipeline.actors is first imported).
+os.environ.setdefault("BOEKBOX_BROKER", "stub")
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
-#: The shared test corpus: the repository root's sibling ``shared/corpus``.
-CORPUS = REPO_ROOT.parent / "shared" / "corpus"
+#: The shared test corpus: the repository root's sibling ``shared/corpus``
+#: (``BOEKBOX_CORPUS`` points elsewhere).
+CORPUS = Path(os.environ.get("BOEKBOX_CORPUS") or REPO_ROOT.parent / "shared" / "corpus")
 
 PG_URL_ENV = "BOEKBOX_TEST_PG_URL"
 REDIS_URL_ENV = "BOEKBOX_TEST_REDIS_URL"
@@ -72,6 +78,23 @@ def _libpq_url(sqlalchemy_url: str) -> str:
     """``postgresql+psycopg://`` -> ``postgresql://`` for psycopg itself."""
     scheme, rest = sqlalchemy_url.split("://", 1)
     return scheme.split("+", 1)[0] + "://" + rest
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    present = "present" if CORPUS.is_dir() else "MISSING"
+    return [
+        f"boekbox corpus: {CORPUS} ({present})",
+        f"boekbox servers: postgres={os.environ.get(PG_URL_ENV) or 'none'} "
+        f"redis={os.environ.get(REDIS_URL_ENV) or 'none'} required={servers_required()}",
+    ]
+
+
+@pytest.fixture(scope="session")
+def corpus_dir() -> Path:
+    """The shared corpus folder (skips locally, fails in CI when it is missing)."""
+    if not CORPUS.is_dir():
+        require_or_skip(f"test corpus not found at {CORPUS} (set BOEKBOX_CORPUS)")
+    return CORPUS
 
 
 # --------------------------------------------------------------------------- PostgreSQL
