@@ -1,0 +1,166 @@
+"""Benchmark: text-PDF extraction against its floor; OCR against tesseract's floor.
+
+Run:  .venv/bin/python bench/extract_bench.py [--rounds N] [--per-doc] [--skip-ocr]
+
+Text half (this file's ``text_rows``), per document of ../shared/corpus/pdf/ and
+over the corpus, in ms per page:
+
+* floor: pypdfium2 bare text with every character box (open, text page, every
+  character's code and box) -- what any text-layer reader must pay;
+* full: ``extract_document(data, options=ExtractOptions(no_embedded=True))``,
+  i.e. boekbox's whole text-PDF extraction with the embedded XML ignored;
+* ratio full / floor (target <= 3x).
+
+Timings are best-of-rounds, floor and full interleaved, in one process.  Peak
+memory: the process's peak resident set size after the half, and the largest
+Python allocation peak (tracemalloc) of one extraction.
+
+OCR half (``ocr_rows``): filled in by the OCR engine's benchmark.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ctypes
+import resource
+import statistics
+import sys
+import time
+import tracemalloc
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # the editable install alone may resolve a namespace package
+
+import pypdfium2 as pdfium  # noqa: E402
+import pypdfium2.raw as pdfium_c  # noqa: E402
+
+from extractors import ExtractOptions, extract_document  # noqa: E402
+
+CORPUS = ROOT / ".." / "shared" / "corpus"
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    name: str
+    pages: int
+    floor_ms: float  # per page
+    full_ms: float  # per page
+
+    @property
+    def ratio(self) -> float:
+        return self.full_ms / self.floor_ms if self.floor_ms else float("nan")
+
+
+def floor_text_with_boxes(data: bytes) -> int:
+    """pypdfium2 alone: every page's characters with their boxes (returns the char count)."""
+    pdf = pdfium.PdfDocument(data)
+    total = 0
+    left, right = ctypes.c_double(), ctypes.c_double()
+    bottom, top = ctypes.c_double(), ctypes.c_double()
+    try:
+        for index in range(len(pdf)):
+            page = pdf[index]
+            textpage = page.get_textpage()
+            n = textpage.count_chars()
+            raw = textpage.raw
+            for i in range(n):
+                pdfium_c.FPDFText_GetUnicode(raw, i)
+                pdfium_c.FPDFText_GetCharBox(raw, i, left, right, bottom, top)
+            total += n
+            textpage.close()
+            page.close()
+    finally:
+        pdf.close()
+    return total
+
+
+def _best(fn: Callable[[], object], rounds: int) -> float:
+    best = float("inf")
+    for _ in range(rounds):
+        t0 = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - t0)
+    return best
+
+
+def text_rows(rounds: int) -> tuple[list[Row], int]:
+    """Per-document floor and full timings; also the largest tracemalloc peak (bytes)."""
+    rows: list[Row] = []
+    options = ExtractOptions(no_embedded=True)
+    biggest = 0
+    for path in sorted((CORPUS / "pdf").glob("*.pdf")):
+        data = path.read_bytes()
+        pdf = pdfium.PdfDocument(data)
+        pages = len(pdf)
+        pdf.close()
+        floor = full = float("inf")
+        for _ in range(rounds):  # interleaved: floor and full alternate
+            floor = min(floor, _best(lambda d=data: floor_text_with_boxes(d), 1))
+            full = min(full, _best(lambda d=data: extract_document(d, options=options), 1))
+        tracemalloc.start()
+        extract_document(data, options=options)
+        biggest = max(biggest, tracemalloc.get_traced_memory()[1])
+        tracemalloc.stop()
+        rows.append(Row(path.stem, pages, 1000 * floor / pages, 1000 * full / pages))
+    return rows, biggest
+
+
+def ocr_rows(rounds: int) -> list[Row]:
+    """OCR half: tesseract CLI floor vs boekbox OCR extraction (the OCR engine fills this)."""
+    return []
+
+
+def _print(title: str, rows: list[Row], per_doc: bool) -> None:
+    if not rows:
+        print(f"{title}: no rows")
+        return
+    print(title)
+    if per_doc:
+        print(f"  {'document':<48} {'pages':>5} {'floor ms/p':>10} {'full ms/p':>10} {'ratio':>6}")
+        for r in rows:
+            print(
+                f"  {r.name:<48} {r.pages:>5} {r.floor_ms:>10.2f} {r.full_ms:>10.2f} "
+                f"{r.ratio:>6.2f}"
+            )
+    pages = sum(r.pages for r in rows)
+    floor = sum(r.floor_ms * r.pages for r in rows) / pages
+    full = sum(r.full_ms * r.pages for r in rows) / pages
+    median = statistics.median(r.ratio for r in rows)
+    print(
+        f"  corpus: {len(rows)} documents, {pages} pages; floor {floor:.2f} ms/page, "
+        f"full {full:.2f} ms/page, ratio {full / floor:.2f}x (median per document "
+        f"{median:.2f}x, max {max(r.ratio for r in rows):.2f}x)"
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--per-doc", action="store_true")
+    ap.add_argument("--skip-ocr", action="store_true")
+    args = ap.parse_args(argv)
+    rows, py_peak = text_rows(args.rounds)
+    _print(
+        "text PDFs: pypdfium2 text+char boxes (floor) vs extract_document(no_embedded)",
+        rows,
+        args.per_doc,
+    )
+    peak_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(
+        f"  peak memory: process RSS {peak_rss:.0f} MB; largest Python allocation peak of "
+        f"one extraction {py_peak / 1e6:.1f} MB"
+    )
+    if not args.skip_ocr:
+        _print(
+            "scans: tesseract CLI (floor) vs boekbox OCR extraction",
+            ocr_rows(args.rounds),
+            args.per_doc,
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
