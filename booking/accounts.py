@@ -89,7 +89,7 @@ def _from_history(
     entry = next(e for e in reversed(pool) if e.account == account)
     why = f"supplier history: {top} of {len(pool)} learned lines on {account} ({rate_note})"
     conf = 0.85 if len(counts) == 1 else 0.7
-    return AccountChoice(account, why, conf, "history", entry)
+    return AccountChoice(account, why, conf, "history_supplier", entry)
 
 
 def _sales_account(match: RuleMatch) -> str:
@@ -138,11 +138,16 @@ def _fallback(side: Side, ctx: BookingContext, counterparty: str) -> AccountChoi
 
 
 def _choose(item: Item, side: Side, ctx: BookingContext, counterparty: str) -> AccountChoice:
-    return (
-        _from_history(item, ctx.supplier_history, similar_only=False)
-        or _from_rules(item, side, ctx)
-        or _fallback(side, ctx, counterparty)
-    )
+    hist = _from_history(item, ctx.supplier_history, similar_only=False)
+    rule = _from_rules(item, side, ctx)
+    if hist is not None and hist.source == "history_supplier" and rule is not None:
+        if rule.source == "keyword" and rule.account != hist.account:
+            # the supplier's usual account wins, but the accountant sees the disagreement
+            why = f"{hist.reason}; the description suggests {rule.account} ({rule.reason})"
+            return AccountChoice(
+                hist.account, why, min(hist.confidence, 0.6), hist.source, hist.history
+            )
+    return hist or rule or _fallback(side, ctx, counterparty)
 
 
 def choose_accounts(

@@ -380,3 +380,12 @@ def test_negative_invoice_reverses_the_sides_and_warns() -> None:
 def test_all_zero_document_is_refused() -> None:
     with pytest.raises(InvalidInvoice, match="nothing to book"):
         propose(_invoice(_line("Huur", "0.00", 21)), BookingContext(DOSSIER))
+
+
+def test_dissimilar_line_keeps_supplier_account_but_shows_the_keyword() -> None:
+    ctx = BookingContext(DOSSIER, supplier_history=(HistoryEntry("604000", "Koffiekopjes"),))
+    p = propose(_invoice(_line("Diesel 30 l", "50.00", 21)), ctx)
+    base = next(ln for ln in p.lines if ln.kind is LineKind.BASE)
+    assert base.account == "604000"
+    assert "suggests 616100" in base.reason
+    assert base.confidence <= 0.6
