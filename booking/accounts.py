@@ -140,13 +140,18 @@ def _fallback(side: Side, ctx: BookingContext, counterparty: str) -> AccountChoi
 def _choose(item: Item, side: Side, ctx: BookingContext, counterparty: str) -> AccountChoice:
     hist = _from_history(item, ctx.supplier_history, similar_only=False)
     rule = _from_rules(item, side, ctx)
-    if hist is not None and hist.source == "history_supplier" and rule is not None:
-        if rule.source == "keyword" and rule.account != hist.account:
-            # the supplier's usual account wins, but the accountant sees the disagreement
-            why = f"{hist.reason}; the description suggests {rule.account} ({rule.reason})"
-            return AccountChoice(
-                hist.account, why, min(hist.confidence, 0.6), hist.source, hist.history
-            )
+    if (
+        hist is not None
+        and rule is not None
+        and hist.source == "history_supplier"
+        and rule.source == "keyword"
+        and rule.account != hist.account
+    ):
+        # the supplier's usual account wins, but the accountant sees the disagreement
+        why = f"{hist.reason}; the description suggests {rule.account} ({rule.reason})"
+        return AccountChoice(
+            hist.account, why, min(hist.confidence, 0.6), hist.source, hist.history
+        )
     return hist or rule or _fallback(side, ctx, counterparty)
 
 
