@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import os
+import socket
 import sqlite3
 import threading
 import time
@@ -52,6 +53,38 @@ CREATE INDEX IF NOT EXISTS ix_queue_ready ON queue_message (queue_name, dead, et
 LEASE_MS = 60_000
 #: renew leases this often while a message is being processed
 RENEW_EVERY_MS = 10_000
+
+_HOST = socket.gethostname()
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def reclaim_dead_leases(conn: sqlite3.Connection) -> int:
+    """Release messages leased by processes of this host that no longer exist.
+
+    A worker killed with SIGKILL cannot give its messages back; instead of
+    waiting for the lease to run out, the next consumer on the same host
+    notices the dead owner and makes them visible again.
+    """
+    now = current_millis()
+    rows = conn.execute(
+        "SELECT id, owner FROM queue_message WHERE lease_until > ? AND owner LIKE ?",
+        (now, f"{_HOST}:%"),
+    ).fetchall()
+    dead = [row_id for row_id, owner in rows if not _pid_alive(int(owner.split(":")[1]))]
+    if dead:
+        marks = ",".join("?" * len(dead))
+        conn.execute(f"UPDATE queue_message SET lease_until = 0 WHERE id IN ({marks})", dead)
+        log.warning("released %d message(s) of dead workers", len(dead))
+    return len(dead)
 
 
 class SQLiteBroker(Broker):
@@ -185,7 +218,7 @@ class _SQLiteConsumer(Consumer):
         self.queue_name = queue_name
         self.prefetch = max(1, prefetch)
         self.timeout_s = max(0.01, min(timeout, 1000) / 1000)
-        self.owner = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        self.owner = f"{_HOST}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.in_flight: set[int] = set()
         self._lock = threading.Lock()
         self._last_renew = 0
@@ -196,6 +229,7 @@ class _SQLiteConsumer(Consumer):
         if now - self._last_renew < RENEW_EVERY_MS:
             return
         self._last_renew = now
+        reclaim_dead_leases(self.broker.connection())
         with self._lock:
             ids = list(self.in_flight)
         if not ids:
