@@ -15,7 +15,7 @@ def test_a_mail_ends_as_documents_waiting_for_review(runtime: Runtime) -> None:
     mail_id = store_eml(runtime, did, raw)
     run_all(runtime, [NextStep("split", mail_id)])
     docs = documents(runtime, did)
-    mail = [d for d in docs if d.kind == "mail"][0]
+    mail = next(d for d in docs if d.kind == "mail")
     files = [d for d in docs if d.kind == "file"]
     assert mail.state == "split"
     assert len(files) == 1
