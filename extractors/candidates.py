@@ -58,11 +58,15 @@ def label_spans(
     layout: Layout, fields: tuple[str, ...]
 ) -> list[tuple[str, Phrase, int, int, float]]:
     """Label matches for ``fields``; a match inside a longer one of another field is dropped."""
+    key = ("label_spans", fields)
+    cached = layout.cache.get(key)
+    if cached is not None:
+        return cached  # type: ignore[return-value]
     found: list[tuple[str, Phrase, int, int, float]] = []
     for name in fields:
         for pattern, weight in LABELS[name]:
-            for phrase, m in layout.find(pattern):
-                found.append((name, phrase, m.start(), m.end(), weight))
+            for phrase, start, end in layout.find(pattern):
+                found.append((name, phrase, start, end, weight))
     kept = []
     for item in found:
         name, phrase, s, e, _w = item
@@ -72,6 +76,7 @@ def label_spans(
         )
         if not shadowed:
             kept.append(item)
+    layout.cache[key] = kept
     return kept
 
 

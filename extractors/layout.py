@@ -9,6 +9,7 @@ line, then with the phrases directly below it.
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -32,6 +33,10 @@ class Phrase:
     starts: list[int] = field(default_factory=list)
     line: int = 0  # index into Layout.lines
     index: int = 0  # index into Layout.phrases
+    x0: float = 0.0
+    y0: float = 0.0
+    x1: float = 0.0
+    y1: float = 0.0
 
     def __post_init__(self) -> None:
         parts, pos = [], 0
@@ -43,22 +48,10 @@ class Phrase:
         self.folded = fold(self.text)
         if len(self.folded) != len(self.text):  # ligatures etc.: keep offsets aligned
             self.folded = self.text.lower()
-
-    @property
-    def x0(self) -> float:
-        return self.words[0].x0
-
-    @property
-    def x1(self) -> float:
-        return self.words[-1].x1
-
-    @property
-    def y0(self) -> float:
-        return min(w.y0 for w in self.words)
-
-    @property
-    def y1(self) -> float:
-        return max(w.y1 for w in self.words)
+        self.x0 = self.words[0].x0
+        self.x1 = self.words[-1].x1
+        self.y0 = min(w.y0 for w in self.words)
+        self.y1 = max(w.y1 for w in self.words)
 
     @property
     def height(self) -> float:
@@ -123,16 +116,32 @@ class Layout:
     pages: Sequence[PageText]
     lines: list[Line]
     phrases: list[Phrase]
+    _joined: str | None = None
+    _offsets: list[int] = field(default_factory=list)
+    cache: dict[object, object] = field(default_factory=dict)
 
     @property
     def text(self) -> str:
         return "\n".join(line.text for line in self.lines)
 
-    def find(self, pattern: re.Pattern[str]) -> Iterator[tuple[Phrase, re.Match[str]]]:
-        """Every match of a (folded-text) pattern, phrase by phrase."""
-        for p in self.phrases:
-            for m in pattern.finditer(p.folded):
-                yield p, m
+    def find(self, pattern: re.Pattern[str]) -> Iterator[tuple[Phrase, int, int]]:
+        """Every match of a (folded-text) pattern as (phrase, start, end) in that phrase."""
+        if self._joined is None:
+            self._joined = "\x00".join(p.folded for p in self.phrases)
+            offsets, pos = [], 0
+            for p in self.phrases:
+                offsets.append(pos)
+                pos += len(p.folded) + 1
+            self._offsets = offsets
+        joined = self._joined
+        for m in pattern.finditer(joined):
+            s, e = m.start(), m.end()
+            if (s and "a" <= joined[s - 1] <= "z") or (e < len(joined) and "a" <= joined[e] <= "z"):
+                continue  # not a whole word
+            i = bisect.bisect_right(self._offsets, m.start()) - 1
+            base = self._offsets[i]
+            if m.end() - base <= len(self.phrases[i].folded):
+                yield self.phrases[i], m.start() - base, m.end() - base
 
     def right_of(self, phrase: Phrase) -> list[Phrase]:
         line = self.lines[phrase.line]

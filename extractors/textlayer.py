@@ -116,8 +116,9 @@ def _chars(
     rect = pdfium_c.FS_RECTF()
     rect_p = ctypes.byref(rect)
     high = 0
-    for i in range(textpage.count_chars()):
-        code = pdfium_c.FPDFText_GetUnicode(raw, i)
+    codes = _codes(raw, textpage.count_chars())
+    get_box = pdfium_c.FPDFText_GetLooseCharBox
+    for i, code in enumerate(codes):
         if 0xD800 <= code <= 0xDBFF:  # UTF-16 surrogate pair: combine with the next char
             high = code
             continue
@@ -125,10 +126,10 @@ def _chars(
             code = 0x10000 + ((high - 0xD800) << 10) + (code - 0xDC00) if high else 0
         high = 0
         ch = chr(code) if 0 < code < 0x110000 else ""
-        if not ch or ch.isspace() or pdfium_c.FPDFText_IsGenerated(raw, i) or code < 32:
+        if code < 33 or ch.isspace():  # pdfium's generated characters are spaces/newlines
             yield None
             continue
-        if not pdfium_c.FPDFText_GetLooseCharBox(raw, i, rect_p):
+        if not get_box(raw, i, rect_p):
             yield None
             continue
         # points, origin top-left, after the page's rotation
@@ -141,6 +142,17 @@ def _chars(
         elif rotation == 270:
             x0, y0, x1, y1 = y0, width - x1, y1, width - x0
         yield _Char(ch, x0, y0, x1, y1)
+
+
+def _codes(raw: object, n: int) -> list[int]:
+    """UTF-16 code units of every character, in one call (one per character index)."""
+    if n <= 0:
+        return []
+    buf = (ctypes.c_ushort * (n + 1))()
+    written = pdfium_c.FPDFText_GetText(raw, 0, n, buf)
+    if written - 1 == n:
+        return list(buf[:n])
+    return [pdfium_c.FPDFText_GetUnicode(raw, i) for i in range(n)]
 
 
 def _words(chars: list[_Char | None], page_no: int, width: float, height: float) -> Iterator[Word]:
