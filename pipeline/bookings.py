@@ -19,6 +19,7 @@ from booking import (
     BookingContext,
     HistoryEntry,
     Proposal,
+    learn_from_confirmation,
     propose,
 )
 from booking import Dossier as BookingDossier
@@ -222,23 +223,44 @@ def book_entry(
     repo.set_state(s, doc, S.BOOKED, None, timing="booked")
 
 
-def learn(s: Any, entry: JournalEntry, *, edited: bool) -> None:
-    """Remember the confirmed accounts for the supplier (newest last)."""
+def learn(s: Any, entry: JournalEntry, *, edited: bool, invoice: InvoiceData | None) -> None:
+    """Remember the confirmed accounts for the supplier, per invoice line (newest last).
+
+    Learned from the invoice's own lines, so each line description is kept and
+    no deductible share is stored (the legal caps for cars, restaurants and
+    gifts keep applying to later invoices).
+    """
     if entry.supplier_id is None:
         return
     supplier = s.get(Supplier, entry.supplier_id)
     if supplier is None:
         return
-    learned = [
-        {
-            "account": ln.account,
-            "description": ln.description,
-            "vat_rate": str(ln.vat_rate) if ln.vat_rate is not None else None,
-            "deductible_pct": str(ln.deductible_pct) if ln.deductible_pct is not None else None,
-        }
+    finals = [
+        {"account": ln.account, "debit": ln.debit, "credit": ln.credit, "kind": ln.kind}
         for ln in entry.lines
-        if ln.kind == "base"
     ]
+    learned: list[dict[str, Any]] = []
+    if invoice is not None:
+        learned = [
+            {
+                "account": h.account,
+                "description": h.description,
+                "vat_rate": str(h.vat_rate) if h.vat_rate is not None else None,
+                "deductible_pct": None,
+            }
+            for h in learn_from_confirmation(invoice, finals)
+        ]
+    if not learned:
+        learned = [
+            {
+                "account": ln.account,
+                "description": ln.description,
+                "vat_rate": str(ln.vat_rate) if ln.vat_rate is not None else None,
+                "deductible_pct": None,
+            }
+            for ln in entry.lines
+            if ln.kind == "base"
+        ]
     supplier.history = (list(supplier.history or []) + learned)[-HISTORY_LIMIT:]
     supplier.confirmations_in_a_row = 0 if edited else supplier.confirmations_in_a_row + 1
 

@@ -710,6 +710,7 @@ class Service:
         self, user: UserView, doc_id: int, lines: Sequence[dict[str, Any]] | None = None
     ) -> EntryView:
         """Book the (possibly edited) entry; the document stays linked to it."""
+        from extractors.model import from_json
         from pipeline import bookings
 
         self._require_booker(user)
@@ -732,7 +733,9 @@ class Service:
             edited = entry.edited or _lines_signature(entry) != before
             entry.edited = edited
             bookings.book_entry(s, doc, entry, user_id=user.id)
-            bookings.learn(s, entry, edited=edited)
+            extraction = repo.get_extraction(s, doc.id)
+            invoice = from_json(extraction.invoice) if extraction is not None else None
+            bookings.learn(s, entry, edited=edited, invoice=invoice)
             repo.audit(
                 s,
                 "confirm",
