@@ -33,6 +33,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+import hypothesis
 import pytest
 
 # Tests never touch ./var: unless a test configures otherwise, dramatiq actors bind to a
@@ -78,6 +79,19 @@ def _libpq_url(sqlalchemy_url: str) -> str:
     """``postgresql+psycopg://`` -> ``postgresql://`` for psycopg itself."""
     scheme, rest = sqlalchemy_url.split("://", 1)
     return scheme.split("+", 1)[0] + "://" + rest
+
+
+# Hypothesis on a busy 2-core CI machine: no per-example deadline (timing is the benchmarks'
+# job), no "too slow" health check, and print the blob that reproduces a failure.
+hypothesis.settings.register_profile(
+    "boekbox-ci",
+    deadline=None,
+    suppress_health_check=[hypothesis.HealthCheck.too_slow],
+    print_blob=True,
+)
+hypothesis.settings.load_profile(
+    os.environ.get("HYPOTHESIS_PROFILE") or ("boekbox-ci" if servers_required() else "default")
+)
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
