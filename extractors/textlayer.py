@@ -156,40 +156,48 @@ def _codes(raw: object, n: int) -> list[int]:
 
 
 def _words(chars: list[_Char | None], page_no: int, width: float, height: float) -> Iterator[Word]:
-    current: list[_Char] = []
+    """Words from characters: a break at a separator, a wide gap or another baseline."""
+    text: list[str] = []
+    x0 = y0 = x1 = y1 = 0.0
+    prev: _Char | None = None
     for c in chars:
-        if c is None:
-            if current:
-                yield _make_word(current, page_no, width, height)
-            current = []
+        if c is not None and prev is not None and not _breaks(prev, c):
+            text.append(c.ch)
+            x0, y0 = min(x0, c.x0), min(y0, c.y0)
+            x1, y1 = max(x1, c.x1), max(y1, c.y1)
+            prev = c
             continue
-        if current and _breaks(current[-1], c):
-            yield _make_word(current, page_no, width, height)
-            current = []
-        current.append(c)
-    if current:
-        yield _make_word(current, page_no, width, height)
+        if text:
+            yield Word(
+                "".join(text),
+                page_no,
+                max(0.0, x0 / width),
+                max(0.0, y0 / height),
+                min(1.0, x1 / width),
+                min(1.0, y1 / height),
+            )
+            text = []
+        prev = c
+        if c is not None:
+            text.append(c.ch)
+            x0, y0, x1, y1 = c.x0, c.y0, c.x1, c.y1
+    if text:
+        yield Word(
+            "".join(text),
+            page_no,
+            max(0.0, x0 / width),
+            max(0.0, y0 / height),
+            min(1.0, x1 / width),
+            min(1.0, y1 / height),
+        )
 
 
 def _breaks(prev: _Char, c: _Char) -> bool:
     h = max(prev.y1 - prev.y0, c.y1 - c.y0, 1e-6)
-    mid_prev = (prev.y0 + prev.y1) / 2
-    mid = (c.y0 + c.y1) / 2
-    if abs(mid - mid_prev) > 0.5 * h:
+    if abs(c.y0 + c.y1 - prev.y0 - prev.y1) > h:  # mid-lines more than h/2 apart
         return True
     gap = c.x0 - prev.x1
     return gap > 0.3 * h or c.x1 < prev.x0 - 0.1 * h
-
-
-def _make_word(chars: list[_Char], page_no: int, width: float, height: float) -> Word:
-    return Word(
-        text="".join(c.ch for c in chars),
-        page=page_no,
-        x0=max(0.0, min(c.x0 for c in chars) / width),
-        y0=max(0.0, min(c.y0 for c in chars) / height),
-        x1=min(1.0, max(c.x1 for c in chars) / width),
-        y1=min(1.0, max(c.y1 for c in chars) / height),
-    )
 
 
 def _order(words: list[Word]) -> list[Word]:
