@@ -127,7 +127,9 @@ def _extract_pdf(data: bytes, options: ExtractOptions) -> InvoiceData:
         pages = read_text_layer(data, limits, pdf=pdf)
     finally:
         pdf.close()
-    pages = _ocr_missing(data, pages, limits)
+    all_text = _all_text(pages)
+    if not all_text:
+        pages = _ocr_missing(data, pages, limits)
     if embedded is not None:
         try:
             invoice = _parse_xml(embedded)
@@ -135,7 +137,7 @@ def _extract_pdf(data: bytes, options: ExtractOptions) -> InvoiceData:
             log.warning("embedded XML unreadable, reading the page instead: %s", exc)
         else:
             return _compare_with_page(invoice, pages, options)
-    return _find(pages, options).replace(source="pdf_text" if _all_text(pages) else "pdf_ocr")
+    return _find(pages, options).replace(source="pdf_text" if all_text else "pdf_ocr")
 
 
 def _all_text(pages: tuple[PageText, ...]) -> bool:

@@ -222,8 +222,10 @@ def _blocks(layout: Layout, skip_line: int) -> list[_Block]:
     """Column runs of phrases at the top of page 1 (same left edge, same font size)."""
     top = [p for p in layout.phrases if p.page == 1 and p.y0 < 0.5 and p.line != skip_line]
     columns: list[list[Phrase]] = []
+    open_cols: list[list[Phrase]] = []
     for p in sorted(top, key=lambda p: (p.y0, p.x0)):
-        for col in columns:
+        open_cols = [c for c in open_cols if p.y0 - c[-1].y1 < 2 * c[-1].height]
+        for col in open_cols:
             last = col[-1]
             h = min(last.height, p.height)
             gap = p.y0 - last.y1
@@ -234,6 +236,7 @@ def _blocks(layout: Layout, skip_line: int) -> list[_Block]:
                 break
         else:
             columns.append([p])
+            open_cols.append(columns[-1])
     out = []
     for col in columns:
         if 2 <= len(col) <= 8:

@@ -49,6 +49,8 @@ _AMOUNT_RE = re.compile(
 
 def fold(text: str) -> str:
     """Lower case without accents (labels compare folded)."""
+    if text.isascii():
+        return text.lower()
     decomposed = unicodedata.normalize("NFKD", text)
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()
 

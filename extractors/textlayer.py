@@ -83,11 +83,10 @@ def read_text_layer(
 
 def has_usable_text(page: PageText) -> bool:
     """True when the page's text layer is worth reading (else: OCR it)."""
-    visible = sum(len(w.text) for w in page.words)
-    if visible < _MIN_CHARS:
+    text = "".join(w.text for w in page.words)
+    if len(text) < _MIN_CHARS:
         return False
-    alnum = sum(ch.isalnum() for w in page.words for ch in w.text)
-    return alnum >= 0.5 * visible
+    return sum(map(str.isalnum, text)) >= 0.5 * len(text)
 
 
 def _read_page(doc: pdfium.PdfDocument, index: int) -> PageText:
