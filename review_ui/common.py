@@ -1,0 +1,115 @@
+"""What every page shares: the service, the logged-in user, caches, formatting.
+
+Pages talk to :mod:`pipeline.service` only, through :func:`service`; the
+logged-in :class:`~pipeline.service.UserView` lives in
+``st.session_state["user"]``.  Cached read models are plain values (bytes,
+tuples of frozen views), keyed so that nothing reaches a user who did not
+pass the service's access check first.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+import streamlit as st
+
+from pipeline.service import AccountView, Service, ServiceError, UserView
+
+USER_KEY = "user"
+FLASH_KEY = "_flash"
+
+#: the Inbox queues: label -> document states
+QUEUES: dict[str, tuple[str, ...]] = {
+    "To review": ("proposed",),
+    "Failed": ("failed",),
+    "Quarantined": ("quarantined",),
+    "Duplicates": ("duplicate",),
+    "No attachment": ("no_attachment",),
+    "In progress": ("received", "extracted"),
+    "Booked": ("booked",),
+    "Rejected": ("rejected",),
+}
+
+REVIEW_STATES = ("proposed",)
+
+
+@st.cache_resource
+def service() -> Service:
+    """One service per process; it opens a short transaction per call."""
+    return Service()
+
+
+def current_user() -> UserView:
+    user = st.session_state.get(USER_KEY)
+    if not isinstance(user, UserView):
+        st.warning("Please log in.")
+        st.stop()
+    return user
+
+
+def flash(message: str, kind: str = "success") -> None:
+    """Show ``message`` on the next run (after ``st.rerun``/``st.switch_page``)."""
+    st.session_state[FLASH_KEY] = (kind, message)
+
+
+def show_flash() -> None:
+    item = st.session_state.pop(FLASH_KEY, None)
+    if item:
+        kind, message = item
+        getattr(st, kind if kind in {"success", "info", "warning", "error"} else "info")(message)
+
+
+def money(value: Decimal | float | None) -> str:
+    if value is None:
+        return ""
+    return f"{Decimal(str(value)):,.2f}".replace(",", " ")
+
+
+def day(value: dt.date | None) -> str:
+    return value.isoformat() if value else ""
+
+
+def size(n: int) -> str:
+    for unit, factor in (("GB", 1_000_000_000), ("MB", 1_000_000), ("kB", 1_000)):
+        if n >= factor:
+            return f"{n / factor:,.2f} {unit}"
+    return f"{n} B"
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def page_images(sha256: str, dpi: int, _user: UserView, _doc_id: int) -> tuple[Any, ...]:
+    """Rendered pages by blob hash (the caller got the hash through an access check)."""
+    return service().page_images(_user, _doc_id, dpi=dpi)
+
+
+@st.cache_data(max_entries=128, show_spinner=False)
+def highlighted(sha256: str, page: int, bbox: tuple[float, ...], _png: bytes) -> bytes:
+    return service().highlight(_png, bbox)
+
+
+@st.cache_data(ttl=300, max_entries=64, show_spinner=False)
+def accounts(user_id: int | None, dossier_id: int, _user: UserView) -> tuple[AccountView, ...]:
+    return tuple(service().accounts(_user, dossier_id))
+
+
+@st.cache_data(ttl=30, max_entries=64, show_spinner=False)
+def dossier_names(user_id: int | None, role: str, _user: UserView) -> dict[int, str]:
+    return {d.id: d.name for d in service().dossiers(_user)}
+
+
+def clear_lists() -> None:
+    """After a command: lists and counts must show the new state."""
+    dossier_names.clear()
+
+
+def run_command(label: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
+    """Call a service command; a refusal is shown with its reason and gives None."""
+    try:
+        result = fn(*args, **kwargs)
+    except ServiceError as exc:
+        st.error(f"{label} refused: {exc}")
+        return None
+    clear_lists()
+    return result

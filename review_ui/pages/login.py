@@ -1,0 +1,28 @@
+"""Log in with a user stored in the database (argon2 hash, checked by the service)."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from review_ui.common import USER_KEY, service
+
+
+def render() -> None:
+    st.title("boekbox")
+    st.caption("Supplier invoices in, Belgian booking proposals out.")
+    with st.form("login", enter_to_submit=True):
+        username = st.text_input("User name", key="login_username")
+        password = st.text_input("Password", type="password", key="login_password")
+        submitted = st.form_submit_button("Log in", type="primary")
+    if not submitted:
+        return
+    user = service().authenticate(username.strip(), password)
+    if user is None:
+        st.error("Unknown user or wrong password.")
+        return
+    st.session_state[USER_KEY] = user
+    st.rerun()
+
+
+if __name__ == "__main__":
+    render()

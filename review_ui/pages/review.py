@@ -1,0 +1,259 @@
+"""Review: the page images beside the extracted fields, the proposed entry, the actions.
+
+``?doc=<id>`` opens a document; without it the newest document waiting for
+review opens.  Keyboard: Ctrl+Enter confirms and opens the next document,
+Alt+Down / Alt+Up walk the queue, Alt+S saves a draft.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from pipeline.service import DocumentDetail, ServiceError, UserView
+from review_ui import entry_editor, nav
+from review_ui.common import (
+    REVIEW_STATES,
+    accounts,
+    current_user,
+    highlighted,
+    money,
+    page_images,
+    service,
+    show_flash,
+)
+from review_ui.review_actions import actions_panel, confirm_panel, go_to
+
+DPI = 110
+
+FIELD_LABELS = {
+    "document_type": "Document type",
+    "supplier_name": "Supplier",
+    "supplier_vat": "Supplier VAT",
+    "customer_name": "Customer",
+    "customer_vat": "Customer VAT",
+    "invoice_number": "Invoice number",
+    "issue_date": "Invoice date",
+    "due_date": "Due date",
+    "currency": "Currency",
+    "total_excl_vat": "Total excl. VAT",
+    "total_vat": "VAT",
+    "total_incl_vat": "Total incl. VAT",
+    "payable_amount": "Payable",
+    "iban": "IBAN",
+    "payment_reference": "Payment reference",
+    "vat_breakdown": "VAT breakdown",
+    "line_count": "Lines",
+}
+
+
+def _doc_id(user: UserView) -> int | None:
+    raw = st.query_params.get("doc")
+    if raw and raw.isdigit():
+        return int(raw)
+    rows = service().documents(user, states=REVIEW_STATES, limit=1)
+    return rows[0].id if rows else None
+
+
+def _header(detail: DocumentDetail, older: int | None, newer: int | None) -> None:
+    row = detail.row
+    title = " · ".join(x for x in (f"#{row.id}", row.supplier_name, row.invoice_number) if x)
+    head, prev_col, next_col = st.columns([6, 1, 1], vertical_alignment="bottom")
+    head.subheader(title)
+    head.caption(
+        f"**{row.state_label}** · {row.dossier_name} · {row.filename or row.kind}"
+        + (f" · {row.reason}" if row.reason else "")
+    )
+    if prev_col.button("Previous", key="rv_prev", shortcut="Alt+Up", disabled=newer is None):
+        go_to(newer)
+    if next_col.button("Next", key="rv_next", shortcut="Alt+Down", disabled=older is None):
+        go_to(older)
+    if row.duplicate_of:
+        st.page_link(
+            nav.page("review"),
+            label=f"Duplicate of document #{row.duplicate_of}",
+            query_params={"doc": str(row.duplicate_of)},
+        )
+
+
+def _value(value: Any) -> str:
+    if isinstance(value, list):
+        return "; ".join(
+            " ".join(f"{k} {v}" for k, v in item.items() if v not in (None, ""))
+            if isinstance(item, dict)
+            else str(item)
+            for item in value
+        )
+    return "" if value is None else str(value)
+
+
+def _fields_panel(detail: DocumentDetail) -> str | None:
+    conf = detail.confidence
+    rows = [
+        {
+            "Field": label,
+            "Value": _value(detail.fields.get(key)),
+            "Confidence": (conf.get(key) or {}).get("confidence"),
+            "Found by": (conf.get(key) or {}).get("rule", ""),
+        }
+        for key, label in FIELD_LABELS.items()
+        if key in detail.fields or key in conf
+    ]
+    if not rows:
+        st.info("No extracted fields.")
+        return None
+    st.dataframe(
+        pd.DataFrame(rows),
+        hide_index=True,
+        key="rv_fields",
+        column_config={
+            "Confidence": st.column_config.ProgressColumn(
+                "Confidence", min_value=0.0, max_value=1.0, format="%.2f"
+            )
+        },
+    )
+    boxed = [k for k in FIELD_LABELS if (conf.get(k) or {}).get("bbox")]
+    if not boxed:
+        return None
+    default = "total_incl_vat" if "total_incl_vat" in boxed else boxed[0]
+    choice = st.selectbox(
+        "Show on the page",
+        boxed,
+        index=boxed.index(default),
+        format_func=lambda k: FIELD_LABELS.get(k, k),
+        key=f"rv_field_{detail.row.id}",
+    )
+    return str(choice) if choice else None
+
+
+def _findings_panel(detail: DocumentDetail) -> None:
+    for finding in detail.findings:
+        severity = str(finding.get("severity", "warning"))
+        text = f"**{finding.get('rule_id', '')}** {finding.get('message', '')}"
+        (st.error if severity == "fatal" else st.warning)(text)
+    for warning in detail.warnings:
+        st.warning(warning)
+
+
+def _pages_panel(user: UserView, detail: DocumentDetail, field: str | None) -> None:
+    row = detail.row
+    if row.kind == "mail":
+        _mail_panel(detail)
+        return
+    try:
+        pages = page_images(row.sha256, DPI, user, row.id)
+    except ServiceError as exc:
+        st.warning(str(exc))
+        return
+    if not pages:
+        st.info("No page image: an e-invoice without an embedded PDF; the fields are its data.")
+        return
+    ev = detail.confidence.get(field or "") or {}
+    wanted = int(ev.get("page") or 1)
+    page_no = wanted
+    if len(pages) > 1:
+        page_no = int(
+            st.selectbox(
+                "Page",
+                [p.page for p in pages],
+                index=min(len(pages), wanted) - 1,
+                key=f"rv_page_{row.id}_{field}",
+            )
+        )
+    image = pages[page_no - 1]
+    png = image.png
+    bbox = ev.get("bbox")
+    if bbox and int(ev.get("page") or 1) == page_no:
+        png = highlighted(row.sha256, page_no, tuple(float(v) for v in bbox), image.png)
+    more = f" (first {len(pages)} shown)" if image.page_count > len(pages) else ""
+    st.image(png, width="stretch", caption=f"page {page_no} of {image.page_count}{more}")
+
+
+def _mail_panel(detail: DocumentDetail) -> None:
+    mail = detail.mail
+    if mail is None:
+        st.info("A mail without stored headers.")
+        return
+    st.markdown(f"**From** {mail.envelope_from or '(none)'}  \n**Subject** {mail.subject or ''}")
+    st.caption(f"received {mail.received_at:%Y-%m-%d %H:%M} from {mail.peer_ip or 'upload'}")
+    for part in mail.ignored:
+        name = part.get("filename") or part.get("content_type")
+        st.write(f"ignored: {name}: {part.get('reason')}")
+    for part in mail.quarantined:
+        st.write(f"quarantined: {part.get('filename') or ''}: {part.get('reason')}")
+    for child in detail.children:
+        st.page_link(
+            nav.page("review"),
+            label=f"#{child.id} {child.filename or child.kind} ({child.state_label})",
+            query_params={"doc": str(child.id)},
+        )
+
+
+def _entry_panel(user: UserView, detail: DocumentDetail, nxt: int | None) -> None:
+    entry = detail.entry
+    if entry is None:
+        return
+    st.markdown(
+        f"**Proposed entry** · {entry.journal} journal · {entry.date} · period {entry.period}"
+        f" · VAT {entry.vat_period} · confidence {entry.confidence:.2f}"
+        + (f" · booked as #{entry.number}" if entry.number else "")
+    )
+    if entry.reason:
+        st.caption(entry.reason)
+    for warning in entry.warnings:
+        st.warning(warning)
+    chart = accounts(user.id, detail.row.dossier_id, user)
+    options, label = entry_editor.account_options(chart, entry)
+    editable = user.can_book and detail.row.state == "proposed"
+    key = f"rv_lines_{detail.row.id}_{entry.id}_{st.session_state.get('rv_version', 0)}"
+    edited = entry_editor.editor(
+        key, entry_editor.lines_frame(entry, label), options, disabled=not editable
+    )
+    debit, credit = entry_editor.totals(edited)
+    balance = "balanced" if abs(debit - credit) < 0.005 else "**not balanced**"
+    st.caption(f"Debit {money(debit)} · credit {money(credit)} · {balance}")
+    if editable:
+        edits = st.session_state.get(key) or {}
+        changed = any(edits.get(k) for k in ("edited_rows", "added_rows", "deleted_rows"))
+        confirm_panel(user, detail, entry_editor.rows_of(edited), nxt, changed=changed)
+
+
+def _history(detail: DocumentDetail) -> None:
+    with st.expander("History"):
+        for event in detail.audit:
+            extra = {k: v for k, v in event.items() if k not in {"at", "action", "user_id"}}
+            st.text(f"{event['at']:%Y-%m-%d %H:%M} {event['action']} {extra or ''}")
+
+
+def render() -> None:
+    user = current_user()
+    show_flash()
+    doc_id = _doc_id(user)
+    if doc_id is None:
+        st.info("No documents are waiting for review.")
+        st.page_link(nav.page("inbox"), label="Back to the inbox")
+        return
+    try:
+        detail = service().document(user, doc_id)
+    except ServiceError as exc:
+        st.error(str(exc))
+        return
+    if st.query_params.get("doc") != str(doc_id):
+        st.query_params["doc"] = str(doc_id)
+    older, newer = service().neighbours(user, doc_id, states=[detail.row.state])
+    _header(detail, older, newer)
+    left, right = st.columns([5, 4], gap="medium")
+    with right:
+        field = _fields_panel(detail)
+        _findings_panel(detail)
+    with left:
+        _pages_panel(user, detail, field)
+    _entry_panel(user, detail, older if older is not None else newer)
+    actions_panel(user, detail)
+    _history(detail)
+
+
+if __name__ == "__main__":
+    render()

@@ -1,0 +1,124 @@
+"""The Review page's commands: confirm, save draft, reject, duplicate, reprocess, release.
+
+Each is one service call; a refusal is shown with the service's reason and
+nothing moves.  After a confirm the next document of the queue opens.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import streamlit as st
+
+from pipeline.service import DocumentDetail, ServiceError, UserView
+from review_ui import nav
+from review_ui.common import clear_lists, flash, run_command, service
+
+
+def go_to(doc_id: int | None) -> None:
+    """Show ``doc_id`` on the Review page (or the queue's first one)."""
+    if doc_id is None:
+        st.query_params.pop("doc", None)
+    else:
+        st.query_params["doc"] = str(doc_id)
+    st.rerun()
+
+
+def _confirm(
+    user: UserView, detail: DocumentDetail, lines: list[dict[str, Any]] | None, nxt: int | None
+) -> None:
+    doc_id = detail.row.id
+    try:
+        entry = service().confirm(user, doc_id, lines)
+    except ServiceError as exc:
+        st.error(f"Not booked: {exc}")
+        return
+    clear_lists()
+    st.session_state.pop(f"rv_field_{doc_id}", None)
+    booked = f"Document #{doc_id} booked in the {entry.journal} journal as #{entry.number}."
+    if nxt is None:
+        flash(f"{booked} The review queue is empty.")
+        st.switch_page(nav.page("inbox"))
+    flash(booked)
+    go_to(nxt)
+
+
+def confirm_panel(
+    user: UserView,
+    detail: DocumentDetail,
+    lines: list[dict[str, Any]],
+    nxt: int | None,
+    *,
+    changed: bool,
+) -> None:
+    book, draft, _ = st.columns([2, 1, 3])
+    if book.button("Confirm and next", key="rv_confirm", type="primary", shortcut="Ctrl+Enter"):
+        _confirm(user, detail, lines if changed else None, nxt)
+    if draft.button("Save draft", key="rv_draft", shortcut="Alt+S") and run_command(
+        "Save draft", service().save_draft, user, detail.row.id, lines
+    ):
+        st.session_state["rv_version"] = st.session_state.get("rv_version", 0) + 1
+        flash("Draft saved.")
+        st.rerun()
+
+
+def _done(message: str) -> None:
+    flash(message)
+    st.rerun()
+
+
+def _reject(user: UserView, detail: DocumentDetail, column: Any) -> None:
+    reason = column.text_input("Reason for rejecting", key=f"rv_reject_reason_{detail.row.id}")
+    if column.button("Reject", key="rv_reject") and run_command(
+        "Reject", service().reject, user, detail.row.id, reason
+    ):
+        _done(f"Document #{detail.row.id} rejected.")
+
+
+def _duplicate(user: UserView, detail: DocumentDetail, column: Any) -> None:
+    of = column.number_input(
+        "Duplicate of document #", min_value=1, step=1, value=None, key="rv_dup_of"
+    )
+    if column.button("Mark duplicate", key="rv_duplicate"):
+        if of is None:
+            st.error("Mark duplicate refused: give the number of the original document.")
+        elif run_command("Mark duplicate", service().mark_duplicate, user, detail.row.id, int(of)):
+            _done(f"Document #{detail.row.id} marked as a duplicate of #{int(of)}.")
+
+
+#: (label, key, shown in these states (None: all but booked), service method, done message)
+SIMPLE: tuple[tuple[str, str, frozenset[str] | None, str, str], ...] = (
+    (
+        "Release from quarantine",
+        "rv_release",
+        frozenset({"quarantined"}),
+        "release",
+        "released: it goes through the pipeline again.",
+    ),
+    ("Reprocess", "rv_reprocess", None, "reprocess", "sent through the pipeline again."),
+    ("Reopen", "rv_reopen", frozenset({"booked"}), "reopen", "reopened for review."),
+)
+
+
+def _simple(user: UserView, detail: DocumentDetail, column: Any) -> None:
+    state, doc_id = detail.row.state, detail.row.id
+    for label, key, states, method, message in SIMPLE:
+        shown = state in states if states is not None else state != "booked"
+        if not (shown and column.button(label, key=key)):
+            continue
+        if run_command(label, getattr(service(), method), user, doc_id):
+            _done(f"Document #{doc_id} {message}")
+
+
+def actions_panel(user: UserView, detail: DocumentDetail) -> None:
+    if not user.can_book:
+        st.caption("Read only: accountants book and reject documents.")
+        return
+    state = detail.row.state
+    with st.container(border=True):
+        left, middle, right = st.columns(3)
+        if state not in {"booked", "rejected"}:
+            _reject(user, detail, left)
+        if state in {"received", "extracted", "proposed"}:
+            _duplicate(user, detail, middle)
+        _simple(user, detail, right)
