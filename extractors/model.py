@@ -286,8 +286,7 @@ class InvoiceData:
                 }
                 for ln in self.lines
             ],
-            "warnings": list(self.warnings)
-            + [f"{f.rule_id}: {f.message}" for f in self.findings],
+            "warnings": list(self.warnings) + [f"{f.rule_id}: {f.message}" for f in self.findings],
             "confidence": {
                 key: {
                     "confidence": round(ev.confidence, 3),
@@ -359,10 +358,10 @@ def _encode(value: Any) -> Any:
 def _decode(tp: Any, raw: Any) -> Any:
     origin = typing.get_origin(tp)
     if origin is typing.Union or origin is types.UnionType:
-        args = [a for a in typing.get_args(tp) if a is not type(None)]
+        members = [a for a in typing.get_args(tp) if a is not type(None)]
         if raw is None:
             return None
-        return _decode(args[0], raw)
+        return _decode(members[0], raw)
     if raw is None:
         return None
     if origin is tuple:

@@ -12,11 +12,9 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from sqlalchemy.orm import Session, sessionmaker
-
 from pipeline.settings import Settings, load_settings
 from storage import BlobStore, open_blob_store
-from storage.db import session_factory, session_scope
+from storage.db import DbSession, SessionFactory, session_factory, session_scope
 
 __all__ = ["Runtime", "get_runtime", "reset_runtime"]
 
@@ -24,11 +22,11 @@ __all__ = ["Runtime", "get_runtime", "reset_runtime"]
 @dataclass(frozen=True)
 class Runtime:
     settings: Settings
-    sessions: sessionmaker[Session]
+    sessions: SessionFactory
     blobs: BlobStore
 
     @contextlib.contextmanager
-    def tx(self) -> Iterator[Session]:
+    def tx(self) -> Iterator[DbSession]:
         """One short transaction."""
         with session_scope(self.sessions) as session:
             yield session

@@ -26,6 +26,10 @@ log = logging.getLogger(__name__)
 
 SQLAlchemyError = _SAError
 
+#: what :func:`session_factory` returns (so other packages never import SQLAlchemy)
+SessionFactory = sessionmaker[Session]
+DbSession = Session
+
 _ENGINES: dict[str, Engine] = {}
 _LOCK = threading.Lock()
 
