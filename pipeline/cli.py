@@ -469,7 +469,6 @@ def _stored_context(invoice: Any, dossier_ref: str | None) -> Any:
 def smtp() -> None:
     """Run the SMTP intake server (BOEKBOX_SMTP_HOST:BOEKBOX_SMTP_PORT)."""
     from intake.server import run_server
-
     from pipeline.runtime import get_runtime
     from storage.db import check_initialised
 
@@ -603,6 +602,36 @@ def up() -> None:
         except subprocess.TimeoutExpired:
             p.kill()
     click.echo("boekbox stopped")
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@_setup_errors
+def stats(as_json: bool) -> None:
+    """Pipeline timings: p50/p95 per step and document type."""
+    svc = _service()
+    rows = svc.stats(_system())
+    if as_json:
+        _print_json(
+            [
+                {
+                    "step": r.step,
+                    "type": r.doc_type,
+                    "count": r.count,
+                    "p50_s": round(r.p50_s, 3),
+                    "p95_s": round(r.p95_s, 3),
+                    "max_s": round(r.max_s, 3),
+                }
+                for r in rows
+            ]
+        )
+        return
+    click.echo(f"{'step':<8} {'type':<11} {'count':>6} {'p50 s':>8} {'p95 s':>8} {'max s':>8}")
+    for r in rows:
+        click.echo(
+            f"{r.step:<8} {r.doc_type:<11} {r.count:>6} {r.p50_s:>8.2f} {r.p95_s:>8.2f}"
+            f" {r.max_s:>8.2f}"
+        )
 
 
 @main.command("reconcile")

@@ -898,6 +898,14 @@ class Service:
             self._send(row.id, row.kind, row.state)
         return row
 
+    def stats(self, user: UserView) -> list[Any]:
+        """p50/p95 seconds per pipeline step and document type (see pipeline.stats)."""
+        from pipeline.stats import summarise
+
+        with self.rt.tx() as s:
+            rows = repo.timing_rows(s, self._dossier_ids(s, user))
+        return summarise(rows)
+
     def review_queue_count(self, user: UserView) -> int:
         return self.count_documents(user, states=[s.value for s in REVIEW_STATES])
 

@@ -472,6 +472,31 @@ def state_counts(
     return {(r[0], r[1]): int(r[2]) for r in session.execute(stmt)}
 
 
+def timing_rows(
+    session: Session, dossier_ids: Iterable[int] | None = None, limit: int = 20_000
+) -> list[tuple[str, str, str | None, dict[str, Any], dict[str, Any]]]:
+    """(kind, content type, extractor, timings, parent timings) of recent documents."""
+    from sqlalchemy.orm import aliased
+
+    parent = aliased(Document)
+    stmt = (
+        select(
+            Document.kind,
+            Document.content_type,
+            Extraction.extractor,
+            Document.timings,
+            parent.timings,
+        )
+        .outerjoin(Extraction, Extraction.document_id == Document.id)
+        .outerjoin(parent, parent.id == Document.parent_id)
+        .order_by(Document.id.desc())
+        .limit(limit)
+    )
+    if dossier_ids is not None:
+        stmt = stmt.where(Document.dossier_id.in_(list(dossier_ids)))
+    return [(r[0], r[1], r[2], r[3] or {}, r[4] or {}) for r in session.execute(stmt)]
+
+
 # ----------------------------------------------------------------------------- extraction
 
 
