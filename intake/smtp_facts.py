@@ -1,0 +1,94 @@
+"""Header facts of a received mail, read from its header section only (pure).
+
+The SMTP server stores every mail before anything parses its MIME structure;
+it only needs the Message-ID (for the redelivery key), the Subject and the
+From header for the mail record.  Reading them never raises.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+from dataclasses import dataclass
+from email.parser import BytesHeaderParser
+from email.policy import compat32
+
+from intake.mime_headers import header_text, raw_header
+from intake.splitter import trace_stripped_sha256
+
+__all__ = ["MailFacts", "mail_facts", "redelivery_key", "sender_allowed"]
+
+log = logging.getLogger(__name__)
+
+_MESSAGE_ID = re.compile(r"<([^<>\s]{1,990})>")
+#: the header section is cut here before parsing: a mail with more header than this
+#: still gets stored, just without subject/From on the record (the splitter decides)
+MAX_HEADER_BYTES = 256 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class MailFacts:
+    message_id: str | None
+    subject: str | None
+    from_header: str | None
+    dedup_key: str
+
+
+def _header_section(raw: bytes) -> bytes:
+    ends = [i for i in (raw.find(b"\r\n\r\n"), raw.find(b"\n\n")) if i >= 0]
+    end = min(ends) if ends else len(raw)
+    return raw[: min(end, MAX_HEADER_BYTES)]
+
+
+def _message_id(value: str | None) -> str | None:
+    if not value:
+        return None
+    found = _MESSAGE_ID.search(value)
+    text = found.group(1) if found else value.strip()
+    return text[:998] or None
+
+
+def redelivery_key(message_id: str | None, raw: bytes) -> str:
+    """SHA-256 over the Message-ID and the trace-stripped mail: the same mail
+    delivered again (new Received/Return-Path/Delivered-To) gets the same key."""
+    digest = hashlib.sha256()
+    digest.update((message_id or "").encode("utf-8", "surrogateescape"))
+    digest.update(b"\x00")
+    digest.update(trace_stripped_sha256(raw).encode("ascii"))
+    return digest.hexdigest()
+
+
+def mail_facts(raw: bytes) -> MailFacts:
+    message_id = subject = from_header = None
+    try:
+        msg = BytesHeaderParser(policy=compat32).parsebytes(_header_section(raw))
+        message_id = _message_id(raw_header(msg, "message-id"))
+        subject = header_text(msg, "subject")
+        from_header = header_text(msg, "from")
+    except Exception:  # the record loses a convenience, the mail is still stored
+        log.warning("could not read the header section of a received mail", exc_info=True)
+    return MailFacts(message_id, subject, from_header, redelivery_key(message_id, raw))
+
+
+def _normal(address: str) -> str:
+    return address.strip().strip("<>").strip().lower()
+
+
+def sender_allowed(envelope_from: str, allowed: tuple[str, ...]) -> bool:
+    """True when the dossier has no allow-list, or lists the sender or its domain.
+
+    Entries are addresses (``a@b.example``) or domains (``b.example`` or
+    ``@b.example``).  The null sender is allowed only by an empty list.
+    """
+    if not allowed:
+        return True
+    sender = _normal(envelope_from)
+    if "@" not in sender:
+        return False
+    domain = sender.rpartition("@")[2]
+    for entry in (_normal(a) for a in allowed):
+        bare = entry.lstrip("@")
+        if entry == sender or ("@" not in bare and bare == domain):
+            return True
+    return False

@@ -1,0 +1,137 @@
+"""aiosmtpd's SMTP protocol with the replies and limits boekbox promises.
+
+- ``552`` from aiosmtpd (``MAIL SIZE=`` over the limit, DATA overflow) is bare;
+  it becomes ``552 5.3.4``.
+- A connection past the global or per-IP cap is answered ``421 4.7.0`` and closed.
+- Connections are registered with the server state, so a shutdown can stop
+  idle sessions at once and wait for the ones inside DATA.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+from typing import Any, AnyStr
+
+from aiosmtpd.smtp import SMTP, Envelope
+
+from intake.smtp_limits import PeerLimits
+from intake.smtp_writer import Route
+
+__all__ = ["IntakeEnvelope", "IntakeSMTP", "ServerState"]
+
+log = logging.getLogger(__name__)
+
+SHUTTING_DOWN = "421 4.3.2 Service shutting down, try again later"
+_REWRITES = {
+    b"552 Error: message size exceeds fixed maximum message size": (
+        b"552 5.3.4 Message size exceeds fixed maximum message size"
+    ),
+    b"552 Error: Too much mail data": b"552 5.3.4 Message size exceeds fixed maximum message size",
+}
+
+
+@dataclass
+class ServerState:
+    """What every session of one server shares (touched on the event loop only)."""
+
+    limits: PeerLimits
+    proxy_protocol: bool = False
+    closing: bool = False
+    sessions: set[IntakeSMTP] = field(default_factory=set)
+    in_data: int = 0
+    idle: asyncio.Event = field(default_factory=asyncio.Event)
+
+
+class IntakeEnvelope(Envelope):
+    """An envelope that remembers the dossier each accepted recipient routes to."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.routes: dict[int, Route] = {}
+
+
+class IntakeSMTP(SMTP):
+    def __init__(self, handler: Any, *, state: ServerState, **kwargs: Any) -> None:
+        super().__init__(handler, **kwargs)
+        self.state = state
+        self.peer_ip: str | None = None
+        self._counted = False
+        self._counted_ip: str | None = None
+        self._refusal: str | None = None
+        self.in_data = False
+
+    def _create_envelope(self) -> IntakeEnvelope:
+        return IntakeEnvelope()
+
+    # -- connection accounting ---------------------------------------------------------
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        first = self.transport is None
+        super().connection_made(transport)
+        if not first:
+            return  # the same connection after STARTTLS
+        peer = transport.get_extra_info("peername")
+        self.peer_ip = str(peer[0]) if isinstance(peer, tuple) and peer else None
+        if self.state.closing:
+            self._refusal = SHUTTING_DOWN
+            return
+        counted_ip = None if self.state.proxy_protocol else self.peer_ip
+        self._refusal = self.state.limits.open(counted_ip)
+        if self._refusal is None:
+            self._counted = True
+            self._counted_ip = counted_ip
+            self.state.sessions.add(self)
+        else:
+            log.warning("refused a connection from %s: %s", self.peer_ip, self._refusal)
+
+    def count_behind_proxy(self, ip: str) -> str | None:
+        """After a PROXY header: count this connection against the real peer ``ip``."""
+        refusal = self.state.limits.assign(ip)
+        if refusal is None:
+            self._counted_ip = ip
+        self.peer_ip = ip
+        return refusal
+
+    def connection_lost(self, error: Exception | None) -> None:
+        if self._counted:
+            self._counted = False
+            self.state.limits.close(self._counted_ip)
+            self.state.sessions.discard(self)
+        super().connection_lost(error)
+
+    async def _handle_client(self) -> None:
+        if self._refusal is not None:
+            await self.push(self._refusal)
+            assert self.transport is not None
+            self.transport.close()
+            return
+        await super()._handle_client()
+
+    # -- replies -------------------------------------------------------------------------
+    async def push(self, status: AnyStr) -> None:
+        raw = status.encode("utf-8") if isinstance(status, str) else status
+        await super().push(_REWRITES.get(raw, raw))
+
+    async def smtp_DATA(self, arg: str) -> None:
+        self.in_data = True
+        self.state.in_data += 1
+        self.state.idle.clear()
+        try:
+            await super().smtp_DATA(arg)
+        finally:
+            self.in_data = False
+            self.state.in_data -= 1
+            if self.state.in_data == 0:
+                self.state.idle.set()
+
+    def shut(self) -> None:
+        """Close an idle session with ``421`` (shutdown)."""
+        transport = self.transport
+        if transport is None or self.in_data:
+            return
+        try:
+            if isinstance(transport, asyncio.WriteTransport):
+                transport.write(SHUTTING_DOWN.encode("ascii") + b"\r\n")
+        finally:
+            transport.close()
