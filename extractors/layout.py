@@ -16,12 +16,13 @@ from dataclasses import dataclass, field
 
 from extractors.model import BBox
 from extractors.normalize import fold
-from extractors.words import PageText, Word
+from extractors.words import PageText, TextSource, Word
 
 __all__ = ["Hit", "Layout", "Line", "Phrase", "build_layout"]
 
 _CURRENCY = {"€", "EUR", "$", "USD", "£", "GBP", "CHF"}
 _PHRASE_GAP = 0.8  # a gap wider than this many line heights splits a phrase
+_OCR_PHRASE_GAP = 1.2  # of the line's median word height (OCR boxes are tight)
 
 
 @dataclass(slots=True)
@@ -187,9 +188,11 @@ def build_layout(pages: Sequence[PageText]) -> Layout:
     phrases: list[Phrase] = []
     for page in pages:
         aspect = page.width_pt / page.height_pt if page.height_pt else 0.707
-        for words in _group_lines(page.words):
+        ocr = page.source is TextSource.OCR
+        rows = _group_lines_by_overlap(page.words) if ocr else _group_lines(page.words)
+        for words in rows:
             line = Line(page.number, [], len(lines))
-            for chunk in _split_phrases(words, aspect):
+            for chunk in _split_phrases(words, aspect, _OCR_PHRASE_GAP if ocr else _PHRASE_GAP):
                 ph = Phrase(page.number, chunk, line=line.index, index=len(phrases))
                 line.phrases.append(ph)
                 phrases.append(ph)
@@ -212,15 +215,39 @@ def _group_lines(words: Sequence[Word]) -> list[list[Word]]:
     return [sorted(r, key=lambda w: w.x0) for r in rows]
 
 
-def _split_phrases(words: list[Word], aspect: float) -> Iterator[list[Word]]:
+def _group_lines_by_overlap(words: Sequence[Word]) -> list[list[Word]]:
+    """OCR boxes hug the glyphs (a label and its value differ in height): a word joins
+    the line it overlaps vertically by half its own height or more."""
+    rows: list[list[Word]] = []
+    spans: list[tuple[float, float]] = []
+    for w in sorted(words, key=lambda w: ((w.y0 + w.y1) / 2, w.x0)):
+        h = w.y1 - w.y0
+        best, best_overlap = -1, 0.0
+        for i in range(max(0, len(rows) - 4), len(rows)):
+            y0, y1 = spans[i]
+            overlap = min(y1, w.y1) - max(y0, w.y0)
+            if overlap >= 0.5 * min(h, y1 - y0) and overlap > best_overlap:
+                best, best_overlap = i, overlap
+        if best < 0:
+            rows.append([w])
+            spans.append((w.y0, w.y1))
+        else:
+            rows[best].append(w)
+            y0, y1 = spans[best]
+            spans[best] = (min(y0, w.y0), max(y1, w.y1))
+    return [sorted(r, key=lambda w: w.x0) for r in rows]
+
+
+def _split_phrases(words: list[Word], aspect: float, factor: float) -> Iterator[list[Word]]:
     chunk: list[Word] = []
+    line_h = sorted(w.y1 - w.y0 for w in words)[len(words) // 2]
     for w in words:
         if chunk:
             prev = chunk[-1]
-            h = max(prev.y1 - prev.y0, w.y1 - w.y0)
+            h = max(prev.y1 - prev.y0, w.y1 - w.y0) if factor == _PHRASE_GAP else line_h
             gap = (w.x0 - prev.x1) * aspect  # in units of the page height, like h
             glue = len(chunk) == 1 and prev.text in _CURRENCY
-            if (gap > _PHRASE_GAP * h and not glue) or w.text in {"|", "·", "●", "•"}:
+            if (gap > factor * h and not glue) or w.text in {"|", "·", "●", "•"}:
                 yield chunk
                 chunk = []
                 if w.text in {"|", "·", "●", "•"}:
