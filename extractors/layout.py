@@ -219,22 +219,21 @@ def _group_lines_by_overlap(words: Sequence[Word]) -> list[list[Word]]:
     """OCR boxes hug the glyphs (a label and its value differ in height): a word joins
     the line it overlaps vertically by half its own height or more."""
     rows: list[list[Word]] = []
-    spans: list[tuple[float, float]] = []
     for w in sorted(words, key=lambda w: ((w.y0 + w.y1) / 2, w.x0)):
         h = w.y1 - w.y0
         best, best_overlap = -1, 0.0
         for i in range(max(0, len(rows) - 4), len(rows)):
-            y0, y1 = spans[i]
-            overlap = min(y1, w.y1) - max(y0, w.y0)
-            if overlap >= 0.5 * min(h, y1 - y0) and overlap > best_overlap:
-                best, best_overlap = i, overlap
+            for ref in (rows[i][0], rows[i][-1]):  # the first word, or the last (skew)
+                overlap = min(ref.y1, w.y1) - max(ref.y0, w.y0)
+                small, large = sorted((h, ref.y1 - ref.y0))
+                # similar sizes: half the smaller height; a logo twice as tall is no bridge
+                need = 0.5 * small if large <= 1.8 * small else 0.7 * large
+                if overlap >= need and overlap > best_overlap:
+                    best, best_overlap = i, overlap
         if best < 0:
             rows.append([w])
-            spans.append((w.y0, w.y1))
         else:
             rows[best].append(w)
-            y0, y1 = spans[best]
-            spans[best] = (min(y0, w.y0), max(y1, w.y1))
     return [sorted(r, key=lambda w: w.x0) for r in rows]
 
 

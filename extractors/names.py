@@ -42,13 +42,14 @@ _POSTCODE = re.compile(
     r"|[A-Z]{2}\s\d{5}(?:-\d{4})?$)"
 )
 _CITY = re.compile(r"^(?:[A-Z]{1,2}[- ])?\d{4,5}\s*[^\W\d]")
-_STREET = re.compile(r"(?:^\d{1,4}[a-z]?\s+\w|\w\s+\d{1,4}[a-z]?(?:-\d{1,4})?,?$)")
+_STREET = re.compile(r"(?:^\d{1,4}[a-z]?\s+\w|[^\W\d]\s*\d{1,4}[a-z]?(?:-\d{1,4})?,?$)")
 _NOT_NAME = re.compile(
     r"^(?:nummer|globale|gln|name:?|anschrift|tel|fax|e-?mail|www|http|ust|steuer|iban|bic|"
     r"page|seite|kunden-?nr|contact|datum|date|rechnung|invoice|factuur|facture|avoir|"
     r"adresse|\(|btw|tva|vat|siret|siren|kvk|rpr|fon|phone|nr|your|ihre|uw|votre|order|"
     r"bestell|auftrag|commande|customer|kunde|klant|client)\b",
 )
+_HEADER = re.compile(r"^(?:adresse|address|adres|factuuradres|livraison|delivery)")
 _CONTACT = re.compile(r"^(?:tel|fax|fon|phone|e-?mail|www|http|btw|tva|vat|ust|iban|bic|kvk)|@")
 _HOLDER = re.compile(
     r"(?:titulaire du compte|kontoinhaber|account holder|rekeninghouder|sold by|"
@@ -68,10 +69,12 @@ class _Block:
 
     @property
     def name_phrase(self) -> Phrase | None:
-        for p in self.phrases[:3]:
+        for n, p in enumerate(self.phrases[:3]):
             if re.fullmatch(
                 r"(?:herrn?|frau|firma|dhr\.?|mevr\.?|m\.|mme|mr\.?|attn:?)", p.folded.strip()
             ):
+                continue
+            if n == 0 and _HEADER.match(p.folded):  # a heading glued on top of the block
                 continue
             return p if _clean_name(p.text) else None
         return None
@@ -181,7 +184,8 @@ def _join_wrapped(layout: Layout, phrase: Phrase, name: str) -> str:
 
 
 def _split_sender(line_text: str) -> list[str]:
-    return [s.strip() for s in re.split(r"\s+[-·●|•]\s+|\s*[·●|•]\s*", line_text) if s.strip()]
+    parts = re.split(r"\s+[-·●|•]\s+|\s*[·●|•]\s*", line_text)
+    return [s.strip() for s in parts if len(s.strip()) > 1]  # 1 char: a misread bullet
 
 
 def _sender_line(layout: Layout) -> tuple[Cand[str], Phrase] | None:
@@ -192,9 +196,12 @@ def _sender_line(layout: Layout) -> tuple[Cand[str], Phrase] | None:
         parts = [s for p in line.phrases for s in _split_sender(p.text)]
         if len(parts) < 3 or not any(_CITY.match(s) for s in parts[1:]):
             continue
-        if not any(_STREET.search(s) for s in parts[1:]):
+        first_street = next(
+            (i for i, s in enumerate(parts) if i and (_STREET.search(s) or _CITY.match(s))), 0
+        )
+        if not any(_STREET.search(s) for s in parts[1:]) or first_street == 0:
             continue
-        name = _clean_name(parts[0])
+        name = _clean_name(parts[first_street - 1])  # the part just before the street
         if name is None:
             continue
         first = line.phrases[0]
