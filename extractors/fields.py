@@ -15,7 +15,6 @@ from extractors.normalize import (
     iban_checksum_ok,
     numeric_date_order_hint,
     parse_ogm,
-    repair_digits,
 )
 
 __all__ = [
@@ -169,7 +168,8 @@ def find_document_type(layout: Layout) -> tuple[DocumentType, Evidence]:
     return DocumentType.INVOICE, Evidence(0.8, "default:invoice")
 
 
-_IBAN_CHUNK = re.compile(r"(?<![A-Z0-9])([A-Z]{2}\d{2}(?:\s?[A-Z0-9]{1,4}){1,8})")
+_IBAN_CHUNK = re.compile(r"(?<![A-Z0-9])([A-Z]{2}[0-9OSIL]{2}(?:\s?[A-Z0-9]{1,4}){1,8})")
+_DIGIT_LOOKALIKES = str.maketrans("OQDILSBZG", "001115826")
 _DEBIT = re.compile(r"abgebucht|von\s*konto|debited|domicili|preleve|your\s*account|uw\s*rekening")
 
 
@@ -186,12 +186,7 @@ def find_iban(layout: Layout) -> Cand[str] | None:
                 if joined is None:
                     continue
                 compact = joined
-            compact = compact[:need]
-            ok = iban_checksum_ok(compact)
-            if not ok:
-                repaired = compact[:2] + repair_digits(compact[2:])
-                if iban_checksum_ok(repaired):
-                    compact, ok = repaired, True
+            compact, ok = _iban_repaired(compact[:need])
             score = 2.0 + (2.0 if ok else 0.0)
             line_text = fold(layout.lines[phrase.line].text)
             if "iban" in line_text:
@@ -205,6 +200,25 @@ def find_iban(layout: Layout) -> Cand[str] | None:
                     compact, score, evidence("iban", phrase, score / 5.0, m.start(), m.end())
                 )
     return best if best is not None and best.score > 0.5 else None
+
+
+def _iban_repaired(compact: str) -> tuple[str, bool]:
+    """The IBAN, or an OCR repair of it (look-alike letters in digit places) that passes
+    the mod-97 check; the checksum decides between variants, it never drops a value."""
+    check = compact[2:4].translate(_DIGIT_LOOKALIKES)
+    bban = compact[4:]
+    tail = re.match(r"^([A-Z]*)(.*)$", bban)
+    assert tail is not None
+    variants = [
+        compact,
+        compact[:2] + check + bban,
+        compact[:2] + check + tail.group(1) + tail.group(2).translate(_DIGIT_LOOKALIKES),
+        compact[:2] + check + bban.translate(_DIGIT_LOOKALIKES),
+    ]
+    for v in variants:
+        if iban_checksum_ok(v):
+            return v, True
+    return compact, False
 
 
 def _wrapped(layout: Layout, phrase: object, compact: str, need: int) -> str | None:
