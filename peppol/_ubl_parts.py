@@ -84,7 +84,8 @@ def text(el: Any, tag: str) -> str | None:
         return None
     for child in el:
         if child.tag == tag:
-            return clean(child.text)
+            value = child.text
+            return (value.strip() or None) if value else None
     return None
 
 
@@ -100,7 +101,10 @@ def kids(el: Any) -> dict[Any, Any]:
 
 def _ktext(k: dict[Any, Any], tag: str) -> str | None:
     el = k.get(tag)
-    return None if el is None else clean(el.text)
+    if el is None:
+        return None
+    value = el.text
+    return (value.strip() or None) if value else None
 
 
 def party(wrappers: Any, w: list[str]) -> Party:

@@ -25,20 +25,20 @@ def clean(text: str | None) -> str | None:
 
 
 def to_decimal(text: str | None, what: str, warnings: list[str]) -> Decimal | None:
+    """A Decimal from element text (surrounding whitespace allowed), or None plus a warning."""
     if text is None:
         return None
-    raw = text.strip()
-    if not raw:
-        return None
     try:
-        value = Decimal(raw)
+        value = Decimal(text)  # Decimal itself strips surrounding whitespace
     except InvalidOperation:
-        warnings.append(f"{what}: {raw[:40]!r} is not a number; ignored")
+        raw = text.strip()
+        if raw:
+            warnings.append(f"{what}: {raw[:40]!r} is not a number; ignored")
         return None
-    if not value.is_finite():
-        warnings.append(f"{what}: {raw[:40]!r} is not a finite number; ignored")
-        return None
-    return value
+    if value.is_finite() and "_" not in text:
+        return value
+    warnings.append(f"{what}: {text.strip()[:40]!r} is not a plain finite number; ignored")
+    return None
 
 
 def to_date(text: str | None, what: str, warnings: list[str]) -> dt.date | None:

@@ -9,9 +9,10 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from peppol.codelists import EAS, ISO4217, MIME_CODES, UNCL2005, UNCL5189, UNCL7161, VATEX_CATEGORY
+from peppol.ns import cbc
 from peppol.rules_base import Ctx, rule
 
-__all__ = ["abn_ok", "gln_ok", "mod11_ok", "mod97_0208_ok", "se_orgnr_ok"]
+__all__ = ["AMOUNT_TAGS", "abn_ok", "gln_ok", "mod11_ok", "mod97_0208_ok", "se_orgnr_ok"]
 
 _AMOUNT_TAGS = [
     "Amount",
@@ -28,9 +29,10 @@ _AMOUNT_TAGS = [
     "PayableRoundingAmount",
     "PayableAmount",
 ]
-_AMOUNTS = " | ".join(f"//cbc:{t}" for t in _AMOUNT_TAGS)
-_DATES = " | ".join(
-    f"//cbc:{t}"
+# one C-level tree walk (Element.iter with several tags) instead of a union of // paths
+AMOUNT_TAGS = tuple(cbc(t) for t in _AMOUNT_TAGS)
+_DATE_TAGS = tuple(
+    cbc(t)
     for t in ["IssueDate", "DueDate", "TaxPointDate", "StartDate", "EndDate", "ActualDeliveryDate"]
 )
 
@@ -69,7 +71,7 @@ def cl006(ctx: Ctx) -> Iterator[Any]:
 
 @rule("PEPPOL-EN16931-CL007", "Currency code must be according to ISO 4217:2005")
 def cl007(ctx: Ctx) -> Iterator[Any]:
-    yield from (el for el in ctx.all(_AMOUNTS) if el.get("currencyID") not in ISO4217)
+    yield from (el for el in ctx.root.iter(*AMOUNT_TAGS) if el.get("currencyID") not in ISO4217)
 
 
 @rule(
@@ -85,7 +87,7 @@ def cl008(ctx: Ctx) -> Iterator[Any]:
 
 @rule("PEPPOL-EN16931-F001", "A date MUST be formatted YYYY-MM-DD.")
 def f001(ctx: Ctx) -> Iterator[Any]:
-    for el in ctx.all(_DATES):
+    for el in ctx.root.iter(*_DATE_TAGS):
         text = el.text or ""
         try:
             ok = len(text) == 10 and dt.date.fromisoformat(text) is not None

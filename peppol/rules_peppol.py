@@ -11,20 +11,15 @@ from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
+from peppol.ns import cbc
 from peppol.rules_base import Ctx, dec, rule
+from peppol.rules_codes import AMOUNT_TAGS
 
 __all__: list[str] = []
 
 _PEPPOL_CUSTOMIZATION = "urn:cen.eu:en16931:2017#compliant#urn:fdc:peppol.eu:2017:poacc:billing:3.0"
 _ALL_AC = "cac:AllowanceCharge | (cac:InvoiceLine | cac:CreditNoteLine)/cac:AllowanceCharge"
 _LINES = "cac:InvoiceLine | cac:CreditNoteLine"
-_AMOUNTS = (
-    "//cbc:Amount | //cbc:BaseAmount | //cbc:PriceAmount"
-    " | //cac:TaxTotal[cac:TaxSubtotal]/cbc:TaxAmount"
-    " | //cbc:TaxableAmount | //cbc:LineExtensionAmount | //cbc:TaxExclusiveAmount"
-    " | //cbc:TaxInclusiveAmount | //cbc:AllowanceTotalAmount | //cbc:ChargeTotalAmount"
-    " | //cbc:PrepaidAmount | //cbc:PayableRoundingAmount | //cbc:PayableAmount"
-)
 
 
 @rule("PEPPOL-EN16931-R001", "Business process MUST be provided.")
@@ -159,7 +154,13 @@ def r046(ctx: Ctx) -> Iterator[Any]:
     "except for the invoice total VAT amount in accounting currency (BT-111).",
 )
 def r051(ctx: Ctx) -> Iterator[Any]:
-    for amount in ctx.all(_AMOUNTS):
+    tax_amount = cbc("TaxAmount")
+    for amount in ctx.root.iter(*AMOUNT_TAGS):
+        if amount.tag == tax_amount:
+            continue  # only the document-level TaxTotal with subtotals counts (below)
+        if amount.get("currencyID") != ctx.currency:
+            yield amount
+    for amount in ctx.all("cac:TaxTotal[cac:TaxSubtotal]/cbc:TaxAmount"):
         if amount.get("currencyID") != ctx.currency:
             yield amount
 

@@ -5,8 +5,12 @@ no entity resolution, no network).  With ``resolve_entities=False`` an XXE file
 would still parse *silently* with an empty value, so any document that carries a
 DOCTYPE is refused outright.  ``huge_tree`` is on because real invoices embed
 multi-megabyte PDFs in a single text node; the byte cap of :class:`XmlLimits`
-replaces libxml2's own 10 MB text-node limit, and a depth check replaces its
-depth limit.
+replaces libxml2's own 10 MB text-node limit.
+
+Depth costs nothing in the common case: documents are parsed first without
+``huge_tree``, where libxml2 itself stops at 256 levels; only a document with a
+text node over 10 MB is parsed again with ``huge_tree`` and then gets an explicit
+depth check (as does any caller asking for a limit below 256).
 """
 
 from __future__ import annotations
@@ -30,31 +34,36 @@ class XmlLimits:
     """Limits applied before and while parsing an XML e-invoice.
 
     ``max_bytes``: 20 MB holds a UBL with a few embedded PDF pages (base64 adds a third).
-    ``max_depth``: UBL nests about 8 levels deep; 64 leaves room for extensions.
+    ``max_depth``: UBL nests about 8 levels deep; 256 is libxml2's own limit, enforced
+    by the parser for free (a lower value adds an explicit check).
     """
 
     max_bytes: int = 20 * 1024 * 1024
-    max_depth: int = 64
+    max_depth: int = 256
 
 
 _local = threading.local()
 
 
-def _parser() -> etree.XMLParser:
-    # lxml parsers must not be shared between threads: keep one per thread.
-    parser: etree.XMLParser | None = getattr(_local, "parser", None)
+_LIBXML2_DEPTH = 256  # libxml2's depth limit without huge_tree
+
+
+def _parser(huge: bool) -> etree.XMLParser:
+    # lxml parsers must not be shared between threads: keep them per thread.
+    name = "huge" if huge else "normal"
+    parser: etree.XMLParser | None = getattr(_local, name, None)
     if parser is None:
         parser = etree.XMLParser(
             resolve_entities=False,
             no_network=True,
             load_dtd=False,
             dtd_validation=False,
-            huge_tree=True,
+            huge_tree=huge,
             remove_comments=True,
             remove_pis=True,
             collect_ids=False,
         )
-        _local.parser = parser
+        setattr(_local, name, parser)
     return parser
 
 
@@ -77,10 +86,17 @@ def parse_xml_safely(data: bytes, limits: XmlLimits = XmlLimits()) -> etree._Ele
         raise TooLarge(f"XML document is {size:,} bytes; the limit is {limits.max_bytes:,} bytes")
     if size == 0 or not bytes(data[:4096]).strip():
         raise MalformedXml("the document is empty")
+    huge = False
     try:
-        root = etree.fromstring(data, _parser())
+        try:
+            root = etree.fromstring(data, _parser(huge=False))
+        except etree.XMLSyntaxError as exc:
+            if "XML_PARSE_HUGE" not in str(exc) or "depth" in str(exc).lower():
+                raise
+            huge = True  # a text node over 10 MB (an embedded PDF): parse again, capped by size
+            root = etree.fromstring(data, _parser(huge=True))
     except etree.XMLSyntaxError as exc:
-        raise _translate(exc) from exc
+        raise _translate(exc, limits.max_depth) from exc
     except (ValueError, LookupError) as exc:  # e.g. unknown encoding declaration
         raise MalformedXml(f"not readable as XML: {exc}") from exc
     if root is None:
@@ -91,16 +107,17 @@ def parse_xml_safely(data: bytes, limits: XmlLimits = XmlLimits()) -> etree._Ele
             "the document declares a DOCTYPE; e-invoices never need one and it may hide "
             "entity expansion or external references (XXE), so it is refused"
         )
-    if _too_deep(limits.max_depth)(root):
+    if (huge or limits.max_depth < _LIBXML2_DEPTH) and _too_deep(limits.max_depth)(root):
         raise UnsafeXml(f"the document nests elements deeper than {limits.max_depth} levels")
     return root
 
 
-def _translate(exc: etree.XMLSyntaxError) -> MalformedXml | UnsafeXml:
+def _translate(exc: etree.XMLSyntaxError, max_depth: int) -> MalformedXml | UnsafeXml:
     text = str(exc)
     lowered = text.lower()
     if "depth" in lowered:
-        return UnsafeXml(f"the document nests elements too deeply ({text})")
+        limit = min(max_depth, _LIBXML2_DEPTH)
+        return UnsafeXml(f"the document nests elements deeper than {limit} levels ({text})")
     if "amplification" in lowered or ("entity" in lowered and "loop" in lowered):
         return UnsafeXml(f"entity expansion refused ({text})")
     if "doctype" in lowered or "dtd" in lowered:

@@ -8,6 +8,7 @@ of running one XPath per field; the few paths with predicates are precompiled
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from lxml import etree
@@ -142,19 +143,31 @@ def _strings(result: Any) -> tuple[str, ...]:
 def _evidence(
     data: dict[str, Any], supplier: Party, customer: Party
 ) -> tuple[tuple[str, Evidence], ...]:
-    present = {
-        "supplier_name": supplier.name,
-        "supplier_vat": supplier.vat,
-        "customer_name": customer.name,
-        "customer_vat": customer.vat,
-        "line_count": data["lines"] or None,
-        "vat_breakdown": data["vat_breakdown"] or None,
-    }
-    return tuple(
-        (name, ev)
-        for name, ev in _EVIDENCE.items()
-        if (present[name] if name in present else data.get(name)) is not None
+    present = (
+        data["document_type"] is not None,
+        data["invoice_number"] is not None,
+        data["issue_date"] is not None,
+        data["due_date"] is not None,
+        data["currency"] is not None,
+        supplier.name is not None,
+        supplier.vat is not None,
+        customer.name is not None,
+        customer.vat is not None,
+        data["total_excl_vat"] is not None,
+        data["total_vat"] is not None,
+        data["total_incl_vat"] is not None,
+        data["payable_amount"] is not None,
+        data["iban"] is not None,
+        data["payment_reference"] is not None,
+        bool(data["vat_breakdown"]),
+        bool(data["lines"]),
     )
+    return _evidence_for(present)
+
+
+@functools.lru_cache(maxsize=256)
+def _evidence_for(present: tuple[bool, ...]) -> tuple[tuple[str, Evidence], ...]:
+    return tuple(item for item, ok in zip(_EVIDENCE.items(), present, strict=True) if ok)
 
 
 def _legacy_warnings(g: dict[Any, list[Any]], w: list[str]) -> None:

@@ -76,17 +76,24 @@ def test_billion_laughs_is_refused_quickly() -> None:
 
 
 def test_excessive_depth_is_refused() -> None:
-    deep = f'<Invoice xmlns="{INV_NS}">'.encode() + b"<a>" * 100 + b"</a>" * 100 + b"</Invoice>"
-    with pytest.raises(UnsafeXml, match="deeper than 64"):
+    deep = f'<Invoice xmlns="{INV_NS}">'.encode() + b"<a>" * 300 + b"</a>" * 300 + b"</Invoice>"
+    with pytest.raises(UnsafeXml, match="deeper than 256"):
         peppol.parse_invoice_xml(deep)
     very_deep = b"<a>" * 5000 + b"</a>" * 5000
-    with pytest.raises(UnsafeXml, match="too deeply"):
+    with pytest.raises(UnsafeXml, match="deeper than 256"):
         peppol.parse_invoice_xml(very_deep)
+
+
+def test_depth_is_checked_after_a_huge_text_node() -> None:
+    big = b"<n>" + b"A" * 10_500_000 + b"</n>"
+    deep = f'<Invoice xmlns="{INV_NS}">'.encode() + big + b"<a>" * 300 + b"</a>" * 300
+    with pytest.raises(UnsafeXml, match="deeper than 256"):
+        peppol.parse_invoice_xml(deep + b"</Invoice>")
 
 
 def test_depth_limit_is_configurable() -> None:
     data = (UBL_DIR / "peppol_base-example.xml").read_bytes()
-    with pytest.raises(UnsafeXml):
+    with pytest.raises(UnsafeXml, match="deeper than 3 levels"):
         peppol.parse_invoice_xml(data, limits=XmlLimits(max_depth=3))
 
 
