@@ -145,7 +145,7 @@ class IntakeServer:
         loop = asyncio.get_running_loop()
         if self.writer is not None:
             await loop.run_in_executor(None, self.writer.close)
-        self.executor.shutdown(wait=True)
+        await loop.run_in_executor(None, self.executor.shutdown)
         log.info("SMTP intake stopped")
 
 

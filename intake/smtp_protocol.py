@@ -128,10 +128,12 @@ class IntakeSMTP(SMTP):
     def shut(self) -> None:
         """Close an idle session with ``421`` (shutdown)."""
         transport = self.transport
-        if transport is None or self.in_data:
+        if transport is None or self.in_data or transport.is_closing():
             return
         try:
             if isinstance(transport, asyncio.WriteTransport):
                 transport.write(SHUTTING_DOWN.encode("ascii") + b"\r\n")
+        except Exception:  # a transport half torn down (TLS): just close it
+            log.debug("could not say goodbye to %s", self.peer_ip, exc_info=True)
         finally:
             transport.close()
