@@ -108,9 +108,113 @@ def text_rows(rounds: int) -> tuple[list[Row], int]:
     return rows, biggest
 
 
+# -- OCR half ------------------------------------------------------------------------
+
+OCR_ROUNDS_MAX = 3  # a round OCRs every scanned page twice (floor and boekbox)
+OCR_DPI = 300
+_MEMORY_PROBE = """
+import resource, sys
+sys.path.insert(0, sys.argv[1])
+from extractors.limits import ExtractLimits
+from extractors.ocr import ocr_pages
+data = open(sys.argv[2], "rb").read()
+ocr_pages(data, "application/pdf", ExtractLimits())
+own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+child = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+print(own, child)
+"""
+
+
+def _floor_images(data: bytes, tmp: Path, stem: str) -> list[Path]:
+    """The 300 dpi page images the floor reads: the embedded scan when it is 300 dpi,
+    else a pypdfium2 render at 300 dpi; written as PGM before any timing."""
+    from PIL import Image
+
+    paths = []
+    pdf = pdfium.PdfDocument(data)
+    try:
+        for index in range(len(pdf)):
+            page = pdf[index]
+            objects = list(page.get_objects(max_depth=1))
+            width_pt = page.get_size()[0]
+            image = None
+            if len(objects) == 1 and isinstance(objects[0], pdfium.PdfImage):
+                px_w = objects[0].get_px_size()[0]
+                if abs(px_w / (width_pt / 72) - OCR_DPI) < 3:
+                    image = objects[0].get_bitmap().to_pil().convert("L")
+            if image is None:
+                image = page.render(scale=OCR_DPI / 72, grayscale=True).to_pil().convert("L")
+            path = tmp / f"{stem}-{index + 1}.pgm"
+            image.save(path)
+            assert isinstance(image, Image.Image)
+            paths.append(path)
+    finally:
+        pdf.close()
+    return paths
+
+
+def floor_tesseract(paths: list[Path], workers: int, languages: str) -> None:
+    """tesseract's command line alone, one single-threaded process per core."""
+    import os
+    import subprocess
+    from concurrent.futures import ThreadPoolExecutor
+
+    env = {**os.environ, "OMP_THREAD_LIMIT": "1"}
+
+    def run(path: Path) -> None:
+        args = ["tesseract", str(path), "stdout", "-l", languages, "--dpi", str(OCR_DPI)]
+        subprocess.run([*args, "--psm", "3", "tsv"], capture_output=True, env=env, check=True)
+
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        list(pool.map(run, paths))
+
+
+def ocr_memory(path: Path) -> tuple[float, float]:
+    """Peak RSS (MB) of a fresh process OCRing ``path`` and of its largest tesseract."""
+    import subprocess
+
+    probe = [sys.executable, "-c", _MEMORY_PROBE, str(ROOT), str(path)]
+    out = subprocess.run(probe, capture_output=True, text=True, check=True).stdout.split()
+    return int(out[0]) / 1024, int(out[1]) / 1024
+
+
 def ocr_rows(rounds: int) -> list[Row]:
-    """OCR half: tesseract CLI floor vs boekbox OCR extraction (the OCR engine fills this)."""
-    return []
+    """Per scanned PDF: tesseract CLI on 300 dpi page images (floor) vs ``ocr_pages``
+    (page image extraction, preparation, tesseract, parsing), interleaved, best of rounds."""
+    import tempfile
+
+    from extractors.limits import ExtractLimits
+    from extractors.ocr import ocr_pages
+
+    limits = ExtractLimits()
+    rows: list[Row] = []
+    documents = sorted((CORPUS / "scanned").glob("*.pdf"))
+    with tempfile.TemporaryDirectory(prefix="ocr-floor-") as tmp:
+        for path in documents:
+            data = path.read_bytes()
+            images = _floor_images(data, Path(tmp), path.stem)
+            floor = full = float("inf")
+            for _ in range(max(1, min(rounds, OCR_ROUNDS_MAX))):
+                floor = min(
+                    floor,
+                    _best(
+                        lambda i=images: floor_tesseract(
+                            i, limits.ocr_workers, limits.ocr_languages
+                        ),
+                        1,
+                    ),
+                )
+                full = min(full, _best(lambda d=data: ocr_pages(d, "application/pdf", limits), 1))
+            pages = len(images)
+            rows.append(Row(path.stem, pages, 1000 * floor / pages, 1000 * full / pages))
+    largest = max(documents, key=lambda p: p.stat().st_size)
+    own, tesseract = ocr_memory(largest)
+    print(
+        f"scans: peak memory of one worker OCRing {largest.name} with {limits.ocr_workers} "
+        f"pages in parallel: Python process {own:.0f} MB, largest tesseract {tesseract:.0f} MB, "
+        f"together at most {own + limits.ocr_workers * tesseract:.0f} MB"
+    )
+    return rows
 
 
 def _print(title: str, rows: list[Row], per_doc: bool) -> None:

@@ -21,6 +21,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
 from PIL import Image, ImageFilter
 
 __all__ = ["PreparedImage", "estimate_skew", "find_page_quad", "flatten_illumination", "prepare"]
@@ -28,6 +29,10 @@ __all__ = ["PreparedImage", "estimate_skew", "find_page_quad", "flatten_illumina
 log = logging.getLogger(__name__)
 
 _ANALYSIS_SIDE = 800
+_OUTLINE_SIDE = 320
+_MIN_DESKEW = 1.0
+# Flatten when the paper's brightness varies more than this share (shadows).
+_UNEVEN_PAPER = 0.2
 _A4_WIDTH_IN = 8.27
 _MAX_UPSCALE = 2.5
 _COARSE_ANGLES = np.arange(-8.0, 8.01, 0.5)
@@ -59,16 +64,23 @@ def prepare(
     min_dpi: float = 250.0,
     max_pixels: int = 60_000_000,
 ) -> PreparedImage:
-    """Straighten, scale and flatten a grayscale page image (mode ``L``)."""
+    """Straighten, scale and flatten a grayscale page image (mode ``L``).
+
+    Work that does not pay is skipped: skew under ``_MIN_DESKEW`` degrees
+    (tesseract copes) and flattening of evenly lit pages (it slows tesseract).
+    """
     if gray.mode != "L":
         gray = gray.convert("L")
-    small, factor = _analysis_copy(gray)
-    quad = find_page_quad(small)
+    small, small_factor = _analysis_copy(gray, _ANALYSIS_SIDE)
+    tiny, tiny_factor = _analysis_copy(small, _OUTLINE_SIDE)
+    tiny_factor *= small_factor
+    quad = find_page_quad(tiny)
     if quad is not None:
         known = dpi if dpi_known else None
-        image, dpi = _rectify(gray, quad / factor, known, target_dpi, min_dpi, max_pixels)
+        image, dpi = _rectify(gray, quad / tiny_factor, known, target_dpi, min_dpi, max_pixels)
         return PreparedImage(flatten_illumination(image), dpi, 0.0, 0, True)
-    ink = _ink(small)
+    paper = _paper(small)
+    ink = _ink(small, paper)
     if _is_blank(ink):
         return PreparedImage(gray, dpi, 0.0, 0, False, blank=True)
     turns = 1 if _quarter_turned(ink) else 0
@@ -77,13 +89,20 @@ def prepare(
         ink = ink.transpose(Image.Transpose.ROTATE_90)
     skew = estimate_skew(ink)
     scale = _upscale_factor(gray, dpi, target_dpi, min_dpi, max_pixels)
-    if abs(skew) >= 0.1 or scale != 1.0:
+    if abs(skew) >= _MIN_DESKEW:
         gray = _rotate_scale(gray, skew, scale)
-    return PreparedImage(flatten_illumination(gray), dpi * scale, skew, turns, False)
+    else:
+        skew = 0.0
+        if scale != 1.0:
+            size = (round(gray.width * scale), round(gray.height * scale))
+            gray = gray.resize(size, Image.Resampling.BICUBIC)
+    if _uneven(paper):
+        gray = flatten_illumination(gray)
+    return PreparedImage(gray, dpi * scale, skew, turns, False)
 
 
-def _analysis_copy(gray: Image.Image) -> tuple[Image.Image, float]:
-    factor = min(1.0, _ANALYSIS_SIDE / max(gray.size))
+def _analysis_copy(gray: Image.Image, side: int) -> tuple[Image.Image, float]:
+    factor = min(1.0, side / max(gray.size))
     if factor == 1.0:
         return gray, 1.0
     size = (max(1, round(gray.width * factor)), max(1, round(gray.height * factor)))
@@ -103,15 +122,39 @@ def _upscale_factor(
 # -- illumination -------------------------------------------------------------
 
 
-def flatten_illumination(gray: Image.Image) -> Image.Image:
-    """Divide the page by a smooth estimate of the paper brightness."""
+def _max_filter(values: np.ndarray, size: int) -> np.ndarray:
+    """Grey dilation with a ``size`` x ``size`` square, separably (fast)."""
+    pad = size // 2
+    padded = np.pad(values, pad, mode="edge")
+    rows = sliding_window_view(padded, size, axis=0).max(axis=-1)
+    return np.ascontiguousarray(sliding_window_view(rows, size, axis=1).max(axis=-1))
+
+
+def _paper(gray: Image.Image) -> Image.Image:
+    """Smooth estimate of the paper brightness (text filtered out), at reduced size."""
     reduce_by = max(1, round(min(gray.size) / 300))
     small = gray.reduce(reduce_by) if reduce_by > 1 else gray
-    paper = small.filter(ImageFilter.MaxFilter(7)).filter(ImageFilter.GaussianBlur(6))
-    paper = paper.resize(gray.size, Image.Resampling.BILINEAR)
-    page = np.asarray(gray, dtype=np.float32)
-    bg = np.maximum(np.asarray(paper, dtype=np.float32), 32.0)
-    out = np.minimum(page * (255.0 / bg), 255.0)
+    lifted = Image.fromarray(_max_filter(np.asarray(small), 7), mode="L")
+    return lifted.filter(ImageFilter.GaussianBlur(6))
+
+
+def _uneven(paper: Image.Image) -> bool:
+    values = np.asarray(paper, dtype=np.float32)
+    h, w = values.shape
+    inner = values[h // 20 : h - h // 20, w // 20 : w - w // 20]
+    low, high = np.percentile(inner, [5, 95])
+    return bool(high > 0 and (high - low) / high > _UNEVEN_PAPER)
+
+
+def flatten_illumination(gray: Image.Image, paper: Image.Image | None = None) -> Image.Image:
+    """Divide the page by a smooth estimate of the paper brightness."""
+    if paper is None:
+        paper = _paper(gray)
+    scale = 255.0 / np.maximum(np.asarray(paper, dtype=np.float32), 32.0)
+    factor = Image.fromarray(scale, mode="F").resize(gray.size, Image.Resampling.BILINEAR)
+    out = np.asarray(gray, dtype=np.float32)
+    out *= np.asarray(factor)
+    np.minimum(out, 255.0, out=out)
     return Image.fromarray(out.astype(np.uint8), mode="L")
 
 
@@ -134,9 +177,9 @@ def _otsu(values: np.ndarray) -> float:
     return float(np.argmax(between))
 
 
-def _ink(small: Image.Image) -> Image.Image:
+def _ink(small: Image.Image, paper: Image.Image) -> Image.Image:
     """Ink mask of the small copy: 255 where text is, 0 elsewhere."""
-    flat = np.asarray(flatten_illumination(small))
+    flat = np.asarray(flatten_illumination(small, paper))
     threshold = min(_otsu(flat), _MAX_INK_LEVEL)
     return Image.fromarray(np.where(flat < threshold, 255, 0).astype(np.uint8), mode="L")
 
@@ -151,9 +194,14 @@ def _profile_score(ink: Image.Image, angle: float) -> float:
     return float(np.square(np.diff(rows)).sum())
 
 
+def _half(ink: Image.Image) -> Image.Image:
+    return ink.resize((max(1, ink.width // 2), max(1, ink.height // 2)), Image.Resampling.BOX)
+
+
 def estimate_skew(ink: Image.Image) -> float:
     """Angle (degrees, counter-clockwise) that makes the text rows level."""
-    scores = [_profile_score(ink, float(a)) for a in _COARSE_ANGLES]
+    coarse = _half(ink)
+    scores = [_profile_score(coarse, float(a)) for a in _COARSE_ANGLES]
     best = float(_COARSE_ANGLES[int(np.argmax(scores))])
     fine = np.arange(best - 0.4, best + 0.41, 0.1)
     fine_scores = [_profile_score(ink, float(a)) for a in fine]
@@ -162,8 +210,9 @@ def estimate_skew(ink: Image.Image) -> float:
 
 def _quarter_turned(ink: Image.Image) -> bool:
     """True when the text runs vertically (the page lies on its side)."""
-    upright = max(_profile_score(ink, float(a)) for a in _COARSE_ANGLES[::4])
-    side = ink.transpose(Image.Transpose.ROTATE_90)
+    half = _half(ink)
+    upright = max(_profile_score(half, float(a)) for a in _COARSE_ANGLES[::4])
+    side = half.transpose(Image.Transpose.ROTATE_90)
     sideways = max(_profile_score(side, float(a)) for a in _COARSE_ANGLES[::4])
     return sideways > _QUARTER_TURN_MARGIN * upright
 
@@ -198,11 +247,11 @@ def _rotate_scale(gray: Image.Image, angle: float, scale: float) -> Image.Image:
 
 def find_page_quad(small: Image.Image) -> np.ndarray | None:
     """Corners (TL, TR, BR, BL; x, y) of a page photographed on a darker surface."""
-    values = np.asarray(small.filter(ImageFilter.MedianFilter(5)))
+    values = np.asarray(small.filter(ImageFilter.MedianFilter(3)))
     threshold = _otsu(values)
     mask_img = Image.fromarray(np.where(values > threshold, 255, 0).astype(np.uint8), mode="L")
-    mask_img = mask_img.filter(ImageFilter.MaxFilter(5)).filter(ImageFilter.MinFilter(5))
-    mask_img = mask_img.filter(ImageFilter.MinFilter(7)).filter(ImageFilter.MaxFilter(7))
+    mask_img = mask_img.filter(ImageFilter.MaxFilter(3)).filter(ImageFilter.MinFilter(3))
+    mask_img = mask_img.filter(ImageFilter.MinFilter(5)).filter(ImageFilter.MaxFilter(5))
     mask = np.asarray(mask_img) > 0
     h, w = mask.shape
     edge = max(2, round(0.02 * min(h, w)))

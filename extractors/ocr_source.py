@@ -25,7 +25,17 @@ __all__ = ["IMAGE_TYPES", "SourcePage", "iter_image_pages", "iter_pdf_pages", "p
 log = logging.getLogger(__name__)
 
 IMAGE_TYPES = frozenset(
-    {"image/jpeg", "image/jpg", "image/png", "image/tiff", "image/heic", "image/heif", "image/webp"}
+    {
+        "image/jpeg",
+        "image/jpg",
+        "image/png",
+        "image/tiff",
+        "image/heic",
+        "image/heif",
+        "image/webp",
+        "image/gif",
+        "image/bmp",
+    }
 )
 # An image object covering this share of the page is "the page".
 _FULL_PAGE = 0.90

@@ -91,6 +91,22 @@ def test_page_limit_counts_only_the_requested_pages() -> None:
     assert all(p.words == () for p in pages)
 
 
+def blank_tiff(frames: int) -> bytes:
+    out = io.BytesIO()
+    images = [Image.new("L", (850, 1100), 255) for _ in range(frames)]
+    images[0].save(out, format="TIFF", save_all=True, append_images=images[1:])
+    return out.getvalue()
+
+
+def test_multi_page_tiff_pages_are_counted_and_selected() -> None:
+    with pytest.raises(LimitExceeded, match="3 pages"):
+        ocr_pages(blank_tiff(3), "image/tiff", ExtractLimits(max_pages=2))
+
+    pages = ocr_pages(blank_tiff(3), "image/tiff", ExtractLimits(max_pages=2), pages=[2, 3])
+
+    assert [p.number for p in pages] == [2, 3]
+
+
 def test_unknown_page_number_is_a_caller_error() -> None:
     with pytest.raises(ValueError, match=r"outside 1\.\.3"):
         ocr_pages(blank_pdf(3), "application/pdf", ExtractLimits(), pages=[4])
