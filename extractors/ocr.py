@@ -20,8 +20,11 @@ import os
 import re
 import subprocess
 import tempfile
-from collections.abc import Iterator, Sequence
+import time
+from collections.abc import Generator, Sequence
 from concurrent.futures import ALL_COMPLETED, FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from contextlib import closing
+from dataclasses import dataclass
 from pathlib import Path
 
 from PIL import Image
@@ -46,7 +49,16 @@ _OSD_CONF_RE = re.compile(r"^Orientation confidence:\s*([\d.]+)", re.MULTILINE)
 
 
 class OcrTimeout(OcrFailed, LimitExceeded):
-    """Tesseract did not finish a page within ``ocr_page_timeout_s``."""
+    """A page was not read within ``ocr_page_timeout_s`` (preparation and every
+    tesseract call of the page together)."""
+
+
+@dataclass(frozen=True, slots=True)
+class _PageJob:
+    number: int
+    limits: ExtractLimits
+    tmp: Path
+    deadline: float  # time.monotonic() by which the page must be read
 
 
 def ocr_pages(
@@ -72,7 +84,7 @@ def ocr_pages(
 
 def _source_pages(
     data: bytes, content_type: str, limits: ExtractLimits, pages: Sequence[int] | None
-) -> Iterator[SourcePage]:
+) -> Generator[SourcePage, None, None]:
     kind = content_type.split(";", 1)[0].strip().lower()
     if kind == "application/pdf":
         return iter_pdf_pages(data, limits, pages)
@@ -82,7 +94,7 @@ def _source_pages(
 
 
 def _run_pool(
-    source: Iterator[SourcePage], limits: ExtractLimits, tmp: Path
+    source: Generator[SourcePage, None, None], limits: ExtractLimits, tmp: Path
 ) -> tuple[PageText, ...]:
     """OCR pages in parallel, decoding at most ``workers`` pages ahead (bounded memory).
 
@@ -91,7 +103,7 @@ def _run_pool(
     workers = max(1, limits.ocr_workers)
     results: list[PageText] = []
     pending: set[Future[PageText]] = set()
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ocr") as pool:
+    with closing(source), ThreadPoolExecutor(workers, thread_name_prefix="ocr") as pool:
         try:
             for page in source:
                 pending.add(pool.submit(_ocr_page, page, limits, tmp))
@@ -115,16 +127,17 @@ def _collect(
 
 
 def _ocr_page(page: SourcePage, limits: ExtractLimits, tmp: Path) -> PageText:
+    job = _PageJob(page.number, limits, tmp, time.monotonic() + limits.ocr_page_timeout_s)
     prepared = prepare(page.image, page.dpi, dpi_known=page.dpi_known, max_pixels=limits.max_pixels)
     image, dpi = prepared.image, prepared.dpi
     if prepared.blank:
         return PageText(page.number, page.width_pt, page.height_pt, (), TextSource.OCR)
-    words = _tesseract_words(image, dpi, page.number, limits, tmp)
+    words = _tesseract_words(image, dpi, job)
     if _looks_poor(words):
-        turn = _osd_rotation(image, page.number, limits, tmp)
+        turn = _osd_rotation(image, job)
         if turn:
             turned = image.rotate(-turn, expand=True)
-            retry = _tesseract_words(turned, dpi, page.number, limits, tmp)
+            retry = _tesseract_words(turned, dpi, job)
             if _good_words(retry) > _good_words(words):
                 log.info("page %d: turned %d degrees after OSD", page.number, turn)
                 image, words = turned, retry
@@ -151,15 +164,18 @@ def _looks_poor(words: Sequence[Word]) -> bool:
 # -- tesseract ------------------------------------------------------------------
 
 
-def _tesseract(args: list[str], number: int, limits: ExtractLimits) -> str:
+def _tesseract(args: list[str], job: _PageJob) -> str:
     env = {**os.environ, "OMP_THREAD_LIMIT": "1"}
-    timeout = limits.ocr_page_timeout_s
+    number, limit = job.number, job.limits.ocr_page_timeout_s
+    remaining = job.deadline - time.monotonic()
+    if remaining <= 0:
+        raise OcrTimeout(f"page {number}: OCR took longer than {limit:g} s")
     try:
         done = subprocess.run(
-            [TESSERACT, *args], capture_output=True, env=env, timeout=timeout, check=False
+            [TESSERACT, *args], capture_output=True, env=env, timeout=remaining, check=False
         )
     except subprocess.TimeoutExpired as exc:
-        raise OcrTimeout(f"page {number}: OCR took longer than {timeout:g} s") from exc
+        raise OcrTimeout(f"page {number}: OCR took longer than {limit:g} s") from exc
     except FileNotFoundError as exc:
         raise OcrFailed("the tesseract program is not installed") from exc
     if done.returncode != 0:
@@ -174,19 +190,17 @@ def _write(image: Image.Image, tmp: Path, name: str) -> Path:
     return path
 
 
-def _tesseract_words(
-    image: Image.Image, dpi: float, number: int, limits: ExtractLimits, tmp: Path
-) -> list[Word]:
-    path = _write(image, tmp, f"page-{number}")
+def _tesseract_words(image: Image.Image, dpi: float, job: _PageJob) -> list[Word]:
+    path = _write(image, job.tmp, f"page-{job.number}")
     # The resolution matters to tesseract's layout analysis: on the corpus, leaving it
     # to tesseract's estimate lost amounts on photos, and a 1.9 degree skewed table
     # vanished with --dpi unless deskewed (hence _MIN_DESKEW in imaging).
-    args = [str(path), "stdout", "-l", limits.ocr_languages, "--dpi", str(round(dpi))]
+    args = [str(path), "stdout", "-l", job.limits.ocr_languages, "--dpi", str(round(dpi))]
     try:
-        tsv = _tesseract([*args, "--psm", "3", "tsv"], number, limits)
+        tsv = _tesseract([*args, "--psm", "3", "tsv"], job)
     finally:
         path.unlink(missing_ok=True)
-    return parse_tsv(tsv, number, image.width, image.height)
+    return parse_tsv(tsv, job.number, image.width, image.height)
 
 
 def parse_tsv(tsv: str, number: int, width: int, height: int) -> list[Word]:
@@ -215,16 +229,16 @@ def parse_tsv(tsv: str, number: int, width: int, height: int) -> list[Word]:
     return words
 
 
-def _osd_rotation(image: Image.Image, number: int, limits: ExtractLimits, tmp: Path) -> int:
+def _osd_rotation(image: Image.Image, job: _PageJob) -> int:
     """Clockwise degrees that make the page upright, by tesseract's OSD (0 if unsure)."""
     half = image.reduce(2)
-    path = _write(half, tmp, f"osd-{number}")
+    path = _write(half, job.tmp, f"osd-{job.number}")
     try:
-        out = _tesseract([str(path), "stdout", "--psm", "0"], number, limits)
+        out = _tesseract([str(path), "stdout", "--psm", "0"], job)
     except OcrFailed as exc:  # OSD finds too few characters on sparse pages
         if isinstance(exc, OcrTimeout):
             raise
-        log.info("page %d: orientation not detected: %s", number, exc)
+        log.info("page %d: orientation not detected: %s", job.number, exc)
         return 0
     finally:
         path.unlink(missing_ok=True)

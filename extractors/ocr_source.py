@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import io
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Sequence
 from dataclasses import dataclass
 
+import numpy as np
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 from PIL import Image, ImageOps, UnidentifiedImageError
@@ -96,7 +97,7 @@ def _wanted(total: int, pages: Sequence[int] | None, limits: ExtractLimits) -> l
 
 def iter_pdf_pages(
     data: bytes, limits: ExtractLimits, pages: Sequence[int] | None = None
-) -> Iterator[SourcePage]:
+) -> Generator[SourcePage, None, None]:
     """Yield the page images of the requested 1-based ``pages`` (None: all)."""
     pdf = _open_pdf(data)
     try:
@@ -164,7 +165,13 @@ def _to_gray(image: Image.Image) -> Image.Image:
     if image.mode == "L":
         image.load()
         return image
-    if image.mode in ("1", "P", "RGBA", "LA", "PA"):
+    if image.mode.startswith("I") or image.mode == "F":  # 16/32-bit scans: rescale, not clip
+        values = np.asarray(image, dtype=np.float32)
+        peak = float(values.max(initial=0.0))
+        if peak > 255.0:
+            values = values * (255.0 / peak)
+        return Image.fromarray(values.clip(0, 255).astype(np.uint8), mode="L")
+    if image.mode in ("P", "RGBA", "LA", "PA"):
         image = image.convert("RGBA")
         white = Image.new("RGBA", image.size, (255, 255, 255, 255))
         image = Image.alpha_composite(white, image)
@@ -185,7 +192,7 @@ _register_heif()
 
 def iter_image_pages(
     data: bytes, limits: ExtractLimits, pages: Sequence[int] | None = None
-) -> Iterator[SourcePage]:
+) -> Generator[SourcePage, None, None]:
     """Yield the frames of an image file (a TIFF may hold several pages)."""
     try:
         image = Image.open(io.BytesIO(data))

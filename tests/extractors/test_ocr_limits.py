@@ -164,6 +164,21 @@ def test_content_type_parameters_are_ignored() -> None:
     assert page.words == ()
 
 
+def test_sixteen_bit_scan_is_rescaled_not_clipped() -> None:
+    from extractors.ocr_source import iter_image_pages
+
+    deep = Image.new("I;16", (850, 1100), 65535)
+    deep.paste(0, (100, 100, 700, 160))  # a black bar on white
+    out = io.BytesIO()
+    deep.save(out, format="PNG")
+
+    (page,) = iter_image_pages(out.getvalue(), ExtractLimits())
+
+    assert page.image.mode == "L"
+    assert page.image.getpixel((10, 10)) == 255
+    assert page.image.getpixel((400, 130)) == 0
+
+
 # -- tsv parsing ---------------------------------------------------------------------
 
 TSV = (
