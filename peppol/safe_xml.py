@@ -3,9 +3,10 @@
 lxml is configured so that nothing is ever fetched or expanded (no DTD loading,
 no entity resolution, no network).  With ``resolve_entities=False`` an XXE file
 would still parse *silently* with an empty value, so any document that carries a
-DOCTYPE is refused outright.  ``huge_tree`` is on because real invoices embed
-multi-megabyte PDFs in a single text node; the byte cap of :class:`XmlLimits`
-replaces libxml2's own 10 MB text-node limit.
+DOCTYPE is refused outright.  Real invoices embed multi-megabyte PDFs in a single
+text node, which libxml2 refuses above 10 MB unless ``huge_tree`` is set; such a
+document is parsed again with ``huge_tree`` and the byte cap of :class:`XmlLimits`
+replaces libxml2's text-node limit.
 
 Depth costs nothing in the common case: documents are parsed first without
 ``huge_tree``, where libxml2 itself stops at 256 levels; only a document with a
