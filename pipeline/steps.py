@@ -325,6 +325,7 @@ def _compact_vat(vat: str | None) -> str | None:
 def _invoice_twin(s: Any, doc: Document, invoice: InvoiceData) -> Document | None:
     if not (doc.supplier_vat and invoice.invoice_number):
         return None
+    repo.lock_invoice_checks(s, doc.dossier_id)
     return repo.find_invoice_twin(
         s,
         dossier_id=doc.dossier_id,

@@ -328,6 +328,17 @@ def first_document_with_blob(
     )
 
 
+def lock_invoice_checks(session: Session, dossier_id: int) -> None:
+    """Serialise duplicate-invoice checks of one dossier until the transaction ends.
+
+    Two workers extracting the PDF and the UBL of one invoice at the same time
+    would otherwise each miss the other's uncommitted row and both be proposed.
+    SQLite needs nothing: ``BEGIN IMMEDIATE`` already serialises writers.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(select(func.pg_advisory_xact_lock(dossier_id)))
+
+
 def find_invoice_twin(
     session: Session,
     *,
