@@ -128,7 +128,7 @@ def _extract_pdf(data: bytes, options: ExtractOptions) -> InvoiceData:
     finally:
         pdf.close()
     all_text = _all_text(pages)
-    if not all_text:
+    if embedded is None and not all_text:  # the XML is compared with text pages only
         pages = _ocr_missing(data, pages, limits)
     if embedded is not None:
         try:
