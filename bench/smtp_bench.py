@@ -10,7 +10,8 @@ In one run, for 20 KB and 1 MB mails at concurrency 1 and 16, over loopback:
 Each (size, concurrency, server) starts a FRESH server process on a fresh directory,
 so VmHWM (peak RSS) belongs to that load alone.  Clients are smtplib threads, one
 connection each, sending their share of the mails back to back.  Printed per row:
-msgs/s, MB/s, p50/p99 time-to-250 (ms), peak RSS (MB); then ratio b/a of msgs/s.
+msgs/s, MB/s, p50/p99 time-to-250 (ms), peak RSS (MB), server CPU ms per mail
+(user+system, /proc); then ratio b/a of msgs/s.
 Rounds interleave a and b; the best round per cell is reported.
 Targets: ratio >= 0.85 at concurrency 16 for 20 KB; boekbox peak RSS < 200 MB at 1 MB x 16.
 """
@@ -94,6 +95,11 @@ class Server:
         status = Path(f"/proc/{self.proc.pid}/status").read_text()
         found = re.search(r"VmHWM:\s+(\d+) kB", status)
         return int(found.group(1)) / 1024 if found else float("nan")
+
+    def cpu_seconds(self) -> float:
+        """User + system CPU time of the server process so far."""
+        fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rpartition(")")[2].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
     def stop(self) -> None:
         self.proc.send_signal(signal.SIGTERM)
@@ -229,19 +235,24 @@ class Row:
     p50_ms: float
     p99_ms: float
     rss_mb: float
+    cpu_ms: float
 
 
 def run_cell(kind: str, base: Path, mails: list[bytes], concurrency: int) -> Row:
     server = start_bare(base) if kind == "bare" else start_boekbox(base)
     try:
+        cpu0 = server.cpu_seconds()
         wall, lat = send_all(server.port, mails, concurrency)
+        cpu = (server.cpu_seconds() - cpu0) / len(mails) * 1e3
         rss = server.peak_rss_mb()
     finally:
         server.stop()
     lat.sort()
     total_mb = sum(len(m) for m in mails) / 1e6
     p99 = lat[min(len(lat) - 1, int(len(lat) * 0.99))]
-    return Row(len(mails) / wall, total_mb / wall, statistics.median(lat) * 1e3, p99 * 1e3, rss)
+    return Row(
+        len(mails) / wall, total_mb / wall, statistics.median(lat) * 1e3, p99 * 1e3, rss, cpu
+    )
 
 
 def main() -> None:
@@ -287,15 +298,15 @@ def main() -> None:
         shutil.rmtree(base, ignore_errors=True)
     print(
         f"{'size':>7} {'conc':>4} {'server':<8} {'msgs/s':>8} {'MB/s':>7} {'p50 ms':>8} "
-        f"{'p99 ms':>8} {'peakRSS MB':>10} {'ratio b/a':>9}"
+        f"{'p99 ms':>8} {'peakRSS MB':>10} {'CPU ms/msg':>10} {'ratio b/a':>9}"
     )
     for size, conc in cells:
         a, b = best[(size, conc, "bare")], best[(size, conc, "boekbox")]
         for kind, row in (("bare", a), ("boekbox", b)):
-            ratio = f"{b.msgs_s / a.msgs_s:9.2f}" if kind == "boekbox" else ""
+            shown = f"{b.msgs_s / a.msgs_s:9.2f}" if kind == "boekbox" else ""
             print(
                 f"{size // 1000:>5}KB {conc:>4} {kind:<8} {row.msgs_s:8.1f} {row.mb_s:7.2f} "
-                f"{row.p50_ms:8.1f} {row.p99_ms:8.1f} {row.rss_mb:10.1f} {ratio}"
+                f"{row.p50_ms:8.1f} {row.p99_ms:8.1f} {row.rss_mb:10.1f} {row.cpu_ms:10.2f} {shown}"
             )
     if (20_000, 16, "boekbox") in best:
         small = best[(20_000, 16, "boekbox")]

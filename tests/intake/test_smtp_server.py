@@ -342,7 +342,7 @@ def test_starttls_with_a_test_certificate(
         c.ehlo("client.test")
         assert "starttls" not in c.esmtp_features
         assert "auth" not in c.esmtp_features  # no AUTH on the MX, not even under TLS
-        assert c.sock is not None
+        assert isinstance(c.sock, ssl.SSLSocket)
         assert c.sock.version() is not None
         assert c.mail("a@b.example")[0] == 250
         assert c.rcpt(JANSSENS)[0] == 250
@@ -389,7 +389,7 @@ def test_global_connection_cap_is_421(make_rt: Callable[..., Runtime], start_ser
     with pytest.raises(smtplib.SMTPConnectError) as refused:
         srv.client()
     assert refused.value.smtp_code == 421
-    assert refused.value.smtp_error.startswith(b"4.7.0")
+    assert refused.value.smtp_error[:5] in (b"4.7.0", "4.7.0")
     first.quit()
     time.sleep(0.2)
     third = srv.client()  # a slot is free again
