@@ -93,26 +93,36 @@ def test_fresh_pg_urls_are_separate_empty_databases(
     assert tables == (0,)
 
 
-_CREATED_BY_EARLIER_TEST: list[str] = []
+INNER_TEST = """
+from pathlib import Path
+
+def test_inner(pg_url_factory):
+    names = [pg_url_factory().rsplit("/", 1)[1] for _ in range(2)]
+    Path("created.txt").write_text("\\n".join(names))
+"""
 
 
 @pytest.mark.postgres
-@pytest.mark.xdist_group("pg_url_factory_teardown")
-def test_pg_url_factory_makes_a_database(pg_url_factory: Callable[[], str]) -> None:
-    url = pg_url_factory()
-    with psycopg.connect(_libpq_url(url)) as conn:
-        assert conn.execute("select current_database()").fetchone() == (url.rsplit("/", 1)[1],)
-    _CREATED_BY_EARLIER_TEST.append(url.rsplit("/", 1)[1])
-
-
-@pytest.mark.postgres
-@pytest.mark.xdist_group("pg_url_factory_teardown")
-def test_pg_url_factory_dropped_the_database_of_the_test_before(pg_server_url: str) -> None:
-    if not _CREATED_BY_EARLIER_TEST:
-        pytest.skip("runs after test_pg_url_factory_makes_a_database only")
+def test_pg_url_factory_drops_its_databases_at_teardown(pg_server_url: str, tmp_path: Path) -> None:
+    # Run a one-test session with the real conftest, then look for its databases.
+    shutil.copy(ROOT / "tests" / "conftest.py", tmp_path / "conftest.py")
+    (tmp_path / "test_inner.py").write_text(INNER_TEST)
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:xdist",
+         "--rootdir", str(tmp_path), "-c", "/dev/null", "test_inner.py"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    names = (tmp_path / "created.txt").read_text().split()
+    assert len(names) == 2
+    assert names[0] != names[1]
     with psycopg.connect(_libpq_url(pg_server_url)) as conn:
         row = conn.execute(
-            "select count(*) from pg_database where datname = any(%s)", [_CREATED_BY_EARLIER_TEST]
+            "select count(*) from pg_database where datname = any(%s)", [names]
         ).fetchone()
     assert row == (0,)
 
