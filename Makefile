@@ -25,7 +25,7 @@ RUN_PACKAGES := python3-venv tesseract-ocr tesseract-ocr-nld tesseract-ocr-fra \
 TEST_PACKAGES := $(RUN_PACKAGES) postgresql redis-server chromium docker-compose
 
 PYTEST_WORKERS ?= auto
-PYTEST_TIMEOUT ?= 300
+PYTEST_TIMEOUT ?= 600
 PYTEST_ARGS ?=
 GATES := lint typecheck imports compose-check pytest
 
