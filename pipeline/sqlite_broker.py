@@ -262,9 +262,13 @@ class _SQLiteConsumer(Consumer):
         self._renew()
         with self._lock:
             busy = len(self.in_flight) >= self.prefetch
-        claimed = None if busy else self._claim()
+        if busy:
+            time.sleep(0.001)  # a worker thread will ack soon
+            return None
+        claimed = self._claim()
         if claimed is None:
-            self._idle = min(self.timeout_s, max(0.02, self._idle * 2))
+            # empty queue: back off up to 250 ms (or the worker's timeout)
+            self._idle = min(self.timeout_s, 0.25, max(0.01, self._idle * 2))
             time.sleep(self._idle)
             return None
         self._idle = 0.0
