@@ -109,7 +109,8 @@ def main() -> None:
 
             e, d = _drain(pkg, n, pkg_pending)
             back = _survives_kill(
-                "import dramatiq_sqlite, os; b = dramatiq_sqlite.SQLiteBroker(url=os.environ['BQ'])",
+                "import dramatiq_sqlite, os; "
+                "b = dramatiq_sqlite.SQLiteBroker(url=os.environ['BQ'])",
                 Path(tmp) / "pkgkill.db",
             )
             rows.append(("dramatiq-sqlite 0.1.0", e, d, "yes" if back else "NO (lost)"))
