@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from dataclasses import dataclass, field
 from typing import Any, AnyStr
 
-from aiosmtpd.smtp import SMTP, Envelope
+from aiosmtpd.smtp import SMTP, Envelope, syntax
 
 from intake.smtp_limits import PeerLimits
 from intake.smtp_writer import Route
@@ -30,6 +31,26 @@ _REWRITES = {
     ),
     b"552 Error: Too much mail data": b"552 5.3.4 Message size exceeds fixed maximum message size",
 }
+_HAS_ENHANCED = re.compile(rb"^\d\d\d [245]\.\d{1,3}\.\d{1,3}(?: |$)")
+#: enhanced codes for aiosmtpd's own replies (RFC 2034: once advertised, on every reply
+#: but the greeting, 354 and the replies to EHLO/HELO)
+_ENHANCED_BY_CODE = {
+    b"500": b"5.5.2", b"501": b"5.5.4", b"502": b"5.5.1", b"503": b"5.5.1", b"504": b"5.5.4",
+    b"530": b"5.7.0", b"554": b"5.7.0", b"555": b"5.5.4", b"553": b"5.1.3",
+}  # fmt: skip
+_PLAIN = (b"220", b"354")
+
+
+def enhance(reply: bytes) -> bytes:
+    """Prefix an aiosmtpd reply with an enhanced status code when it has none."""
+    reply = _REWRITES.get(reply, reply)
+    code = reply[:3]
+    if len(reply) < 4 or reply[3:4] != b" " or code in _PLAIN or _HAS_ENHANCED.match(reply):
+        return reply
+    if code[:1] not in (b"2", b"4", b"5"):
+        return reply
+    extra = _ENHANCED_BY_CODE.get(code, code[:1] + b".0.0")
+    return code + b" " + extra + b" " + reply[4:]
 
 
 @dataclass
@@ -61,6 +82,7 @@ class IntakeSMTP(SMTP):
         self._counted_ip: str | None = None
         self._refusal: str | None = None
         self.in_data = False
+        self._greeting = False
 
     def _create_envelope(self) -> IntakeEnvelope:
         return IntakeEnvelope()
@@ -111,8 +133,25 @@ class IntakeSMTP(SMTP):
     # -- replies -------------------------------------------------------------------------
     async def push(self, status: AnyStr) -> None:
         raw = status.encode("utf-8") if isinstance(status, str) else status
-        await super().push(_REWRITES.get(raw, raw))
+        await super().push(raw if self._greeting else enhance(raw))
 
+    @syntax("EHLO hostname")
+    async def smtp_EHLO(self, hostname: str) -> None:
+        self._greeting = True
+        try:
+            await super().smtp_EHLO(hostname)
+        finally:
+            self._greeting = False
+
+    @syntax("HELO hostname")
+    async def smtp_HELO(self, hostname: str) -> None:
+        self._greeting = True
+        try:
+            await super().smtp_HELO(hostname)
+        finally:
+            self._greeting = False
+
+    @syntax("DATA")
     async def smtp_DATA(self, arg: str) -> None:
         self.in_data = True
         self.state.in_data += 1

@@ -95,6 +95,12 @@ def test_ehlo_advertises_extensions_and_banner_hides_version(
             assert ext in c.esmtp_features, ext
         assert "auth" not in c.esmtp_features
         assert "starttls" not in c.esmtp_features
+        # ENHANCEDSTATUSCODES is advertised, so aiosmtpd's own replies carry them too
+        assert c.noop() == (250, b"2.0.0 OK")
+        assert c.docmd("DATA") == (503, b"5.5.1 Error: need RCPT command")
+        assert c.docmd("MAIL", "FROM:<a@b.example> BODY=9BIT")[1][:5] == b"5.5.4"
+        assert c.rset() == (250, b"2.0.0 OK")
+        assert c.docmd("HELP", "EHLO") == (250, b"2.0.0 Syntax: EHLO hostname")
 
 
 def test_unknown_and_disabled_recipients_get_550(janssens: Runtime, start_server: Start) -> None:
