@@ -1,8 +1,8 @@
 """boekbox review UI: ``streamlit run review_ui/app.py`` (or ``boekbox ui``).
 
 Login first (users in the database, argon2 hashes, checked by the service);
-then the pages of the user's role.  ``?doc=<id>`` opens a document in Review,
-also through the login.
+then the pages of the user's role.  A link such as ``/review?doc=<id>``
+survives the login: the page it names opens once the user is known.
 """
 
 from __future__ import annotations
@@ -11,8 +11,7 @@ import streamlit as st
 
 from pipeline.service import UserView
 from review_ui import common, nav
-
-AFTER_LOGIN_KEY = "_after_login_doc"
+from review_ui.login import login_form
 
 st.set_page_config(page_title="boekbox", page_icon=":material/receipt_long:", layout="wide")
 
@@ -23,22 +22,25 @@ def _sidebar(user: UserView) -> None:
         if st.button("Log out", key="logout", icon=":material/logout:"):
             for key in list(st.session_state.keys()):
                 del st.session_state[key]
-            st.rerun()
+            st.switch_page(nav.login_page())
 
 
 def main() -> None:
     user = st.session_state.get(common.USER_KEY)
-    if not isinstance(user, UserView):
-        if "doc" in st.query_params:
-            st.session_state[AFTER_LOGIN_KEY] = st.query_params["doc"]
-        st.navigation([nav.login_page()], position="hidden").run()
+    if isinstance(user, UserView):
+        current = st.navigation(nav.pages_for(user))
+        _sidebar(user)
+        current.run()
         return
-    current = st.navigation(nav.pages_for(user))
-    _sidebar(user)
-    pending = st.session_state.pop(AFTER_LOGIN_KEY, None)
-    if pending and str(pending).isdigit():
-        nav.open_document(int(pending))
-    current.run()
+    # logged out: every page is known (so a deep link keeps its target), none is shown
+    login = nav.login_page()
+    current = st.navigation([login, *nav.all_pages(default=False)], position="hidden")
+    user = login_form()
+    if user is not None:
+        target = nav.page("inbox") if current.url_path in ("", "login") else current
+        if target.url_path == "dossiers" and not user.is_admin:
+            target = nav.page("inbox")
+        st.switch_page(target, query_params=st.query_params.to_dict())
 
 
 main()

@@ -1,6 +1,6 @@
 """The page list per role; pages switch to each other through :func:`page`.
 
-Each page is a script ``review_ui/pages/<url path>.py`` that Streamlit runs
+Each page is a script ``review_ui/views/<url path>.py`` that Streamlit runs
 (as ``__main__``) when the page is shown; its ``render()`` does the work.
 """
 
@@ -12,9 +12,9 @@ import streamlit as st
 
 from pipeline.service import UserView
 
-PAGES_DIR = Path(__file__).resolve().parent / "pages"
+PAGES_DIR = Path(__file__).resolve().parent / "views"
 
-#: url path -> (title, icon, admin only); the script is ``pages/<url path>.py``
+#: url path -> (title, icon, admin only); the script is ``views/<url path>.py``
 PAGES: dict[str, tuple[str, str, bool]] = {
     "inbox": ("Inbox", ":material/inbox:", False),
     "review": ("Review", ":material/fact_check:", False),
@@ -25,7 +25,7 @@ PAGES: dict[str, tuple[str, str, bool]] = {
 }
 
 
-def page(url_path: str) -> st.Page:
+def page(url_path: str, *, default: bool | None = None) -> st.Page:
     """The page object for ``url_path`` (equal to the one in the navigation)."""
     title, icon, _admin = PAGES[url_path]
     return st.Page(
@@ -33,8 +33,12 @@ def page(url_path: str) -> st.Page:
         title=title,
         icon=icon,
         url_path=url_path,
-        default=url_path == "inbox",
+        default=url_path == "inbox" if default is None else default,
     )
+
+
+def all_pages(*, default: bool | None = None) -> list[st.Page]:
+    return [page(path, default=default) for path in PAGES]
 
 
 def pages_for(user: UserView) -> list[st.Page]:
@@ -42,8 +46,13 @@ def pages_for(user: UserView) -> list[st.Page]:
 
 
 def login_page() -> st.Page:
+    """The logged-out default page; ``app.py`` draws the form itself."""
     return st.Page(
-        PAGES_DIR / "login.py", title="Log in", icon=":material/login:", url_path="login"
+        PAGES_DIR / "login.py",
+        title="Log in",
+        icon=":material/login:",
+        url_path="login",
+        default=True,
     )
 
 

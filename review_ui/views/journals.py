@@ -10,7 +10,7 @@ import streamlit as st
 from pipeline.service import EntryView
 from review_ui import nav
 from review_ui.common import current_user, money, service, show_flash
-from review_ui.pages._dossier_pick import pick_dossier
+from review_ui.views._dossier_pick import pick_dossier
 
 PAGE_SIZE = 100
 JOURNALS = {"": "All journals", "purchase": "Purchases", "sales": "Sales"}

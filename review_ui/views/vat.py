@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from review_ui.common import current_user, service, show_flash
-from review_ui.pages._dossier_pick import pick_dossier
+from review_ui.views._dossier_pick import pick_dossier
 
 GRIDS = {
     "00": "special regime / exempt (mixed taxpayer)",
