@@ -151,13 +151,9 @@ def _render_image(data: bytes, limits: RenderLimits) -> tuple[PageImage, ...]:
                 assert isinstance(page, Image.Image)
                 out.append(PageImage(_png(page), page.width, page.height, index + 1, count))
             return tuple(out)
-    except (
-        UnidentifiedImageError,
-        OSError,
-        ValueError,
-        Image.DecompressionBombError,
-        Image.DecompressionBombWarning,
-    ) as exc:
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise RenderError(f"image is over the pixel limit: {exc}") from exc
+    except (UnidentifiedImageError, OSError, ValueError) as exc:
         raise RenderError(f"unreadable image: {exc}") from exc
 
 

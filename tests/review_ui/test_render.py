@@ -1,0 +1,88 @@
+"""Server-side page rendering: real PDFs and images in, capped PNG pages out."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from PIL import Image
+from ui_world import CORPUS
+
+from pipeline.render import PageImage, RenderError, RenderLimits, draw_box, render_pages
+
+
+def _png(page: PageImage) -> Image.Image:
+    image = Image.open(io.BytesIO(page.png))
+    assert image.format == "PNG"
+    assert image.size == (page.width, page.height)
+    return image
+
+
+def test_pdf_page_is_rendered_at_the_asked_resolution() -> None:
+    data = (CORPUS / "pdf" / "i2d_AmazonWebServices.pdf").read_bytes()
+    pages = render_pages(data, "application/pdf", dpi=72)
+    assert [(p.page, p.page_count) for p in pages] == [(1, 1)]
+    assert (pages[0].width, pages[0].height) == (612, 792)  # US letter at 72 dpi
+    assert _png(pages[0]).getpixel((300, 780)) == (255, 255, 255)
+
+
+def test_pages_and_pixels_are_capped() -> None:
+    data = (CORPUS / "pdf" / "i2d_AmazonWebServices.pdf").read_bytes()
+    limits = RenderLimits(max_side=400, max_dpi=600)
+    (page,) = render_pages(data, "application/pdf", dpi=600, limits=limits)
+    assert max(page.width, page.height) <= 400
+    with pytest.raises(RenderError, match="over the 1,000 limit"):
+        render_pages(data, "application/pdf", limits=RenderLimits(max_bytes=1000))
+
+
+def test_image_is_turned_upright_by_its_exif_orientation() -> None:
+    wide = Image.new("RGB", (300, 100), "white")
+    exif = wide.getexif()
+    exif[0x0112] = 6  # rotate 90 degrees clockwise to display
+    buf = io.BytesIO()
+    wide.save(buf, format="JPEG", exif=exif)
+    (page,) = render_pages(buf.getvalue(), "image/jpeg")
+    assert (page.width, page.height) == (100, 300)
+
+
+def test_multi_frame_tiff_gives_one_page_per_frame() -> None:
+    frames = [Image.new("L", (50, 70), shade) for shade in (0, 128, 255)]
+    buf = io.BytesIO()
+    frames[0].save(buf, format="TIFF", save_all=True, append_images=frames[1:])
+    pages = render_pages(buf.getvalue(), "image/tiff", limits=RenderLimits(max_pages=2))
+    assert [(p.page, p.page_count) for p in pages] == [(1, 3), (2, 3)]
+    assert _png(pages[1]).getpixel((10, 10)) == (128, 128, 128)
+
+
+@pytest.mark.parametrize(
+    ("data", "ctype", "reason"),
+    [
+        (b"%PDF-1.4\nnot a pdf", "application/pdf", "unreadable PDF"),
+        (b"\x89PNG\r\n\x1a\nbroken", "image/png", "unreadable image"),
+        (b"<Invoice/>", "application/xml", "has no pages to show"),
+    ],
+)
+def test_bad_input_gives_a_reason(data: bytes, ctype: str, reason: str) -> None:
+    with pytest.raises(RenderError, match=reason):
+        render_pages(data, ctype)
+
+
+def test_pixel_bomb_is_refused_before_decoding() -> None:
+    buf = io.BytesIO()
+    Image.new("1", (12_000, 12_000)).save(buf, format="PNG")
+    with pytest.raises(RenderError, match="pixel limit"):
+        render_pages(buf.getvalue(), "image/png")
+
+
+def test_draw_box_marks_the_fraction_of_the_page() -> None:
+    buf = io.BytesIO()
+    Image.new("RGB", (200, 100), "white").save(buf, format="PNG")
+    out = Image.open(io.BytesIO(draw_box(buf.getvalue(), (0.5, 0.5, 0.75, 0.9))))
+    assert out.size == (200, 100)
+    assert out.getpixel((10, 10)) == (255, 255, 255)  # outside: untouched
+    edge = out.getpixel((100, 70))  # the left edge of the box
+    assert edge[0] > 200
+    assert edge[1] < 100
+    inside = out.getpixel((125, 70))  # tinted, not painted over
+    assert inside[0] > 240
+    assert 200 < inside[1] < 255
