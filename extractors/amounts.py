@@ -267,6 +267,7 @@ def _row_subsets(rows: list[Row]) -> Iterable[tuple[Row, ...]]:
 def _rows_matching(rows: list[Row], net: Decimal, vat: Decimal) -> tuple[list[Row], bool]:
     if not rows:
         return [], False
+
     capped = rows[:10]
     for size in range(min(4, len(capped)), 0, -1):
         for subset in itertools.combinations(capped, size):

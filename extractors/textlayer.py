@@ -155,17 +155,22 @@ def _codes(raw: object, n: int) -> list[int]:
 
 
 def _words(chars: list[_Char | None], page_no: int, width: float, height: float) -> Iterator[Word]:
-    """Words from characters: a break at a separator, a wide gap or another baseline."""
+    """Words from characters: a break at a separator, a wide gap (a third of the line
+    height) or a jump to another baseline (mid-lines more than half a height apart)."""
     text: list[str] = []
-    x0 = y0 = x1 = y1 = 0.0
-    prev: _Char | None = None
+    x0 = y0 = x1 = y1 = 0.0  # the word's box
+    p0 = q0 = p1 = q1 = 0.0  # the previous character's box
     for c in chars:
-        if c is not None and prev is not None and not _breaks(prev, c):
-            text.append(c.ch)
-            x0, y0 = min(x0, c.x0), min(y0, c.y0)
-            x1, y1 = max(x1, c.x1), max(y1, c.y1)
-            prev = c
-            continue
+        if c is not None and text:
+            h = max(q1 - q0, c.y1 - c.y0, 1e-6)
+            if abs(c.y0 + c.y1 - q0 - q1) <= h and c.x0 - p1 <= 0.3 * h and c.x1 >= p0 - 0.1 * h:
+                text.append(c.ch)
+                x0 = min(x0, c.x0)
+                y0 = min(y0, c.y0)
+                x1 = max(x1, c.x1)
+                y1 = max(y1, c.y1)
+                p0, q0, p1, q1 = c.x0, c.y0, c.x1, c.y1
+                continue
         if text:
             yield Word(
                 "".join(text),
@@ -176,10 +181,9 @@ def _words(chars: list[_Char | None], page_no: int, width: float, height: float)
                 min(1.0, y1 / height),
             )
             text = []
-        prev = c
         if c is not None:
             text.append(c.ch)
-            x0, y0, x1, y1 = c.x0, c.y0, c.x1, c.y1
+            x0, y0, x1, y1 = p0, q0, p1, q1 = c.x0, c.y0, c.x1, c.y1
     if text:
         yield Word(
             "".join(text),
@@ -189,14 +193,6 @@ def _words(chars: list[_Char | None], page_no: int, width: float, height: float)
             min(1.0, x1 / width),
             min(1.0, y1 / height),
         )
-
-
-def _breaks(prev: _Char, c: _Char) -> bool:
-    h = max(prev.y1 - prev.y0, c.y1 - c.y0, 1e-6)
-    if abs(c.y0 + c.y1 - prev.y0 - prev.y1) > h:  # mid-lines more than h/2 apart
-        return True
-    gap = c.x0 - prev.x1
-    return gap > 0.3 * h or c.x1 < prev.x0 - 0.1 * h
 
 
 def _order(words: list[Word]) -> list[Word]:
