@@ -60,7 +60,7 @@ def _doc_id(user: UserView) -> int | None:
 def _header(detail: DocumentDetail, older: int | None, newer: int | None) -> None:
     row = detail.row
     title = " · ".join(x for x in (f"#{row.id}", row.supplier_name, row.invoice_number) if x)
-    head, prev_col, next_col = st.columns([6, 1, 1], vertical_alignment="bottom")
+    head, prev_col, next_col = st.columns([5, 1, 1], vertical_alignment="bottom")
     head.subheader(title)
     head.caption(
         f"**{row.state_label}** · {row.dossier_name} · {row.filename or row.kind}"

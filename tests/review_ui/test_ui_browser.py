@@ -1,0 +1,148 @@
+"""End to end in a real headless Chromium: log in, confirm a corpus document, find it booked.
+
+Streamlit runs as a subprocess on a free loopback port against a copy of the
+seeded database; Playwright drives Debian's chromium (no browser download).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from ui_world import APP, PASSWORD, World
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-extensions",
+    "--no-first-run",
+]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _wait_healthy(url: str, proc: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise AssertionError(f"streamlit exited: {log.read_text(errors='replace')[-2000:]}")
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as resp:
+                if resp.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.3)
+    raise AssertionError(
+        f"streamlit not healthy in 60 s: {log.read_text(errors='replace')[-2000:]}"
+    )
+
+
+@pytest.fixture
+def ui_url(world: World, tmp_path: Path) -> Iterator[str]:
+    port = _free_port()
+    env = {
+        **os.environ,
+        "BOEKBOX_DATABASE_URL": world.runtime.settings.database_url,
+        "BOEKBOX_BLOB_STORE": world.runtime.settings.blob_store,
+        "BOEKBOX_BROKER": "stub",
+        "BOEKBOX_BROKER_URL": str(tmp_path / "queue.db"),
+        "BOEKBOX_MAIL_DOMAIN": "dossiers.boekbox.test",
+    }
+    log = tmp_path / "streamlit.log"
+    cmd = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        APP,
+        "--server.headless=true",
+        "--server.address=127.0.0.1",
+        f"--server.port={port}",
+        "--browser.gatherUsageStats=false",
+        "--server.fileWatcherType=none",
+    ]
+    with log.open("wb") as out:
+        proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        _wait_healthy(url, proc, log)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=5)
+
+
+def _wait_rendered(page: Any) -> None:
+    """The whole Review page is drawn and its page image decoded."""
+    from playwright.sync_api import expect
+
+    expect(page.get_by_test_id("stExpander").get_by_text("History")).to_be_visible()
+    image = page.get_by_test_id("stImage").first.locator("img")
+    expect(image).to_be_visible()
+    page.wait_for_function(
+        "img => img.complete && img.naturalWidth > 0", arg=image.element_handle()
+    )
+
+
+def test_login_confirm_and_find_it_in_the_journal(
+    world: World, ui_url: str, chromium_path: str, tmp_path: Path
+) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    seed = world.seed
+    expect.set_options(timeout=30_000)
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(
+            executable_path=chromium_path, headless=True, args=CHROMIUM_ARGS
+        )
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.set_default_timeout(30_000)
+            page.goto(f"{ui_url}/review?doc={seed.pdf}")
+            page.get_by_role("textbox", name="User name").fill("anna")
+            page.get_by_role("textbox", name="Password").fill(PASSWORD)
+            page.get_by_role("button", name="Log in").click()
+            # the deep link survives the login
+            expect(page.get_by_text(f"#{seed.pdf} · Amazon Web Services, Inc.")).to_be_visible()
+            _wait_rendered(page)
+            page.screenshot(path=str(tmp_path / "review.png"), full_page=True)
+            page.get_by_role("button", name="Confirm and next").click()
+            expect(page.get_by_text("booked in the purchase journal as #1")).to_be_visible()
+            assert world.service.document(seed.anna, seed.pdf).row.state == "booked"
+
+            # the session lives in the open tab: navigate, do not reload
+            page.get_by_test_id("stSidebarNav").get_by_role("link", name="Journals").click()
+            expect(page.get_by_role("heading", name="Journals")).to_be_visible()
+            expect(page.get_by_text("1 booked entry on this page")).to_be_visible()
+            expect(page.get_by_test_id("stDataFrame").first).to_be_visible()
+            page.screenshot(path=str(tmp_path / "journals.png"), full_page=True)
+            page.get_by_role("button", name=f"Open document #{seed.pdf}").click()
+            expect(page.get_by_text(f"#{seed.pdf} · Amazon Web Services, Inc.")).to_be_visible()
+            expect(page.get_by_text("Booked", exact=True)).to_be_visible()
+            assert f"doc={seed.pdf}" in page.url
+            _wait_rendered(page)
+            page.screenshot(path=str(tmp_path / "review-booked.png"), full_page=True)
+        finally:
+            browser.close()
+    assert (tmp_path / "journals.png").stat().st_size > 10_000
+    assert (tmp_path / "review-booked.png").stat().st_size > 10_000
