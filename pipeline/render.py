@@ -76,7 +76,8 @@ def render_pages(
 
 def _png(image: object) -> bytes:
     buf = io.BytesIO()
-    image.save(buf, format="PNG", compress_level=3)  # type: ignore[attr-defined]
+    # level 1: a third faster than the default for a few % more bytes
+    image.save(buf, format="PNG", compress_level=1)  # type: ignore[attr-defined]
     return buf.getvalue()
 
 
@@ -168,21 +169,22 @@ def draw_box(
     from PIL import Image, ImageDraw
 
     with Image.open(io.BytesIO(png)) as src:
-        base = src.convert("RGBA")
+        page = src.convert("RGB")
     x0, y0, x1, y1 = (min(1.0, max(0.0, float(v))) for v in bbox)
     x0, x1 = sorted((x0, x1))
     y0, y1 = sorted((y0, y1))
-    w, h = base.size
+    w, h = page.size
     box = (
-        round((x0 - pad) * w),
-        round((y0 - pad) * h),
-        round((x1 + pad) * w),
-        round((y1 + pad) * h),
+        max(0, round((x0 - pad) * w)),
+        max(0, round((y0 - pad) * h)),
+        min(w, max(1, round((x1 + pad) * w))),
+        min(h, max(1, round((y1 + pad) * h))),
     )
-    overlay = Image.new("RGBA", base.size, (0, 0, 0, 0))
-    pen = ImageDraw.Draw(overlay)
-    pen.rectangle(box, fill=(*colour, 50), outline=(*colour, 255), width=max(2, w // 400))
-    return _png(Image.alpha_composite(base, overlay).convert("RGB"))
+    if box[2] > box[0] and box[3] > box[1]:  # tint only the box: the page stays as it is
+        region = page.crop(box)
+        page.paste(Image.blend(region, Image.new("RGB", region.size, colour), 0.2), box[:2])
+    ImageDraw.Draw(page).rectangle(box, outline=colour, width=max(2, w // 400))
+    return _png(page)
 
 
 def renderable(content_type: str) -> bool:
