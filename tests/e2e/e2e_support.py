@@ -12,7 +12,10 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import signal
+import smtplib
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -229,3 +232,58 @@ def running(stack: Stack) -> Iterator[Stack]:
 def assert_every_state_has_its_reason(states: list[tuple[int, str, str, str | None]]) -> None:
     missing = [s for s in states if s[2] in NEEDS_REASON and not (s[3] or "").strip()]
     assert not missing, f"states without a reason: {missing}"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def crlf(raw: bytes) -> bytes:
+    """Line ends as on the wire (corpus files may use bare LF)."""
+    return re.sub(rb"\r?\n", b"\r\n", raw)
+
+
+def send_mail(port: int, address: str, raw: bytes) -> tuple[int, str]:
+    """(code, text) of the final reply; transient refusals come back as their code."""
+    try:
+        with smtplib.SMTP("127.0.0.1", port, timeout=60) as client:
+            client.ehlo("sender.example")
+            client.sendmail("facturatie@supplier.example", [address], crlf(raw))
+            return 250, "accepted"
+    except smtplib.SMTPRecipientsRefused as exc:
+        code, text = next(iter(exc.recipients.values()))
+        return int(code), text.decode(errors="replace")
+    except smtplib.SMTPResponseException as exc:
+        return int(exc.smtp_code), exc.smtp_error.decode(errors="replace")
+
+
+@contextlib.contextmanager
+def smtp_server(stack: Stack) -> Iterator[int]:
+    port = free_port()
+    log = (stack.root / "smtp.log").open("ab")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "pipeline.cli", "smtp"],
+        env={**stack.env, "BOEKBOX_SMTP_PORT": str(port)},
+        cwd=stack.root,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    log.close()
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 1):
+                break
+            assert proc.poll() is None, (stack.root / "smtp.log").read_text()
+            assert time.monotonic() < deadline, "boekbox smtp did not listen"
+            time.sleep(0.2)
+        yield port
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()

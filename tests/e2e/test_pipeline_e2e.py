@@ -6,7 +6,7 @@
 ``boekbox worker --processes 1``, each in its own directory, sharing nothing
 but those servers.
 
-One mixed load (UBL, text PDFs, a scanned PDF, a photo, mails with forwards
+One mixed load (mails over SMTP; UBL, text PDFs, a scanned PDF, a photo, mails with forwards
 and a mail carrying the same invoice as PDF and UBL): every document ends in
 a review or final state with its reason, none is left working once the queue
 is empty, cross-channel duplicates are linked with one booking and the UBL as
@@ -25,6 +25,8 @@ from tests.e2e.e2e_support import (
     Stack,
     assert_every_state_has_its_reason,
     running,
+    send_mail,
+    smtp_server,
 )
 from tests.e2e.seaweed import SeaweedFS, new_bucket_name, s3_server
 
@@ -47,7 +49,15 @@ MAILS = [
         "no_attachment_portal_link",
     )
 ]
-LOAD = [*MAILS, *UBL, *TEXT_PDF, SCAN, PHOTO]
+FILES = [*UBL, *TEXT_PDF, SCAN, PHOTO]
+
+
+def _deliver_load(stack: Stack, address: str) -> None:
+    """The mails over SMTP (a real `boekbox smtp`), the files through `boekbox ingest`."""
+    with smtp_server(stack) as port:
+        for mail in MAILS:
+            assert send_mail(port, address, mail.read_bytes()) == (250, "accepted"), mail.name
+    stack.ingest("Bakkerij Janssens BV", FILES)
 
 
 def _expected_docs(mail: str) -> list[dict[str, object]]:
@@ -122,16 +132,19 @@ def _check_mixed_load(stack: Stack) -> None:
     stats = stack.json("stats")
     total_all = next(r for r in stats if (r["step"], r["type"]) == ("total", "all"))
     proposed = sum(1 for d in files if d["state"] == "proposed")
-    assert total_all["count"] == proposed
+    # a PDF proposed before its UBL twin arrived keeps its timing: at least every proposed one
+    assert (
+        proposed <= total_all["count"] <= proposed + sum(d["state"] == "duplicate" for d in files)
+    )
     assert 0 <= total_all["p50_s"] <= total_all["p95_s"] <= total_all["max_s"]
 
 
 def test_embedded_default_mixed_load_with_two_worker_processes(tmp_path: Path) -> None:
     stack = Stack.embedded(tmp_path)
-    stack.init_dossier()
+    address = stack.init_dossier()
     with running(stack):
         stack.start_worker("worker", "--processes", "2")
-        stack.ingest("Bakkerij Janssens BV", LOAD)
+        _deliver_load(stack, address)
         _check_mixed_load(stack)
 
 
@@ -145,11 +158,11 @@ def test_scale_out_postgres_redis_s3_with_two_separate_workers(
         s3_endpoint=s3_server.endpoint_url,
         bucket=new_bucket_name(),
     )
-    stack.init_dossier()
+    address = stack.init_dossier()
     with running(stack):
         stack.start_worker("machine-a", "--processes", "1")
         stack.start_worker("machine-b", "--processes", "1")
-        stack.ingest("Bakkerij Janssens BV", LOAD)
+        _deliver_load(stack, address)
         _check_mixed_load(stack)
         logs = {p.parent.name: p.read_text() for p in tmp_path.glob("machine-*/worker.log")}
     assert not any((tmp_path / m / "var").exists() for m in ("machine-a", "machine-b"))

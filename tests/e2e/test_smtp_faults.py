@@ -15,10 +15,8 @@ import email.policy
 import hashlib
 import os
 import shutil
-import smtplib
 import socket
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -27,17 +25,18 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.e2e_support import CORPUS, Stack, assert_every_state_has_its_reason, running
+from tests.e2e.e2e_support import (
+    CORPUS,
+    Stack,
+    assert_every_state_has_its_reason,
+    running,
+    send_mail,
+    smtp_server,
+)
 
 pytestmark = pytest.mark.slow
 
 ADDRESS = "janssens@dossiers.boekbox.test"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class Relay:
@@ -111,50 +110,6 @@ def _mail(subject: str, attachment: bytes, filename: str, message_id: str) -> by
     return msg.as_bytes(policy=email.policy.SMTP)  # CRLF line ends, as on the wire
 
 
-def _send(port: int, raw: bytes) -> tuple[int, str]:
-    """(code, text) of the final reply; transient refusals come back as their code."""
-    try:
-        with smtplib.SMTP("127.0.0.1", port, timeout=60) as client:
-            client.ehlo("sender.example")
-            client.sendmail("facturatie@elektro-peeters.example", [ADDRESS], raw)
-            return 250, "accepted"
-    except smtplib.SMTPRecipientsRefused as exc:
-        code, text = next(iter(exc.recipients.values()))
-        return int(code), text.decode(errors="replace")
-    except smtplib.SMTPResponseException as exc:
-        return int(exc.smtp_code), exc.smtp_error.decode(errors="replace")
-
-
-@contextlib.contextmanager
-def smtp_server(stack: Stack) -> Iterator[int]:
-    port = _free_port()
-    log = (stack.root / "smtp.log").open("ab")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "pipeline.cli", "smtp"],
-        env={**stack.env, "BOEKBOX_SMTP_PORT": str(port)},
-        cwd=stack.root,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    log.close()
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 1):
-                break
-            assert proc.poll() is None, (stack.root / "smtp.log").read_text()
-            assert time.monotonic() < deadline, "boekbox smtp did not listen"
-            time.sleep(0.2)
-        yield port
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-
-
 def _counts(stack: Stack) -> tuple[int, int]:
     mails = stack.sql("SELECT COUNT(*) FROM mail")[0][0]
     docs = stack.sql("SELECT COUNT(*) FROM document")[0][0]
@@ -183,24 +138,24 @@ def test_postgres_unreachable_for_10_s_means_451_then_the_retry_is_stored_once(
 def _deliver_through_an_outage(stack: Stack, relay: Relay, first: bytes, second: bytes) -> None:
     stack.init_dossier()
     with smtp_server(stack) as port:
-        assert _send(port, first) == (250, "accepted")
+        assert send_mail(port, ADDRESS, first) == (250, "accepted")
         relay.down()
         outage_ends = time.monotonic() + 10
         replies = []
         while time.monotonic() < outage_ends:  # the sender retries every 2 s
-            replies.append(_send(port, second))
+            replies.append(send_mail(port, ADDRESS, second))
             time.sleep(2)
         relay.up()
         assert replies
         assert {code for code, _ in replies} == {451}, replies
         during = _counts(stack)
-        code, text = _send(port, second)
+        code, text = send_mail(port, ADDRESS, second)
         deadline = time.monotonic() + 30
         while code != 250 and time.monotonic() < deadline:  # pool reconnecting
             time.sleep(1)
-            code, text = _send(port, second)
+            code, text = send_mail(port, ADDRESS, second)
         assert code == 250, text
-        assert _send(port, second)[0] == 250  # a duplicate delivery: stored once
+        assert send_mail(port, ADDRESS, second)[0] == 250  # a duplicate delivery: stored once
     assert during == (1, 1)  # nothing of the refused attempts was stored
     assert stack.sql("SELECT COUNT(*) FROM mail")[0][0] == 2
     message_ids = sorted(r[0] for r in stack.sql("SELECT message_id FROM mail"))
@@ -251,12 +206,12 @@ def test_blob_disk_full_means_452_and_no_partial_blob(tmp_path: Path, tiny_disk:
     big = _mail("Factuur", pdf + os.urandom(300_000), "factuur.pdf", "<big@elektro-peeters.ex>")
     with smtp_server(stack) as port:
         filler = _fill(tiny_disk, leave=64 * 1024)
-        code, text = _send(port, big)
+        code, text = send_mail(port, ADDRESS, big)
         assert code == 452, text
         assert _blob_files(tiny_disk) == []  # no partial blob, no temp file left behind
         assert _counts(stack) == (0, 0)
         filler.unlink()
-        code, text = _send(port, big)
+        code, text = send_mail(port, ADDRESS, big)
         assert code == 250, text
     blobs = _blob_files(tiny_disk)
     assert len(blobs) == 1
