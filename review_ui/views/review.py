@@ -17,7 +17,9 @@ from review_ui import entry_editor, nav
 from review_ui.common import (
     REVIEW_STATES,
     accounts,
+    clear_lists,
     current_user,
+    flash,
     highlighted,
     money,
     page_images,
@@ -126,6 +128,49 @@ def _fields_panel(detail: DocumentDetail) -> str | None:
         key=f"rv_field_{detail.row.id}",
     )
     return str(choice) if choice else None
+
+
+CORRECTABLE = (
+    "supplier_name",
+    "supplier_vat",
+    "invoice_number",
+    "issue_date",
+    "due_date",
+    "total_excl_vat",
+    "total_vat",
+    "total_incl_vat",
+    "payable_amount",
+    "iban",
+    "payment_reference",
+    "currency",
+    "customer_name",
+    "customer_vat",
+)
+
+
+def _correct_form(user: UserView, detail: DocumentDetail) -> None:
+    """Correct an extracted field; the service recomputes the proposal and learns."""
+    if not user.can_book or detail.row.state != "proposed":
+        return
+    doc_id = detail.row.id
+    with st.expander("Correct a field"), st.form(f"rv_correct_{doc_id}", clear_on_submit=True):
+        name = st.selectbox(
+            "Field", CORRECTABLE, format_func=FIELD_LABELS.__getitem__, key=f"rv_cfield_{doc_id}"
+        )
+        value = st.text_input(
+            "Right value", help="Dates YYYY-MM-DD, amounts like 1234.50", key=f"rv_cvalue_{doc_id}"
+        )
+        if not st.form_submit_button("Save correction"):
+            return
+        try:
+            service().correct_field(user, doc_id, str(name), value)
+        except (ServiceError, ValueError) as exc:  # the service lets CorrectionError through
+            st.error(f"Correction refused: {exc}")
+            return
+    clear_lists()
+    st.session_state["rv_version"] = st.session_state.get("rv_version", 0) + 1
+    flash(f"{FIELD_LABELS[str(name)]} corrected; the proposal was recomputed.")
+    st.rerun()
 
 
 def _findings_panel(detail: DocumentDetail) -> None:
@@ -247,6 +292,7 @@ def render() -> None:
     left, right = st.columns([5, 4], gap="medium")
     with right:
         field = _fields_panel(detail)
+        _correct_form(user, detail)
         _findings_panel(detail)
     with left:
         _pages_panel(user, detail, field)

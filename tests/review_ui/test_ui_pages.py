@@ -220,6 +220,26 @@ def test_save_draft_keeps_the_edit_without_booking(world: World) -> None:
     assert detail.entry.lines[0].description == "AWS July"
 
 
+def test_field_correction_recomputes_the_proposal(world: World) -> None:
+    seed = world.seed
+    at = app(seed.anna, "review", doc=str(seed.pdf))
+    form = f"FormSubmitter:rv_correct_{seed.pdf}-Save correction"
+    at.selectbox(key=f"rv_cfield_{seed.pdf}").select("issue_date")
+    at.text_input(key=f"rv_cvalue_{seed.pdf}").input("3 August")
+    at.button(key=form).click().run()
+    assert any("must be a date YYYY-MM-DD" in e for e in texts(at, "error"))
+    at.selectbox(key=f"rv_cfield_{seed.pdf}").select("issue_date")
+    at.text_input(key=f"rv_cvalue_{seed.pdf}").input("2014-09-15")
+    at.button(key=form).click().run()
+    assert not at.exception
+    assert any("Invoice date corrected" in s for s in texts(at, "success"))
+    detail = world.service.document(seed.anna, seed.pdf)
+    assert detail.fields["issue_date"] == "2014-09-15"
+    assert detail.entry is not None
+    assert (detail.entry.period, detail.entry.vat_period) == ("2014-09", "2014-Q3")
+    assert any("period 2014-09" in m.value for m in at.markdown)
+
+
 def test_reject_needs_a_reason_then_rejects(world: World) -> None:
     seed = world.seed
     at = app(seed.anna, "review", doc=str(seed.pdf))
