@@ -1,0 +1,580 @@
+"""Benchmark: the whole pipeline, SMTP to "ready for review", against the work floor.
+
+Run:  .venv/bin/python bench/e2e_bench.py [--mails N] [--senders S] [--keep DIR]
+
+On the embedded default (SQLite, SQLite queue, local blobs) in a temporary
+directory, `boekbox smtp` and `boekbox worker` run as separate processes (what
+`boekbox up` starts, without the UI).  N mails (default 1,000) are built from
+../shared/corpus -- UBL (invoice number changed), text PDFs, scanned PDFs,
+photos (a unique comment appended so every SHA-256 differs) and forwarded
+mails (Message-ID and subject changed, their PDFs given a unique comment) --
+and sent over SMTP by S concurrent senders.  When every document is ready
+(review or final state), it prints:
+
+* mails/s accepted (first connection to last 250);
+* per type: documents, documents/min (first 250 to last ready of that type),
+  p50/p95 seconds from the mail's 250 to its last document ready;
+* peak memory (VmHWM) of every process of the run, largest tesseract sampled;
+* the floor, measured in the same run after the load on the same templates
+  (one measurement per distinct corpus file, times the number of documents
+  made from it): bare lxml parse (UBL), bare pypdfium2 text with character
+  boxes (text PDFs), bare tesseract per page with OMP_THREAD_LIMIT=1 (scans,
+  photos); summed, divided by the cores, and boekbox's total time (first 250
+  to last ready) divided by it (target <= 1.3);
+* the worker process tree's CPU use while OCR documents were queued (both
+  cores busy = close to 2.0).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import datetime as dt
+import email
+import email.policy
+import os
+import random
+import resource
+import shutil
+import signal
+import smtplib
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from extract_bench import (  # noqa: E402
+    OCR_DPI,
+    _floor_images,
+    floor_text_with_boxes,
+)
+
+CORPUS = ROOT / ".." / "shared" / "corpus"
+ADDRESS_LOCAL = "bench"
+DOMAIN = "dossiers.boekbox.bench"
+LANGUAGES = "nld+fra+deu+eng"
+MIX = {"ubl": 0.40, "pdf": 0.35, "forward": 0.10, "scan": 0.08, "photo": 0.07}
+FORWARDS = ("forward_inline_gmail", "forward_inline_outlook", "forward_as_attachment")
+OCR_TYPES = ("scan", "photo")
+
+
+@dataclass
+class Mail:
+    kind: str
+    template: Path
+    message_id: str
+    raw: bytes
+    accepted_at: float = 0.0
+
+
+@dataclass
+class Sampler:
+    """Polls /proc: peak memory per process, worker-tree CPU while OCR is queued."""
+
+    roots: dict[str, int]
+    db: Path
+    peaks: dict[str, int] = field(default_factory=dict)  # label -> VmHWM kB
+    ocr_cpu: float = 0.0
+    ocr_wall: float = 0.0
+    ocr_samples: int = 0
+    ocr_tesseracts: int = 0  # summed over samples taken while OCR was queued
+    cpu_total: dict[str, float] = field(default_factory=dict)  # label -> tree CPU s
+    stop: threading.Event = field(default_factory=threading.Event)
+
+    def run(self) -> None:
+        last_cpu, last_t = self._tree_cpu(self.roots["worker"]), time.monotonic()
+        while not self.stop.wait(0.5):
+            queued = _ocr_queued(self.db)
+            cpu, now = self._tree_cpu(self.roots["worker"]), time.monotonic()
+            if queued:
+                self.ocr_cpu += max(0.0, cpu - last_cpu)
+                self.ocr_wall += now - last_t
+            last_cpu, last_t = cpu, now
+            for label, root in self.roots.items():
+                self.cpu_total[label] = self._tree_cpu(root)
+                pids = _tree(root)
+                if queued and label == "worker":
+                    self.ocr_samples += 1
+                    self.ocr_tesseracts += sum(_label(p) == "tesseract" for p in pids)
+                for pid in pids:
+                    name = f"{label}:{_label(pid)}"
+                    key = name if "tesseract" in name else f"{name}[{pid}]"
+                    self.peaks[key] = max(self.peaks.get(key, 0), _status_kb(pid, "VmHWM"))
+
+    @staticmethod
+    def _tree_cpu(root: int) -> float:
+        ticks = os.sysconf("SC_CLK_TCK")
+        total = 0
+        for pid in _tree(root):
+            fields = _stat(pid)
+            if fields:
+                total += sum(int(f) for f in fields[11:15])  # utime stime cutime cstime
+        return total / ticks
+
+
+def _stat(pid: int) -> list[str]:
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return []
+    return text.rsplit(")", 1)[1].split()
+
+
+def _tree(root: int) -> list[int]:
+    parents: dict[int, list[int]] = defaultdict(list)
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            fields = _stat(int(entry.name))
+            if fields:
+                parents[int(fields[1])].append(int(entry.name))
+    out, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        out.append(pid)
+        todo.extend(parents.get(pid, []))
+    return out
+
+
+def _status_kb(pid: int, key: str) -> int:
+    with contextlib.suppress(OSError):
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith(key + ":"):
+                return int(line.split()[1])
+    return 0
+
+
+def _label(pid: int) -> str:
+    try:
+        args = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return "?"
+    words = [a.decode(errors="replace") for a in args if a]
+    if not words:
+        return "?"
+    if "tesseract" in Path(words[0]).name:
+        return "tesseract"
+    if "dramatiq" in words:
+        return "dramatiq"
+    return " ".join(Path(w).name for w in words[:4])
+
+
+def _ocr_queued(db: Path) -> bool:
+    try:
+        with contextlib.closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5)) as c:
+            row = c.execute(
+                "SELECT COUNT(*) FROM document WHERE kind = 'file' AND state = 'received'"
+                " AND (filename LIKE 'scan-%' OR filename LIKE 'photo-%')"
+            ).fetchone()
+            return bool(row[0])
+    except sqlite3.Error:
+        return False
+
+
+# ----------------------------------------------------------------------------- the load
+
+
+def _templates() -> dict[str, list[Path]]:
+    ubl = [p for p in sorted((CORPUS / "ubl").glob("*.xml")) if b"<cbc:ID>" in p.read_bytes()]
+    return {
+        "ubl": ubl,
+        "pdf": sorted((CORPUS / "pdf").glob("*.pdf")),
+        "forward": [CORPUS / "mail" / f"{n}.eml" for n in FORWARDS],
+        "scan": sorted((CORPUS / "scanned").glob("*_scan.pdf")),
+        "photo": sorted(p for p in (CORPUS / "scanned").iterdir() if p.suffix in {".jpg", ".png"}),
+    }
+
+
+def _unique_ubl(data: bytes, i: int) -> bytes:
+    start = data.index(b"<cbc:ID>") + len(b"<cbc:ID>")
+    return data[:start] + f"B{i}-".encode() + data[start:]
+
+
+def _attachment_mail(kind: str, i: int, src: Path, address: str) -> Mail:
+    data = src.read_bytes()
+    data = _unique_ubl(data, i) if kind == "ubl" else data + f"\n%bench {i}\n".encode()
+    msg = EmailMessage()
+    msg["From"] = "facturatie@leverancier.example"
+    msg["To"] = address
+    msg["Subject"] = f"Factuur {i}"
+    msg["Message-ID"] = f"<bench-{i}@leverancier.example>"
+    msg.set_content("Beste klant, in bijlage onze factuur.")
+    ctype = {".xml": "application/xml", ".pdf": "application/pdf"}.get(
+        src.suffix, "image/png" if src.suffix == ".png" else "image/jpeg"
+    )
+    maintype, subtype = ctype.split("/")
+    msg.add_attachment(data, maintype=maintype, subtype=subtype, filename=f"{kind}-{i}-{src.name}")
+    return Mail(kind, src, f"bench-{i}@leverancier.example", msg.as_bytes(policy=email.policy.SMTP))
+
+
+def _forward_mail(i: int, src: Path) -> Mail:
+    msg = email.message_from_bytes(src.read_bytes(), policy=email.policy.default)
+    del msg["Message-ID"]
+    msg["Message-ID"] = f"<bench-{i}@forward.example>"
+    subject = str(msg.get("Subject", ""))
+    del msg["Subject"]
+    msg["Subject"] = f"{subject} ({i})"
+    for part in msg.walk():
+        name = part.get_filename() or ""
+        if part.get_content_type() == "application/pdf" or name.lower().endswith(".pdf"):
+            data = part.get_payload(decode=True) + f"\n%bench {i}\n".encode()
+            part.set_content(
+                data, maintype="application", subtype="pdf", filename=name or f"fwd-{i}.pdf"
+            )
+    raw = msg.as_bytes(policy=email.policy.SMTP)
+    return Mail("forward", src, f"bench-{i}@forward.example", raw)
+
+
+def build_load(n: int, address: str, seed: int = 8) -> list[Mail]:
+    templates = _templates()
+    rng = random.Random(seed)
+    kinds = [k for k, share in MIX.items() for _ in range(max(1, round(share * n)))][:n]
+    while len(kinds) < n:
+        kinds.append("ubl")
+    rng.shuffle(kinds)
+    mails = []
+    for i, kind in enumerate(kinds):
+        src = templates[kind][i % len(templates[kind])]
+        mails.append(
+            _forward_mail(i, src) if kind == "forward" else _attachment_mail(kind, i, src, address)
+        )
+    return mails
+
+
+# ----------------------------------------------------------------------------- processes
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _env(work: Path, port: int) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BOEKBOX_")}
+    env.update(
+        BOEKBOX_DATABASE_URL=f"sqlite:///{work / 'boekbox.db'}",
+        BOEKBOX_BLOB_STORE=str(work / "blobs"),
+        BOEKBOX_BROKER="sqlite",
+        BOEKBOX_BROKER_URL=str(work / "queue.db"),
+        BOEKBOX_MAIL_DOMAIN=DOMAIN,
+        BOEKBOX_SMTP_PORT=str(port),
+        BOEKBOX_LOG_LEVEL="WARNING",
+    )
+    return env
+
+
+def _boekbox(env: dict[str, str], work: Path, *args: str) -> str:
+    cmd = [sys.executable, "-m", "pipeline.cli", *args]
+    return subprocess.run(cmd, env=env, cwd=work, capture_output=True, text=True, check=True).stdout
+
+
+def _start(env: dict[str, str], work: Path, *args: str) -> subprocess.Popen[bytes]:
+    log = (work / f"{args[0]}.log").open("ab")
+    return subprocess.Popen(
+        [sys.executable, "-m", "pipeline.cli", *args],
+        env=env,
+        cwd=work,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+
+def _wait_listening(port: int, proc: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 1):
+            return
+        if proc.poll() is not None:
+            raise SystemExit("boekbox smtp exited")
+        time.sleep(0.2)
+    raise SystemExit("boekbox smtp did not listen")
+
+
+def send_all(mails: list[Mail], port: int, address: str, senders: int) -> tuple[float, float]:
+    """Send every mail; returns (start, last 250) as epoch seconds."""
+    todo = list(reversed(mails))
+    lock = threading.Lock()
+    refused: list[str] = []
+
+    def sender() -> None:
+        with smtplib.SMTP("127.0.0.1", port, timeout=120) as client:
+            client.ehlo("bench.example")
+            while True:
+                with lock:
+                    if not todo:
+                        return
+                    mail = todo.pop()
+                for _attempt in range(20):
+                    try:
+                        client.sendmail("facturatie@leverancier.example", [address], mail.raw)
+                        mail.accepted_at = time.time()
+                        break
+                    except smtplib.SMTPResponseException as exc:  # 4xx: retry like a sender
+                        if exc.smtp_code < 400 or exc.smtp_code >= 500:
+                            refused.append(f"{mail.message_id}: {exc.smtp_code}")
+                            break
+                        time.sleep(1)
+                    except smtplib.SMTPRecipientsRefused as exc:
+                        refused.append(f"{mail.message_id}: {exc.recipients}")
+                        break
+
+    start = time.time()
+    threads = [threading.Thread(target=sender) for _ in range(senders)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    if refused:
+        print(f"refused: {len(refused)} e.g. {refused[:3]}")
+    return start, max(m.accepted_at for m in mails)
+
+
+def wait_ready(db: Path, n_mails: int, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with contextlib.closing(sqlite3.connect(db, timeout=30)) as c:
+            mails = c.execute("SELECT COUNT(*) FROM document WHERE kind = 'mail'").fetchone()[0]
+            active = c.execute(
+                "SELECT COUNT(*) FROM document WHERE state IN ('received', 'extracted')"
+            ).fetchone()[0]
+        if mails >= n_mails and active == 0:
+            return
+        time.sleep(1)
+    raise SystemExit(f"not ready after {timeout:.0f}s: {active} documents still working")
+
+
+# ----------------------------------------------------------------------------- results
+
+
+def _epoch(stamp: str) -> float:
+    value = dt.datetime.fromisoformat(stamp)
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.UTC)
+    return value.timestamp()
+
+
+def collect(db: Path, mails: list[Mail]) -> dict[str, list[tuple[float, float, int, str]]]:
+    """Per type: (accepted, ready, documents, states) per mail."""
+    by_id = {m.message_id: m for m in mails}
+    import json
+
+    with contextlib.closing(sqlite3.connect(db)) as c:
+        rows = c.execute(
+            "SELECT m.message_id, d.kind, d.state, d.timings FROM document d"
+            " JOIN mail m ON m.id = d.mail_id"
+        ).fetchall()
+    ready: dict[str, float] = defaultdict(float)
+    docs: dict[str, int] = defaultdict(int)
+    states: dict[str, list[str]] = defaultdict(list)
+    for message_id, kind, state, timings in rows:
+        stamps = json.loads(timings) if isinstance(timings, str) else (timings or {})
+        done = max((_epoch(v) for v in stamps.values() if isinstance(v, str)), default=0.0)
+        ready[message_id] = max(ready[message_id], done)
+        if kind == "file":
+            docs[message_id] += 1
+            states[message_id].append(state)
+    out: dict[str, list[tuple[float, float, int, str]]] = defaultdict(list)
+    for message_id, mail in by_id.items():
+        out[mail.kind].append(
+            (mail.accepted_at, ready[message_id], docs[message_id], ",".join(states[message_id]))
+        )
+    return out
+
+
+def _q(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[max(0, min(len(ordered) - 1, round(q * len(ordered) + 0.5) - 1))]
+
+
+# ----------------------------------------------------------------------------- floors
+
+
+def floor_seconds(mails: list[Mail], tmp: Path) -> tuple[float, dict[str, float], float]:
+    """Single-thread floor for the load (per distinct template, times its uses):
+    (wall seconds, wall seconds per type, CPU seconds)."""
+    from lxml import etree
+
+    uses: dict[tuple[str, Path], int] = defaultdict(int)
+    for m in mails:
+        uses[(m.kind, m.template)] += 1
+    per_kind: dict[str, float] = defaultdict(float)
+    cpu_kind: dict[str, float] = defaultdict(float)
+    env = {**os.environ, "OMP_THREAD_LIMIT": "1"}
+
+    def tesseract(path: Path, dpi: bool) -> float:
+        args = ["tesseract", str(path), "stdout", "-l", LANGUAGES]
+        args += ["--dpi", str(OCR_DPI)] if dpi else []
+        t = time.perf_counter()
+        subprocess.run([*args, "--psm", "3", "tsv"], capture_output=True, env=env, check=True)
+        return time.perf_counter() - t
+
+    cpu_before = _cpu_now()
+
+    for (kind, src), count in sorted(uses.items()):
+        if kind == "ubl":
+            data = src.read_bytes()
+            t = time.perf_counter()
+            etree.fromstring(data, etree.XMLParser(resolve_entities=False))
+            seconds = time.perf_counter() - t
+        elif kind == "pdf":
+            seconds = _timed(lambda d=src.read_bytes(): floor_text_with_boxes(d))
+        elif kind == "forward":
+            seconds = sum(_timed(lambda d=pdf: floor_text_with_boxes(d)) for pdf in _pdfs(src))
+        elif kind == "scan":
+            pages = _floor_images(src.read_bytes(), tmp, src.stem)
+            seconds = sum(tesseract(p, True) for p in pages)
+        else:
+            seconds = tesseract(src, False)
+        per_kind[kind] += seconds * count
+        cpu_kind[kind] += (_cpu_now() - cpu_before) * count
+        cpu_before = _cpu_now()
+    return sum(per_kind.values()), dict(per_kind), sum(cpu_kind.values())
+
+
+def _cpu_now() -> float:
+    """CPU seconds of this process and its finished children (tesseract)."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+def _timed(fn: object) -> float:
+    t = time.perf_counter()
+    fn()  # type: ignore[operator]
+    return time.perf_counter() - t
+
+
+def _pdfs(eml: Path) -> list[bytes]:
+    msg = email.message_from_bytes(eml.read_bytes(), policy=email.policy.default)
+    return [
+        part.get_payload(decode=True)
+        for part in msg.walk()
+        if part.get_content_type() == "application/pdf"
+        or (part.get_filename() or "").lower().endswith(".pdf")
+    ]
+
+
+# ----------------------------------------------------------------------------- main
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--mails", type=int, default=1000)
+    parser.add_argument("--senders", type=int, default=4)
+    parser.add_argument("--timeout", type=float, default=3600)
+    parser.add_argument("--keep", type=Path, help="keep the run's directory here")
+    args = parser.parse_args(argv)
+    work = args.keep or Path(tempfile.mkdtemp(prefix="boekbox-e2e-bench-"))
+    work.mkdir(parents=True, exist_ok=True)
+    port = _free_port()
+    env = _env(work, port)
+    _boekbox(env, work, "init")
+    address = _boekbox(env, work, "dossier", "add", "Bakkerij Janssens BV", "--vat",
+                       "BE0712345630", "--address", ADDRESS_LOCAL).strip()  # fmt: skip
+    mails = build_load(args.mails, address)
+    smtp = _start(env, work, "smtp")
+    worker = _start(env, work, "worker")
+    db = work / "boekbox.db"
+    sampler = Sampler({"smtp": smtp.pid, "worker": worker.pid}, db)
+    thread = threading.Thread(target=sampler.run, daemon=True)
+    try:
+        _wait_listening(port, smtp)
+        thread.start()
+        start, last_accept = send_all(mails, port, address, args.senders)
+        wait_ready(db, len(mails), args.timeout)
+    finally:
+        sampler.stop.set()
+        thread.join(timeout=10)
+        for p in (smtp, worker):
+            _stop(p)
+    results = collect(db, mails)
+    floor_total, floor_kinds, floor_cpu = floor_seconds(mails, work)
+    report(
+        args, mails, results, sampler, (start, last_accept), (floor_total, floor_cpu), floor_kinds
+    )
+    if args.keep is None:
+        shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+def report(
+    args: argparse.Namespace,
+    mails: list[Mail],
+    results: dict[str, list[tuple[float, float, int, str]]],
+    sampler: Sampler,
+    sending: tuple[float, float],
+    floors: tuple[float, float],
+    floor_kinds: dict[str, float],
+) -> None:
+    start, last_accept = sending
+    floor_total, floor_cpu = floors
+    first_accept = min(m.accepted_at for m in mails)
+    last_ready = max(r for rows in results.values() for _a, r, _n, _s in rows)
+    cores = os.cpu_count() or 1
+    print(f"e2e bench: {len(mails)} mails, {args.senders} senders, {cores} cores, embedded default")
+    sent = last_accept - start
+    print(f"accepted: {len(mails) / sent:.1f} mails/s over {sent:.1f} s")
+    print(f"{'type':<8} {'mails':>5} {'docs':>5} {'docs/min':>9} {'p50 s':>7} {'p95 s':>7}"
+          f" {'floor s':>8}  states")  # fmt: skip
+    for kind in MIX:
+        rows = results.get(kind, [])
+        if not rows:
+            continue
+        waits = [r - a for a, r, _n, _s in rows]
+        n_docs = sum(n for _a, _r, n, _s in rows)
+        span = max(r for _a, r, _n, _s in rows) - min(a for a, _r, _n, _s in rows)
+        states: dict[str, int] = defaultdict(int)
+        for *_x, s in rows:
+            for state in s.split(","):
+                states[state or "-"] += 1
+        print(
+            f"{kind:<8} {len(rows):>5} {n_docs:>5} {n_docs / span * 60:>9.1f}"
+            f" {_q(waits, 0.5):>7.1f} {_q(waits, 0.95):>7.1f} {floor_kinds.get(kind, 0.0):>8.1f}  "
+            + " ".join(f"{k}={v}" for k, v in sorted(states.items()))
+        )
+    total = last_ready - first_accept
+    floor_wall = floor_total / cores
+    print(f"boekbox total (first 250 -> last ready): {total:.1f} s")
+    print(f"floor: {floor_total:.1f} s single-thread / {cores} cores = {floor_wall:.1f} s")
+    print(f"ratio boekbox / floor: {total / floor_wall:.2f} (target <= 1.3)")
+    used = sum(sampler.cpu_total.values())
+    print(f"CPU: boekbox processes {used:.1f} s (smtp {sampler.cpu_total.get('smtp', 0):.1f},"
+          f" worker tree {sampler.cpu_total.get('worker', 0):.1f}) vs floor {floor_cpu:.1f} s:"
+          f" ratio {used / floor_cpu:.2f}")  # fmt: skip
+    print(f"load average at the end: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
+    if sampler.ocr_wall:
+        busy = sampler.ocr_cpu / sampler.ocr_wall
+        print(f"worker tree CPU while OCR was queued: {busy:.2f} cores of {cores}"
+              f" over {sampler.ocr_wall:.0f} s; tesseract processes running:"
+              f" {sampler.ocr_tesseracts / max(1, sampler.ocr_samples):.2f} on average"
+              )  # fmt: skip
+    print("peak memory (VmHWM):")
+    for label, kb in sorted(sampler.peaks.items(), key=lambda kv: -kv[1]):
+        if kb:
+            print(f"  {kb / 1024:>7.1f} MB  {label}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
