@@ -64,11 +64,10 @@ def _send(srv: RunningServer, mail: Path) -> list[int]:
     return [int(i) for i in found.group(1).split(b",")]
 
 
-@pytest.fixture(scope="module")
-def replayed(
-    tmp_path_factory: pytest.TempPathFactory,
-) -> Any:
-    """Module-wide: one server, all 64 fixtures sent, every mail split."""
+@pytest.fixture
+def replayed(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """One server, all 64 fixtures sent, every mail split (one test uses it, so xdist
+    never replays the corpus twice)."""
     from conftest import ServerThread, smtp_settings
 
     from pipeline.runtime import build_runtime, reset_runtime
@@ -116,7 +115,7 @@ def _children(rt: Runtime, doc_id: int) -> tuple[list[Document], Mail]:
         return children, mail
 
 
-def test_every_fixture_was_accepted_and_enqueued(replayed: Any) -> None:
+def _check_accepted_and_enqueued(replayed: Any) -> None:
     _rt, doc_ids, enqueued = replayed
     assert len(doc_ids) == len(MAILS) == 64
     every = [i for ids in doc_ids.values() for i in ids]
@@ -124,8 +123,7 @@ def test_every_fixture_was_accepted_and_enqueued(replayed: Any) -> None:
     assert set(every) <= set(enqueued.ids)
 
 
-@pytest.mark.parametrize("mail", MAILS, ids=[m.stem for m in MAILS])
-def test_documents_and_ignored_match_expected(
+def _check_documents_and_ignored(
     replayed: tuple[Runtime, dict[str, list[int]], Any], mail: Path
 ) -> None:
     rt, doc_ids, _ = replayed
@@ -164,9 +162,7 @@ def test_documents_and_ignored_match_expected(
         assert quarantined == want_q
 
 
-def test_crafted_mails_route_by_envelope(
-    replayed: tuple[Runtime, dict[str, list[int]], Any],
-) -> None:
+def _check_crafted_routing(replayed: tuple[Runtime, dict[str, list[int]], Any]) -> None:
     rt, doc_ids, _ = replayed
     crafted = [m for m in MAILS if not m.stem.startswith("ext_")]
     assert len(crafted) == 21
@@ -178,3 +174,17 @@ def test_crafted_mails_route_by_envelope(
             raws = {d.blob_sha256 for d in docs if d is not None}
         assert mailboxes == rcpts, mail.stem
         assert len(raws) == 1, "one blob for all dossiers of a mail"
+
+
+def test_corpus_over_smtp_matches_expected(
+    replayed: tuple[Runtime, dict[str, list[int]], Any],
+) -> None:
+    _check_accepted_and_enqueued(replayed)
+    _check_crafted_routing(replayed)
+    failures: dict[str, str] = {}
+    for mail in MAILS:
+        try:
+            _check_documents_and_ignored(replayed, mail)
+        except AssertionError as exc:
+            failures[mail.stem] = str(exc)[:800]
+    assert not failures, "\n\n".join(f"{k}: {v}" for k, v in failures.items())
