@@ -144,6 +144,9 @@ def boekbox_env(workdir: Path) -> dict[str, str]:
         BOEKBOX_MAIL_DOMAIN=DOMAIN,
         BOEKBOX_SMTP_PORT="0",
         BOEKBOX_SMTP_MAX_MESSAGES_PER_MINUTE_PER_IP="1000000",
+        BOEKBOX_SMTP_MAX_CONNECTIONS_PER_IP="100",
+        BOEKBOX_SMTP_HOST="127.0.0.1",
+        BOEKBOX_LOG_LEVEL="INFO",
     )
     return env
 

@@ -139,6 +139,9 @@ def test_sigkill_midway_loses_nothing_and_duplicates_nothing(tmp_path: Path) -> 
         BOEKBOX_MAIL_DOMAIN=MAIL_DOMAIN,
         BOEKBOX_SMTP_PORT="0",
         BOEKBOX_SMTP_MAX_MESSAGES_PER_MINUTE_PER_IP="100000",
+        BOEKBOX_SMTP_MAX_CONNECTIONS_PER_IP="100",
+        BOEKBOX_SMTP_HOST="127.0.0.1",
+        BOEKBOX_LOG_LEVEL="INFO",
     )
     mails = [_mail(n) for n in range(TOTAL)]
     try:
