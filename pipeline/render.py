@@ -14,6 +14,7 @@ import io
 import logging
 import warnings
 from dataclasses import dataclass
+from typing import Any
 
 log = logging.getLogger(__name__)
 
@@ -22,6 +23,7 @@ __all__ = [
     "RenderError",
     "RenderLimits",
     "draw_box",
+    "render_page",
     "render_pages",
     "renderable",
 ]
@@ -64,13 +66,52 @@ def render_pages(
     limits: RenderLimits = RenderLimits(),
 ) -> tuple[PageImage, ...]:
     """The first ``limits.max_pages`` pages of a PDF or image as PNGs."""
+    images, count = _pil_pages(data, content_type, dpi, limits, range(limits.max_pages))
+    return tuple(
+        PageImage(_png(im), im.width, im.height, n + 1, count) for n, im in enumerate(images)
+    )
+
+
+def render_page(
+    data: bytes,
+    content_type: str,
+    *,
+    page: int = 1,
+    dpi: int = 110,
+    box: tuple[float, float, float, float] | None = None,
+    limits: RenderLimits = RenderLimits(),
+) -> PageImage:
+    """Page ``page`` (from 1, clamped to the pages there are) with ``box`` drawn on it.
+
+    One page and one PNG encoding: the cheap call for a viewer showing a page
+    at a time.
+    """
+    wanted = max(1, min(int(page), limits.max_pages))
+    images, count = _pil_pages(data, content_type, dpi, limits, range(wanted - 1, wanted))
+    if not images and count == 0:
+        raise RenderError("the document has no pages")
+    if not images:  # fewer pages than asked: the last one
+        last = min(count, limits.max_pages)
+        images, count = _pil_pages(data, content_type, dpi, limits, range(last - 1, last))
+        wanted = last
+    image = images[0]
+    if box is not None:
+        _draw(image, box)
+    return PageImage(_png(image), image.width, image.height, wanted, count)
+
+
+def _pil_pages(
+    data: bytes, content_type: str, dpi: int, limits: RenderLimits, pages: range
+) -> tuple[list[Any], int]:
+    """RGB images of the page indexes in ``pages`` (within the limits), and the page count."""
     if len(data) > limits.max_bytes:
         raise RenderError(f"file of {len(data):,} bytes is over the {limits.max_bytes:,} limit")
     dpi = max(limits.min_dpi, min(limits.max_dpi, int(dpi)))
+    pages = range(max(0, pages.start), min(pages.stop, limits.max_pages))
     if content_type in PDF_TYPES or data[:5] == b"%PDF-":
-        return _render_pdf(data, dpi, limits)
+        return _render_pdf(data, dpi, limits, pages)
     if content_type.startswith("image/"):
-        return _render_image(data, limits)
+        return _render_image(data, limits, pages)
     raise RenderError(f"{content_type} has no pages to show")
 
 
@@ -92,7 +133,7 @@ def _fit(image: object, max_side: int) -> object:
     return image.resize(size, Image.Resampling.LANCZOS)
 
 
-def _render_pdf(data: bytes, dpi: int, limits: RenderLimits) -> tuple[PageImage, ...]:
+def _render_pdf(data: bytes, dpi: int, limits: RenderLimits, pages: range) -> tuple[list[Any], int]:
     import pypdfium2 as pdfium
 
     try:
@@ -102,7 +143,7 @@ def _render_pdf(data: bytes, dpi: int, limits: RenderLimits) -> tuple[PageImage,
     try:
         count = len(pdf)
         out = []
-        for index in range(min(count, limits.max_pages)):
+        for index in range(pages.start, min(count, pages.stop)):
             page = pdf[index]
             try:
                 width_pt, height_pt = page.get_size()
@@ -114,8 +155,8 @@ def _render_pdf(data: bytes, dpi: int, limits: RenderLimits) -> tuple[PageImage,
                 raise RenderError(f"page {index + 1} cannot be rendered: {exc}") from exc
             finally:
                 page.close()
-            out.append(PageImage(_png(image), image.width, image.height, index + 1, count))
-        return tuple(out)
+            out.append(image)
+        return out, count
     finally:
         pdf.close()
 
@@ -128,7 +169,7 @@ def _register_heif() -> None:
     register_heif_opener()
 
 
-def _render_image(data: bytes, limits: RenderLimits) -> tuple[PageImage, ...]:
+def _render_image(data: bytes, limits: RenderLimits, pages: range) -> tuple[list[Any], int]:
     from PIL import Image, ImageOps, UnidentifiedImageError
 
     _register_heif()
@@ -142,16 +183,13 @@ def _render_image(data: bytes, limits: RenderLimits) -> tuple[PageImage, ...]:
                     f"image of {img.width}x{img.height} pixels is over the "
                     f"{limits.max_source_pixels:,} pixel limit"
                 )
-            frames = min(getattr(img, "n_frames", 1), limits.max_pages)
-            count = getattr(img, "n_frames", 1)
+            count = int(getattr(img, "n_frames", 1))
             out = []
-            for index in range(frames):
+            for index in range(pages.start, min(count, pages.stop)):
                 img.seek(index)
                 upright = ImageOps.exif_transpose(img) or img
-                page = _fit(upright.convert("RGB"), limits.max_side)
-                assert isinstance(page, Image.Image)
-                out.append(PageImage(_png(page), page.width, page.height, index + 1, count))
-            return tuple(out)
+                out.append(_fit(upright.convert("RGB"), limits.max_side))
+            return out, count
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise RenderError(f"image is over the pixel limit: {exc}") from exc
     except (UnidentifiedImageError, OSError, ValueError) as exc:
@@ -166,10 +204,24 @@ def draw_box(
     pad: float = 0.004,
 ) -> bytes:
     """The page with ``bbox`` (fractions, origin top left) outlined and tinted."""
-    from PIL import Image, ImageDraw
+    from PIL import Image
 
     with Image.open(io.BytesIO(png)) as src:
         page = src.convert("RGB")
+    _draw(page, bbox, colour=colour, pad=pad)
+    return _png(page)
+
+
+def _draw(
+    page: Any,
+    bbox: tuple[float, float, float, float],
+    *,
+    colour: tuple[int, int, int] = (230, 40, 40),
+    pad: float = 0.004,
+) -> None:
+    """Tint and outline ``bbox`` (page fractions) on the RGB image, in place."""
+    from PIL import Image, ImageDraw
+
     x0, y0, x1, y1 = (min(1.0, max(0.0, float(v))) for v in bbox)
     x0, x1 = sorted((x0, x1))
     y0, y1 = sorted((y0, y1))
@@ -184,7 +236,6 @@ def draw_box(
         region = page.crop(box)
         page.paste(Image.blend(region, Image.new("RGB", region.size, colour), 0.2), box[:2])
     ImageDraw.Draw(page).rectangle(box, outline=colour, width=max(2, w // 400))
-    return _png(page)
 
 
 def renderable(content_type: str) -> bool:

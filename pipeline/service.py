@@ -910,24 +910,28 @@ class Service:
         return self.count_documents(user, states=[s.value for s in REVIEW_STATES])
 
     # -- page images (review UI) ---------------------------------------------------------
+    def _visual_source(self, user: UserView, doc_id: int) -> tuple[str, str] | None:
+        """(blob sha256, content type) of what shows the document's pages, if anything."""
+        from pipeline.render import renderable
+
+        with self.rt.tx() as s:
+            doc = self._document(s, user, doc_id)
+            if doc.kind == "mail":
+                return None
+            if renderable(doc.content_type):
+                return doc.blob_sha256, doc.content_type
+            child = next((c for c in repo.children(s, doc.id) if renderable(c.content_type)), None)
+            return (child.blob_sha256, child.content_type) if child else None
+
     def page_images(self, user: UserView, doc_id: int, *, dpi: int = 110) -> tuple[Any, ...]:
         """The document's pages as PNGs (:class:`pipeline.render.PageImage`), capped.
 
         An e-invoice (XML) shows the PDF it embeds; a mail or an XML without one
         gives ``()``.  An unreadable file raises :class:`ServiceError` with the reason.
         """
-        from pipeline.render import RenderError, render_pages, renderable
+        from pipeline.render import RenderError, render_pages
 
-        with self.rt.tx() as s:
-            doc = self._document(s, user, doc_id)
-            source: tuple[str, str] | None = None
-            if doc.kind != "mail" and renderable(doc.content_type):
-                source = (doc.blob_sha256, doc.content_type)
-            elif doc.kind != "mail":
-                child = next(
-                    (c for c in repo.children(s, doc.id) if renderable(c.content_type)), None
-                )
-                source = (child.blob_sha256, child.content_type) if child else None
+        source = self._visual_source(user, doc_id)
         if source is None:
             return ()
         try:
@@ -935,13 +939,35 @@ class Service:
         except RenderError as exc:
             raise ServiceError(f"the pages cannot be shown: {exc}") from None
 
-    @staticmethod
-    def highlight(png: bytes, bbox: Sequence[float]) -> bytes:
-        """``png`` with the box (page fractions, origin top left) drawn on it."""
-        from pipeline.render import draw_box
+    def page_image(
+        self,
+        user: UserView,
+        doc_id: int,
+        *,
+        page: int = 1,
+        dpi: int = 110,
+        box: Sequence[float] | None = None,
+    ) -> Any | None:
+        """One page (from 1) as a PNG ``PageImage`` with ``box`` (page fractions) drawn on it.
 
-        x0, y0, x1, y1 = (float(v) for v in bbox)
-        return draw_box(png, (x0, y0, x1, y1))
+        ``None`` when the document has nothing to show (see :meth:`page_images`).
+        """
+        from pipeline.render import RenderError, render_page
+
+        source = self._visual_source(user, doc_id)
+        if source is None:
+            return None
+        rect = None if box is None else tuple(float(v) for v in box)
+        try:
+            return render_page(
+                self.rt.blobs.get(source[0]),
+                source[1],
+                page=page,
+                dpi=dpi,
+                box=rect,  # type: ignore[arg-type]
+            )
+        except RenderError as exc:
+            raise ServiceError(f"the page cannot be shown: {exc}") from None
 
 
 # ----------------------------------------------------------------------------- helpers

@@ -78,15 +78,17 @@ def size(n: int) -> str:
     return f"{n} B"
 
 
-@st.cache_data(max_entries=32, show_spinner=False)
-def page_images(sha256: str, dpi: int, _user: UserView, _doc_id: int) -> tuple[Any, ...]:
-    """Rendered pages by blob hash (the caller got the hash through an access check)."""
-    return service().page_images(_user, _doc_id, dpi=dpi)
-
-
-@st.cache_data(max_entries=128, show_spinner=False)
-def highlighted(sha256: str, page: int, bbox: tuple[float, ...], _png: bytes) -> bytes:
-    return service().highlight(_png, bbox)
+@st.cache_data(max_entries=64, show_spinner=False)
+def page_image(
+    sha256: str,
+    page: int,
+    dpi: int,
+    box: tuple[float, ...] | None,
+    _user: UserView,
+    _doc_id: int,
+) -> Any:
+    """One rendered page by blob hash (the caller got the hash through an access check)."""
+    return service().page_image(_user, _doc_id, page=page, dpi=dpi, box=box)
 
 
 @st.cache_data(ttl=300, max_entries=64, show_spinner=False)

@@ -20,9 +20,8 @@ from review_ui.common import (
     clear_lists,
     current_user,
     flash,
-    highlighted,
     money,
-    page_images,
+    page_image,
     service,
     show_flash,
 )
@@ -183,37 +182,29 @@ def _findings_panel(detail: DocumentDetail) -> None:
 
 
 def _pages_panel(user: UserView, detail: DocumentDetail, field: str | None) -> None:
+    """One page at a time, rendered on the server with the field's box drawn on it."""
     row = detail.row
     if row.kind == "mail":
         _mail_panel(detail)
         return
+    ev = detail.confidence.get(field or "") or {}
+    key = f"rv_page_{row.id}_{field}"
+    page_no = int(st.session_state.get(key) or ev.get("page") or 1)
+    bbox = ev.get("bbox") if int(ev.get("page") or 1) == page_no else None
+    box = tuple(float(v) for v in bbox) if bbox else None
+    picker = st.container()
     try:
-        pages = page_images(row.sha256, DPI, user, row.id)
+        image = page_image(row.sha256, page_no, DPI, box, user, row.id)
     except ServiceError as exc:
         st.warning(str(exc))
         return
-    if not pages:
+    if image is None:
         st.info("No page image: an e-invoice without an embedded PDF; the fields are its data.")
         return
-    ev = detail.confidence.get(field or "") or {}
-    wanted = int(ev.get("page") or 1)
-    page_no = wanted
-    if len(pages) > 1:
-        page_no = int(
-            st.selectbox(
-                "Page",
-                [p.page for p in pages],
-                index=min(len(pages), wanted) - 1,
-                key=f"rv_page_{row.id}_{field}",
-            )
-        )
-    image = pages[page_no - 1]
-    png = image.png
-    bbox = ev.get("bbox")
-    if bbox and int(ev.get("page") or 1) == page_no:
-        png = highlighted(row.sha256, page_no, tuple(float(v) for v in bbox), image.png)
-    more = f" (first {len(pages)} shown)" if image.page_count > len(pages) else ""
-    st.image(png, width="stretch", caption=f"page {page_no} of {image.page_count}{more}")
+    if image.page_count > 1:
+        picker.selectbox("Page", range(1, image.page_count + 1), index=image.page - 1, key=key)
+    cut = f" (pages after {image.page} are not shown)" if image.page < page_no else ""
+    st.image(image.png, width="stretch", caption=f"page {image.page} of {image.page_count}{cut}")
 
 
 def _mail_panel(detail: DocumentDetail) -> None:

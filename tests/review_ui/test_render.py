@@ -8,7 +8,14 @@ import pytest
 from PIL import Image
 from ui_world import CORPUS
 
-from pipeline.render import PageImage, RenderError, RenderLimits, draw_box, render_pages
+from pipeline.render import (
+    PageImage,
+    RenderError,
+    RenderLimits,
+    draw_box,
+    render_page,
+    render_pages,
+)
 
 
 def _png(page: PageImage) -> Image.Image:
@@ -86,3 +93,17 @@ def test_draw_box_marks_the_fraction_of_the_page() -> None:
     inside = out.getpixel((125, 70))  # tinted, not painted over
     assert inside[0] > 240
     assert 200 < inside[1] < 255
+
+
+def test_render_page_gives_one_page_with_the_box_drawn() -> None:
+    frames = [Image.new("RGB", (200, 100), "white") for _ in range(3)]
+    buf = io.BytesIO()
+    frames[0].save(buf, format="TIFF", save_all=True, append_images=frames[1:])
+    page = render_page(buf.getvalue(), "image/tiff", page=2, box=(0.5, 0.5, 0.75, 0.9))
+    assert (page.page, page.page_count) == (2, 3)
+    image = _png(page)
+    assert image.getpixel((10, 10)) == (255, 255, 255)
+    assert image.getpixel((100, 70))[1] < 100  # the box's left edge
+    # past the last page (or the page cap): the last page that can be shown
+    capped = render_page(buf.getvalue(), "image/tiff", page=9, limits=RenderLimits(max_pages=2))
+    assert (capped.page, capped.page_count) == (2, 3)
