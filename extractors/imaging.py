@@ -82,7 +82,7 @@ def prepare(
     if quad is not None:
         known = dpi if dpi_known else None
         image, dpi = _rectify(gray, quad / tiny_factor, known, target_dpi, min_dpi, max_pixels)
-        return PreparedImage(flatten_illumination(image), dpi, 0.0, 0, True)
+        return _after_rectify(image, dpi)
     paper = _paper(small)
     ink = _ink(small, paper)
     if _is_blank(ink):
@@ -103,6 +103,18 @@ def prepare(
     if _uneven(paper):
         gray = flatten_illumination(gray)
     return PreparedImage(gray, dpi * scale, skew, turns, False)
+
+
+def _after_rectify(image: Image.Image, dpi: float) -> PreparedImage:
+    """A cut-out photographed sheet: flattened always; turned if it lies on its side."""
+    small, _ = _analysis_copy(image, _ANALYSIS_SIDE)
+    ink = _ink(small, _paper(small))
+    if _is_blank(ink):
+        return PreparedImage(image, dpi, 0.0, 0, True, blank=True)
+    turns = 1 if _quarter_turned(ink) else 0
+    if turns:
+        image = image.transpose(Image.Transpose.ROTATE_90)
+    return PreparedImage(flatten_illumination(image), dpi, 0.0, turns, True)
 
 
 def _analysis_copy(gray: Image.Image, side: int) -> tuple[Image.Image, float]:
@@ -304,9 +316,13 @@ def _rectify(
 ) -> tuple[Image.Image, float]:
     tl, tr, br, bl = quad
     width = float(max(np.linalg.norm(tr - tl), np.linalg.norm(br - bl)))
-    height = _paper_height(width, float(max(np.linalg.norm(bl - tl), np.linalg.norm(br - tr))))
+    height = float(max(np.linalg.norm(bl - tl), np.linalg.norm(br - tr)))
+    if height >= width:
+        height = _paper_height(width, height)
+    else:  # a sheet photographed on its side
+        width = _paper_height(height, width)
     if dpi is None:
-        dpi = width / _A4_WIDTH_IN
+        dpi = min(width, height) / _A4_WIDTH_IN
     scale = 1.0
     if dpi < min_dpi:
         scale = min(target_dpi / dpi, _MAX_UPSCALE, math.sqrt(max_pixels / (width * height)))

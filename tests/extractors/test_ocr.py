@@ -33,6 +33,10 @@ TEXT_PDFS = CORPUS / "pdf"
 CONTENT_TYPES = {".pdf": "application/pdf", ".jpg": "image/jpeg", ".png": "image/png"}
 RECALL_FLOOR = 0.95  # default tesseract finds ~80% of the values; prepared pages must do better
 
+# Generous page time: these tests are about what is read, and a shared CI machine under
+# load can take far longer than the 3-5 s a page needs (the timeout has its own test).
+LIMITS = ExtractLimits(ocr_page_timeout_s=300.0)
+
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("ocr_corpus")]
 
 OcrCorpus = Callable[[str], tuple[PageText, ...]]
@@ -45,7 +49,7 @@ def ocr_corpus() -> OcrCorpus:
     def ocr(name: str) -> tuple[PageText, ...]:
         if name not in cache:
             path = SCANNED / name
-            cache[name] = ocr_pages(path.read_bytes(), CONTENT_TYPES[path.suffix], ExtractLimits())
+            cache[name] = ocr_pages(path.read_bytes(), CONTENT_TYPES[path.suffix], LIMITS)
         return cache[name]
 
     return ocr
@@ -131,7 +135,7 @@ def test_multi_page_scan_keeps_page_numbers(ocr_corpus: OcrCorpus) -> None:
 def test_only_the_requested_pages_are_read() -> None:
     data = (SCANNED / "zc_EN16931_Einfach_scan.pdf").read_bytes()
 
-    pages = ocr_pages(data, "application/pdf", ExtractLimits(), pages=[2])
+    pages = ocr_pages(data, "application/pdf", LIMITS, pages=[2])
 
     assert [p.number for p in pages] == [2]
     assert {w.page for w in pages[0].words} == {2}
@@ -162,11 +166,22 @@ def png(image: Image.Image) -> bytes:
 def test_turned_page_is_read_upright(header_crop: Image.Image, transpose: Image.Transpose) -> None:
     turned = header_crop.transpose(transpose)
 
-    (page,) = ocr_pages(png(turned), "image/png", ExtractLimits())
+    (page,) = ocr_pages(png(turned), "image/png", LIMITS)
 
     (number,) = find_word((page,), "16117778")
     assert number.confidence > 0.8
     assert page.width_pt > page.height_pt  # the crop is landscape once upright
+
+
+def test_photo_taken_sideways_is_turned_upright() -> None:
+    photo = Image.open(SCANNED / "mu_103767_Invoice_photo.png").convert("RGB")
+    out = io.BytesIO()
+    photo.transpose(Image.Transpose.ROTATE_270).save(out, format="JPEG", quality=92)
+
+    (page,) = ocr_pages(out.getvalue(), "image/jpeg", LIMITS)
+
+    assert page.height_pt > page.width_pt
+    assert find_word((page,), "103767")
 
 
 def test_exif_orientation_is_applied(header_crop: Image.Image) -> None:
@@ -176,7 +191,7 @@ def test_exif_orientation_is_applied(header_crop: Image.Image) -> None:
     out = io.BytesIO()
     stored.convert("RGB").save(out, format="JPEG", quality=90, exif=exif, dpi=(300, 300))
 
-    (page,) = ocr_pages(out.getvalue(), "image/jpeg", ExtractLimits())
+    (page,) = ocr_pages(out.getvalue(), "image/jpeg", LIMITS)
 
     assert find_word((page,), "16117778")
     assert page.width_pt > page.height_pt
@@ -188,7 +203,7 @@ def test_heic_photo_is_read(header_crop: Image.Image) -> None:
     out = io.BytesIO()
     heif.save(out, quality=90)
 
-    (page,) = ocr_pages(out.getvalue(), "image/heic", ExtractLimits())
+    (page,) = ocr_pages(out.getvalue(), "image/heic", LIMITS)
 
     assert find_word((page,), "16117778")
 
