@@ -5,14 +5,17 @@ event loop thread).  Nothing here is autouse: the splitter tests do not see it."
 from __future__ import annotations
 
 import dataclasses
+import re
 import smtplib
 import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
+from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import func, select
 
 ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
@@ -114,3 +117,52 @@ def add_dossier(rt: Runtime, local: str, *, allowed_senders: Sequence[str] = ())
             s, name=local, mailbox=f"{local}@{MAIL_DOMAIN}", allowed_senders=allowed_senders
         )
         return dossier.id
+
+
+# ----------------------------------------------------------------------------- helpers
+
+Start = Callable[..., RunningServer]
+JANSSENS = f"bakkerij-janssens@{MAIL_DOMAIN}"
+DUBOIS = f"atelier-dubois@{MAIL_DOMAIN}"
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+def invoice_mail(n: int = 1, *, sender: str = "facturatie@leverancier.example") -> bytes:
+    msg = EmailMessage()
+    msg["From"] = sender
+    msg["To"] = JANSSENS
+    msg["Subject"] = f"Factuur {n}"
+    msg["Message-ID"] = f"<invoice.{n}@leverancier.example>"
+    msg.set_content("In bijlage onze factuur.")
+    msg.add_attachment(PDF + str(n).encode(), maintype="application", subtype="pdf",
+                       filename=f"F{n}.pdf")  # fmt: skip
+    return msg.as_bytes().replace(b"\n", b"\r\n")
+
+
+def queued_ids(reply: bytes) -> list[int]:
+    found = re.search(rb"queued as ([\d,]+)", reply)
+    assert found, reply
+    return [int(i) for i in found.group(1).split(b",")]
+
+
+def deliver(
+    srv: RunningServer, raw: bytes, rcpts: list[str], sender: str = "a@b.example"
+) -> tuple[int, bytes]:
+    with srv.client() as c:
+        c.ehlo("client.test")
+        assert c.mail(sender)[0] == 250
+        for rcpt in rcpts:
+            assert c.rcpt(rcpt)[0] == 250
+        return c.data(raw)
+
+
+def count(rt: Runtime, model: type) -> int:
+    with rt.tx() as s:
+        return int(s.scalar(select(func.count()).select_from(model)) or 0)
+
+
+@pytest.fixture
+def janssens(smtp_rt: Runtime) -> Runtime:
+    add_dossier(smtp_rt, "bakkerij-janssens")
+    add_dossier(smtp_rt, "atelier-dubois")
+    return smtp_rt
