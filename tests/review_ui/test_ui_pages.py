@@ -137,6 +137,11 @@ def test_review_shows_page_fields_highlight_and_entry(world: World) -> None:
     at = app(world.seed.anna, "review", doc=str(world.seed.ubl))
     assert len(at.image) == 1
     assert any("UBL.BE customization" in w for w in texts(at, "warning"))
+    # an e-invoice without an embedded PDF: its data are the fields, no page image
+    at = app(world.seed.anna, "review", doc=str(world.seed.other))
+    assert len(at.image) == 0
+    assert any("without an embedded PDF" in i for i in texts(at, "info"))
+    assert frame(at, "rv_fields").set_index("Field").loc["Invoice number", "Value"]
 
 
 def test_confirm_books_the_entry_and_opens_the_next_document(world: World) -> None:
