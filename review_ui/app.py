@@ -22,7 +22,7 @@ def _sidebar(user: UserView) -> None:
         if st.button("Log out", key="logout", icon=":material/logout:"):
             for key in list(st.session_state.keys()):
                 del st.session_state[key]
-            st.switch_page(nav.login_page())
+            st.rerun()  # logged out: every page shows the login form
 
 
 def main() -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pandas as pd
 import streamlit as st
 
@@ -58,7 +60,7 @@ def render() -> None:
         st.info("You have no dossiers yet.")
         return
     over = [q for q in quotas if q.extra_gb]
-    total = sum((q.monthly_cost_eur for q in quotas), start=quotas[0].monthly_cost_eur * 0)
+    total = sum((q.monthly_cost_eur for q in quotas), Decimal(0))
     a, b, c = st.columns(3)
     a.metric("Dossiers", len(quotas))
     b.metric("Over the free 1 GB", len(over))

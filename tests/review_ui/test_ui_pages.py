@@ -78,6 +78,7 @@ def test_deep_link_survives_the_login(world: World) -> None:
 def test_logout_forgets_the_user(world: World) -> None:
     at = app(world.seed.anna)
     at.button(key="logout").click().run()
+    assert not at.exception
     assert "user" not in at.session_state
     assert "Password" in [t.label for t in at.text_input]
 
