@@ -126,7 +126,13 @@ def test_login_confirm_and_find_it_in_the_journal(
             expect(page.get_by_text(f"#{seed.pdf} · Amazon Web Services, Inc.")).to_be_visible()
             _wait_rendered(page)
             page.screenshot(path=str(tmp_path / "review.png"), full_page=True)
-            page.get_by_role("button", name="Confirm and next").click()
+            # keyboard first: Alt+Down / Alt+Up walk the queue, Ctrl+Enter confirms
+            page.keyboard.press("Alt+ArrowDown")
+            expect(page.get_by_text(f"#{seed.ubl} · My Supplier Company")).to_be_visible()
+            page.keyboard.press("Alt+ArrowUp")
+            expect(page.get_by_text(f"#{seed.pdf} · Amazon Web Services, Inc.")).to_be_visible()
+            _wait_rendered(page)
+            page.keyboard.press("Control+Enter")
             expect(page.get_by_text("booked in the purchase journal as #1")).to_be_visible()
             assert world.service.document(seed.anna, seed.pdf).row.state == "booked"
 
