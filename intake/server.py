@@ -39,10 +39,9 @@ Enqueue = Callable[[Sequence[int]], None]
 
 def send_split(document_ids: Sequence[int]) -> None:
     """Enqueue the split step (the configured dramatiq broker)."""
-    from pipeline.actors import split
+    from pipeline.actors import send_many
 
-    for doc_id in document_ids:
-        split.send(doc_id)
+    send_many("split", list(document_ids))
 
 
 def tls_context(cert: str, key: str) -> ssl.SSLContext:

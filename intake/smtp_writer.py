@@ -152,31 +152,34 @@ class GroupCommitWriter:
                 future.set_result(result)
 
     def _commit(self, deliveries: list[Delivery]) -> list[Stored]:
-        results: list[Stored] = []
+        items = [
+            repo.MailIn(
+                dossier_id=route.dossier_id,
+                raw=d.raw,
+                dedup_key=d.facts.dedup_key,
+                envelope_from=d.envelope_from,
+                envelope_to=tuple(route.recipients),
+                message_id=d.facts.message_id,
+                peer_ip=d.peer_ip,
+                subject=d.facts.subject,
+                from_header=d.facts.from_header,
+                sender_allowed=route.sender_allowed,
+            )
+            for d in deliveries
+            for route in d.routes
+        ]
         with self.rt.tx() as s:
-            for d in deliveries:
-                ids: list[int] = []
-                created: list[bool] = []
-                to_split: list[int] = []
-                for route in d.routes:
-                    doc, new = repo.store_mail(
-                        s,
-                        dossier=repo.get_dossier(s, route.dossier_id),
-                        raw=d.raw,
-                        dedup_key=d.facts.dedup_key,
-                        envelope_from=d.envelope_from,
-                        envelope_to=list(route.recipients),
-                        message_id=d.facts.message_id,
-                        peer_ip=d.peer_ip,
-                        subject=d.facts.subject,
-                        from_header=d.facts.from_header,
-                        sender_allowed=route.sender_allowed,
-                    )
-                    ids.append(doc.id)
-                    created.append(new)
-                    if doc.state == DocumentState.RECEIVED.value:
-                        to_split.append(doc.id)
-                results.append(Stored(tuple(ids), tuple(created), tuple(to_split)))
+            stored = iter(repo.store_mails(s, items))
+        results: list[Stored] = []
+        for d in deliveries:
+            mine = [next(stored) for _ in d.routes]
+            results.append(
+                Stored(
+                    tuple(m.document_id for m in mine),
+                    tuple(m.created for m in mine),
+                    tuple(m.document_id for m in mine if m.state == DocumentState.RECEIVED.value),
+                )
+            )
         return results
 
     def _send(self, document_ids: list[int]) -> None:

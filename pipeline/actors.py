@@ -72,8 +72,20 @@ def run_step(step: Step, name: str, document_id: int) -> None:
 
 
 def send_next(nexts: list[NextStep]) -> None:
-    for nxt in nexts:
-        ACTORS[nxt.step].send(nxt.document_id)
+    for step in {n.step for n in nexts}:
+        send_many(step, [n.document_id for n in nexts if n.step == step])
+
+
+def send_many(step: str, document_ids: list[int]) -> None:
+    """Send one step for many documents; one queue commit on the SQLite broker."""
+    actor = ACTORS[step]
+    enqueue_many = getattr(actor.broker, "enqueue_many", None)
+    if enqueue_many is None:
+        for doc_id in document_ids:
+            actor.send(doc_id)
+        return
+    if document_ids:
+        enqueue_many([actor.message(doc_id) for doc_id in document_ids])
 
 
 @dramatiq.actor(queue_name="split", max_retries=5)

@@ -131,31 +131,33 @@ class SQLiteBroker(Broker):
             self.emit_after("declare_queue", queue_name)
 
     def enqueue(self, message: Message, *, delay: int | None = None) -> Message:
-        if message.queue_name not in self.queues:
-            self.declare_queue(message.queue_name)
+        return self.enqueue_many([message], delay=delay)[0]
+
+    def enqueue_many(self, messages: list[Message], *, delay: int | None = None) -> list[Message]:
+        """Enqueue several messages in one transaction (one commit for a batch)."""
         eta = current_millis() + (delay or 0)
-        options = {k: v for k, v in message.options.items() if k not in {"_row", "eta"}}
-        message = message.copy(options=options)
-        self.emit_before("enqueue", message, delay)
-        priority = 0
-        actor = self.actors.get(message.actor_name)
-        if actor is not None:
-            priority = int(actor.priority)
+        prepared = []
+        for message in messages:
+            if message.queue_name not in self.queues:
+                self.declare_queue(message.queue_name)
+            options = {k: v for k, v in message.options.items() if k not in {"_row", "eta"}}
+            message = message.copy(options=options)
+            self.emit_before("enqueue", message, delay)
+            actor = self.actors.get(message.actor_name)
+            priority = int(actor.priority) if actor is not None else 0
+            prepared.append((message, priority))
         with self._tx() as db:
-            db.execute(
+            db.executemany(
                 "INSERT INTO queue_message (queue_name, message_id, body, priority, eta, created)"
                 " VALUES (?, ?, ?, ?, ?, ?)",
-                (
-                    message.queue_name,
-                    message.message_id,
-                    message.encode(),
-                    priority,
-                    eta,
-                    current_millis(),
-                ),
+                [
+                    (m.queue_name, m.message_id, m.encode(), prio, eta, current_millis())
+                    for m, prio in prepared
+                ],
             )
-        self.emit_after("enqueue", message, delay)
-        return message
+        for message, _ in prepared:
+            self.emit_after("enqueue", message, delay)
+        return [m for m, _ in prepared]
 
     def get_declared_queues(self) -> set[str]:
         return set(self.queues)

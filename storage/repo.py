@@ -10,9 +10,10 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -125,31 +126,51 @@ def register_blob(session: Session, dossier_id: int, ref: BlobRef) -> bool:
     Returns True when the blob is new to this dossier (its bytes were added
     to the running counter in this transaction).
     """
+    return bool(register_blobs(session, [(dossier_id, ref)]))
+
+
+def register_blobs(session: Session, pairs: Sequence[tuple[int, BlobRef]]) -> set[tuple[int, str]]:
+    """:func:`register_blob` for many (dossier, blob) pairs in a few statements.
+
+    Returns the pairs that were new to their dossier.  Race-free: the
+    ``dossier_blob`` primary key decides, ``ON CONFLICT DO NOTHING RETURNING``
+    reports only the rows this transaction inserted.
+    """
+    if not pairs:
+        return set()
+    now = utcnow()
+    blobs = {ref.sha256: ref.size for _, ref in pairs}
     session.execute(
-        _insert(session, Blob)
-        .values(sha256=ref.sha256, size=ref.size, created_at=utcnow())
-        .on_conflict_do_nothing(index_elements=["sha256"])
+        _insert(session, Blob).on_conflict_do_nothing(index_elements=["sha256"]),
+        [{"sha256": sha, "size": size, "created_at": now} for sha, size in blobs.items()],
     )
+    wanted = {(did, ref.sha256): ref.size for did, ref in pairs}
     inserted = session.execute(
         _insert(session, DossierBlob)
-        .values(dossier_id=dossier_id, sha256=ref.sha256, size=ref.size, created_at=utcnow())
         .on_conflict_do_nothing(index_elements=["dossier_id", "sha256"])
-        .returning(DossierBlob.sha256)
-    ).first()
-    if inserted is None:
-        return False
-    session.execute(
-        update(Dossier)
-        .where(Dossier.id == dossier_id)
-        .values(used_bytes=Dossier.used_bytes + ref.size)
-    )
-    used = session.scalar(select(Dossier.used_bytes).where(Dossier.id == dossier_id))
-    today = utcnow().date()
-    stmt = _insert(session, UsageDay).values(dossier_id=dossier_id, day=today, used_bytes=used)
-    session.execute(
-        stmt.on_conflict_do_update(index_elements=["dossier_id", "day"], set_={"used_bytes": used})
-    )
-    return True
+        .returning(DossierBlob.dossier_id, DossierBlob.sha256, DossierBlob.size),
+        [
+            {"dossier_id": did, "sha256": sha, "size": size, "created_at": now}
+            for (did, sha), size in wanted.items()
+        ],
+    ).all()
+    added: dict[int, int] = {}
+    for did, _sha, size in inserted:
+        added[did] = added.get(did, 0) + int(size)
+    for did, size in sorted(added.items()):
+        used = session.execute(
+            update(Dossier)
+            .where(Dossier.id == did)
+            .values(used_bytes=Dossier.used_bytes + size)
+            .returning(Dossier.used_bytes)
+        ).scalar_one()
+        stmt = _insert(session, UsageDay).values(dossier_id=did, day=now.date(), used_bytes=used)
+        session.execute(
+            stmt.on_conflict_do_update(
+                index_elements=["dossier_id", "day"], set_={"used_bytes": used}
+            )
+        )
+    return {(int(did), str(sha)) for did, sha, _ in inserted}
 
 
 def usage_history(session: Session, dossier_id: int) -> list[tuple[dt.date, int]]:
@@ -162,6 +183,127 @@ def usage_history(session: Session, dossier_id: int) -> list[tuple[dt.date, int]
 
 
 # ----------------------------------------------------------------------------- mail
+
+
+@dataclass(frozen=True, slots=True)
+class MailIn:
+    """One received mail for one dossier (what :func:`store_mails` takes)."""
+
+    dossier_id: int
+    raw: BlobRef
+    dedup_key: str
+    envelope_from: str
+    envelope_to: tuple[str, ...]
+    message_id: str | None
+    peer_ip: str | None
+    subject: str | None = None
+    from_header: str | None = None
+    sender_allowed: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class MailStored:
+    document_id: int
+    created: bool
+    state: str
+
+
+def store_mails(session: Session, items: Sequence[MailIn]) -> list[MailStored]:
+    """Store many mails in one transaction (the SMTP server's group commit).
+
+    Idempotent per ``(dossier, dedup_key)``: a redelivery (also within the
+    batch) returns the first mail document with ``created=False``.  Core
+    statements with multi-row inserts keep this at a few statements per batch.
+    A concurrent writer of the same key makes the flush raise
+    :class:`IntegrityError`; retrying the batch then finds the stored rows.
+    """
+    found: dict[tuple[int, str], MailStored] = {}
+    keys = {(i.dossier_id, i.dedup_key) for i in items}
+    for chunk in _chunks(sorted({k for _, k in keys}), 500):
+        rows = session.execute(
+            select(Mail.dossier_id, Mail.dedup_key, Document.id, Document.state)
+            .join(Document, Document.mail_id == Mail.id)
+            .where(Document.kind == "mail", Mail.dedup_key.in_(chunk))
+        )
+        for did, dedup, doc_id, state in rows:
+            if (did, dedup) in keys:
+                found[(did, dedup)] = MailStored(int(doc_id), False, str(state))
+    new: dict[tuple[int, str], MailIn] = {}
+    for i in items:
+        key = (i.dossier_id, i.dedup_key)
+        if key not in found and key not in new:
+            new[key] = i
+    if new:
+        _insert_mails(session, list(new.values()), found)
+    out: list[MailStored] = []
+    given: set[tuple[int, str]] = set()
+    for i in items:
+        key = (i.dossier_id, i.dedup_key)
+        stored = found[key]
+        out.append(
+            stored if key not in given else MailStored(stored.document_id, False, stored.state)
+        )
+        given.add(key)
+    return out
+
+
+def _chunks(values: list[str], size: int) -> Iterable[list[str]]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+def _insert_mails(
+    session: Session, new: list[MailIn], found: dict[tuple[int, str], MailStored]
+) -> None:
+    now = utcnow()
+    register_blobs(session, [(i.dossier_id, i.raw) for i in new])
+    mail_ids = session.scalars(
+        insert(Mail).returning(Mail.id, sort_by_parameter_order=True),
+        [
+            {
+                "dossier_id": i.dossier_id,
+                "raw_sha256": i.raw.sha256,
+                "dedup_key": i.dedup_key,
+                "envelope_from": i.envelope_from,
+                "envelope_to": list(i.envelope_to),
+                "message_id": i.message_id,
+                "peer_ip": i.peer_ip,
+                "subject": i.subject,
+                "from_header": i.from_header,
+                "sender_allowed": i.sender_allowed,
+                "ignored": [],
+                "quarantined": [],
+                "received_at": now,
+            }
+            for i in new
+        ],
+    ).all()
+    received = DocumentState.RECEIVED.value
+    doc_ids = session.scalars(
+        insert(Document).returning(Document.id, sort_by_parameter_order=True),
+        [
+            {
+                "dossier_id": i.dossier_id,
+                "mail_id": mail_id,
+                "kind": "mail",
+                "blob_sha256": i.raw.sha256,
+                "size": i.raw.size,
+                "filename": None,
+                "content_type": "message/rfc822",
+                "origin": "smtp",
+                "channel": "smtp",
+                "state": received,
+                "timings": {"received": now.isoformat()},
+                "attempts": 0,
+                "warning_count": 0,
+                "created_at": now,
+                "updated_at": now,
+            }
+            for i, mail_id in zip(new, mail_ids, strict=True)
+        ],
+    ).all()
+    for i, doc_id in zip(new, doc_ids, strict=True):
+        found[(i.dossier_id, i.dedup_key)] = MailStored(int(doc_id), True, received)
 
 
 def store_mail(
@@ -182,50 +324,27 @@ def store_mail(
 
     Returns ``(mail_document, created)``; a redelivery returns the first one.
     """
-    existing = _mail_document(session, dossier.id, dedup_key)
-    if existing is not None:
-        return existing, False
+    item = MailIn(
+        dossier.id,
+        raw,
+        dedup_key,
+        envelope_from,
+        tuple(envelope_to),
+        message_id,
+        peer_ip,
+        subject,
+        from_header,
+        sender_allowed,
+    )
     try:
         with session.begin_nested():
-            register_blob(session, dossier.id, raw)
-            mail = Mail(
-                dossier_id=dossier.id,
-                raw_sha256=raw.sha256,
-                dedup_key=dedup_key,
-                envelope_from=envelope_from,
-                envelope_to=list(envelope_to),
-                message_id=message_id,
-                peer_ip=peer_ip,
-                subject=subject,
-                from_header=from_header,
-                sender_allowed=sender_allowed,
-                ignored=[],
-                quarantined=[],
-                received_at=utcnow(),
-            )
-            session.add(mail)
-            session.flush()
-            doc = Document(
-                dossier_id=dossier.id,
-                mail_id=mail.id,
-                kind="mail",
-                blob_sha256=raw.sha256,
-                size=raw.size,
-                filename=None,
-                content_type="message/rfc822",
-                origin="smtp",
-                channel="smtp",
-                state=DocumentState.RECEIVED.value,
-                timings={"received": utcnow().isoformat()},
-            )
-            session.add(doc)
-            session.flush()
+            (stored,) = store_mails(session, [item])
     except IntegrityError:
-        again = _mail_document(session, dossier.id, dedup_key)
-        if again is None:
-            raise
-        return again, False
-    return doc, True
+        with session.begin_nested():
+            (stored,) = store_mails(session, [item])
+    doc = session.get(Document, stored.document_id)
+    assert doc is not None
+    return doc, stored.created
 
 
 def _mail_document(session: Session, dossier_id: int, dedup_key: str) -> Document | None:
