@@ -769,7 +769,10 @@ class Service:
         self._require_booker(user)
         with self.rt.tx() as s:
             doc = self._document(s, user, doc_id, lock=True)
-            corrections.apply(s, self.rt, doc, field_name, value, user_id=user.id)
+            try:
+                corrections.apply(s, self.rt, doc, field_name, value, user_id=user.id)
+            except corrections.CorrectionError as exc:
+                raise Refused(str(exc)) from None
 
     # -- journals, VAT, quota ------------------------------------------------------------
     def entries(
