@@ -210,3 +210,17 @@ def test_test_module_names_are_unique() -> None:
             continue
         other = seen.setdefault(path.name, path)
         assert other == path, f"{path.relative_to(ROOT)} and {other.relative_to(ROOT)} clash"
+
+
+def test_no_test_module_imports_a_conftest() -> None:
+    # Several folders have a conftest.py and none is a package, so `from conftest import X`
+    # gets whichever conftest pytest loaded last: it passes alone and breaks in the full run
+    # (seen: tests/intake/test_smtp_corpus.py importing tests/storage/conftest.py). Put shared
+    # helpers in a uniquely named module next to the tests (e.g. tests/intake/smtp_support.py).
+    pattern = re.compile(r"^\s*(?:from\s+conftest\s+import|import\s+conftest\b)", re.M)
+    offenders = [
+        str(path.relative_to(ROOT))
+        for path in sorted((ROOT / "tests").rglob("*.py"))
+        if pattern.search(path.read_text(encoding="utf-8"))
+    ]
+    assert not offenders, f"these import from a conftest module: {offenders}"
