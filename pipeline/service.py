@@ -604,9 +604,7 @@ class Service:
                 raise Refused("a booked document is reopened, not reprocessed")
             if doc.state != S.RECEIVED.value:
                 repo.set_state(s, doc, S.RECEIVED, None, timing="reprocess")
-            entry = repo.entry_for_document(s, doc.id)
-            if entry is not None and entry.status != "booked":
-                s.delete(entry)
+            repo.drop_unbooked_entry(s, doc.id)
             doc.duplicate_of_id = None
             repo.audit(
                 s, "reprocess", user_id=user.id, dossier_id=doc.dossier_id, document_id=doc.id
@@ -643,9 +641,7 @@ class Service:
                 repo.set_state(s, doc, S.REJECTED, reason.strip(), code="rejected")
             except ValueError as exc:
                 raise Refused(f"cannot reject a document that is {doc.state}: {exc}") from None
-            entry = repo.entry_for_document(s, doc.id)
-            if entry is not None and entry.status != "booked":
-                s.delete(entry)
+            repo.drop_unbooked_entry(s, doc.id)
             repo.audit(
                 s,
                 "reject",
@@ -674,9 +670,7 @@ class Service:
             except ValueError as exc:
                 raise Refused(str(exc)) from None
             doc.duplicate_of_id = of_id
-            entry = repo.entry_for_document(s, doc.id)
-            if entry is not None and entry.status != "booked":
-                s.delete(entry)
+            repo.drop_unbooked_entry(s, doc.id)
             repo.audit(
                 s,
                 "mark_duplicate",

@@ -355,9 +355,7 @@ def _resolve_twin(s: Any, doc: Document, twin: Document) -> list[NextStep]:
             f"same invoice as e-invoice #{doc.id}; the e-invoice is the master",
             code="same_invoice",
         )
-        entry = repo.entry_for_document(s, twin.id)
-        if entry is not None and entry.status != "booked":
-            s.delete(entry)
+        repo.drop_unbooked_entry(s, twin.id)
         repo.set_state(s, doc, S.EXTRACTED, None)
         return [NextStep("propose", doc.id)]
     doc.duplicate_of_id = twin.id

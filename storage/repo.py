@@ -803,6 +803,15 @@ def replace_entry(
     return entry
 
 
+def drop_unbooked_entry(session: Session, document_id: int) -> bool:
+    """Delete the document's proposed (or draft) entry; a booked one stays."""
+    entry = entry_for_document(session, document_id)
+    if entry is None or entry.status == "booked":
+        return False
+    session.delete(entry)
+    return True
+
+
 def next_entry_number(session: Session, dossier_id: int, journal: str, bookyear: str) -> int:
     current = session.scalar(
         select(func.max(JournalEntry.number)).where(
