@@ -592,6 +592,7 @@ def up() -> None:
     signal.signal(signal.SIGTERM, handler)
     while not stopping.is_set() and all(p.poll() is None for p in procs):
         time.sleep(0.5)
+    died = [p for p in procs if p.poll() is not None and not stopping.is_set()]
     for p in procs:
         if p.poll() is None:
             p.terminate()
@@ -601,6 +602,9 @@ def up() -> None:
             p.wait(timeout=max(0.1, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
             p.kill()
+    if died:
+        names = ", ".join(str(p.args) for p in died)
+        raise click.ClickException(f"a service stopped unexpectedly ({names}); see its log above")
     click.echo("boekbox stopped")
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import MAIL_DIR, MAIL_DOMAIN, RunningServer, add_dossier
+from smtp_support import MAIL_DIR, MAIL_DOMAIN, RunningServer, add_dossier
 from sqlalchemy import select
 
 from pipeline.runtime import Runtime
@@ -68,7 +68,7 @@ def _send(srv: RunningServer, mail: Path) -> list[int]:
 def replayed(tmp_path_factory: pytest.TempPathFactory) -> Any:
     """One server, all 64 fixtures sent, every mail split (one test uses it, so xdist
     never replays the corpus twice)."""
-    from conftest import ServerThread, smtp_settings
+    from smtp_support import ServerThread, smtp_settings
 
     from pipeline.runtime import build_runtime, reset_runtime
     from storage.db import dispose_engines, migrate
@@ -83,7 +83,7 @@ def replayed(tmp_path_factory: pytest.TempPathFactory) -> Any:
     for mail in MAILS:
         if mail.stem.startswith("ext_"):
             add_dossier(rt, _ext_address(mail).partition("@")[0])
-    from conftest import Enqueued
+    from smtp_support import Enqueued
 
     enqueued = Enqueued()
     thread = ServerThread(rt, enqueue=enqueued, hostname="mx.boekbox.test")

@@ -23,7 +23,7 @@ from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
-from conftest import MAIL_DOMAIN, add_dossier, smtp_settings
+from smtp_support import MAIL_DOMAIN, add_dossier, smtp_settings
 from sqlalchemy import select
 
 from pipeline.runtime import Runtime, build_runtime, reset_runtime

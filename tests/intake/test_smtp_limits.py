@@ -16,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import (
+from smtp_support import (
     JANSSENS,
     Start,
     add_dossier,

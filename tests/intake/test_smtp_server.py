@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import (
+from smtp_support import (
     DUBOIS,
     JANSSENS,
     MAIL_DOMAIN,

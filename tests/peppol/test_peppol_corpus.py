@@ -10,7 +10,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from conftest import SCORER, UBL_DIR, UBL_FILES
+from peppol_paths import SCORER, UBL_DIR, UBL_FILES
 
 import peppol
 from extractors.model import DocumentType, InvoiceData

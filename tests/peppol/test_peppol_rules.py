@@ -11,8 +11,8 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from conftest import UBL_DIR
 from lxml import etree
+from peppol_paths import UBL_DIR
 
 from peppol.ns import UBL_NS
 from peppol.rules import RULES, Ctx, run_rules

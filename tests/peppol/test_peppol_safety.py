@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 import pytest
-from conftest import PDF_DIR, UBL_DIR
+from peppol_paths import PDF_DIR, UBL_DIR
 
 import peppol
 from peppol import (

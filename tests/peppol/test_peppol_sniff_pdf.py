@@ -7,7 +7,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from conftest import PDF_DIR, UBL_FILES
+from peppol_paths import PDF_DIR, UBL_FILES
 
 import peppol
 from peppol.ns import UBL_INVOICE

@@ -7,7 +7,7 @@ import threading
 from pathlib import Path
 
 import pytest
-from conftest import UBL_DIR, UBL_FILES
+from peppol_paths import UBL_DIR, UBL_FILES
 
 import peppol
 from extractors.model import Finding, Severity

@@ -9,9 +9,9 @@ from collections import defaultdict
 from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
-from conftest import UBL_DIR
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from peppol_paths import UBL_DIR
 
 import peppol
 from extractors.model import (
