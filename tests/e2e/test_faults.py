@@ -77,7 +77,9 @@ def test_poison_documents_fail_with_their_reason_and_do_not_block_the_queue(
     inject = tmp_path / "inject"
     inject.mkdir()
     (inject / "sitecustomize.py").write_text(SITECUSTOMIZE)
-    stack = Stack.embedded(tmp_path, max_retries="1", step_time_limit_seconds="3")
+    # the hanging document holds the worker's one thread for 6 s per attempt, then waits
+    # for a retry: the good documents must all get through before it is given up
+    stack = Stack.embedded(tmp_path, max_retries="2", step_time_limit_seconds="6")
     stack.init_dossier("Schreinerei Kessel GmbH", "BE0428759497")
     crash = _poison(tmp_path, "crashes-the-parser.pdf", "RAISE")
     hang = _poison(tmp_path, "hangs-the-parser.pdf", "HANG")
@@ -230,12 +232,12 @@ def test_redis_restarted_during_a_load_loses_no_document(
         time.sleep(3)
         own_redis.start()  # same port, same append-only file
         _wait_for_empty_queue(stack, timeout=300)
-        resent = stack.run("reconcile", "--older-than", "0").stdout
+        resent = int(stack.run("reconcile", "--older-than", "0").stdout.split()[0])
         states = stack.wait_until_settled(timeout=300)
     assert in_flight > 0  # the restart really hit a load in progress
     assert isinstance(refused, subprocess.CompletedProcess)  # the CLI said it failed
     assert refused.returncode != 0
-    assert "re-sent" in resent
+    assert resent >= 1  # at least the document stored while Redis was down
     assert_every_state_has_its_reason(states)
     docs = stack.documents()
     names = [d["filename"] for d in docs if d["kind"] == "file"]
