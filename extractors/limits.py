@@ -21,7 +21,7 @@ class ExtractLimits:
     max_bytes: int = 50_000_000
     max_pages: int = 50
     max_pixels: int = 60_000_000
-    ocr_page_timeout_s: float = 60.0
+    ocr_page_timeout_s: float = 120.0
     ocr_workers: int = 2
     ocr_dpi: int = 300
     ocr_languages: str = "nld+fra+deu+eng"

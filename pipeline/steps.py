@@ -15,14 +15,19 @@ retries are spent.
 from __future__ import annotations
 
 import logging
+import os
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from extractors.model import InvoiceData, Party, from_json, to_json
 from pipeline.runtime import Runtime
+from pipeline.settings import Settings
 from pipeline.states import DocumentState
 from storage import BlobRef, repo
 from storage.models import Document, Dossier
+
+if TYPE_CHECKING:
+    from extractors import ExtractLimits
 
 log = logging.getLogger(__name__)
 
@@ -178,6 +183,17 @@ def _mark_blob_duplicate(s: Any, child: Document) -> None:
 # ----------------------------------------------------------------------------- extract
 
 
+def extract_limits(settings: Settings) -> ExtractLimits:
+    """The extraction limits a worker uses, from its settings."""
+    from extractors import ExtractLimits
+
+    return ExtractLimits(
+        ocr_page_timeout_s=settings.ocr_page_timeout_seconds,
+        ocr_languages=settings.ocr_languages,
+        ocr_workers=max(1, min(os.cpu_count() or 1, 4)),
+    )
+
+
 def _dossier_party(dossier: Dossier) -> Party:
     return Party(name=dossier.name, vat=dossier.vat_number)
 
@@ -195,8 +211,11 @@ def extract_step(rt: Runtime, document_id: int) -> list[NextStep]:
             return [NextStep("split", doc.id)]
         dossier = repo.get_dossier(s, doc.dossier_id)
         options = ExtractOptions(
-            known_customer=_dossier_party(dossier), hints=_hints_for_dossier(s, dossier.id)
+            known_customer=_dossier_party(dossier),
+            hints=_hints_for_dossier(s, dossier.id),
+            limits=extract_limits(rt.settings),
         )
+
         sha, filename = doc.blob_sha256, doc.filename
     data = rt.blobs.get(sha)
     try:
