@@ -88,17 +88,17 @@ def send_many(step: str, document_ids: list[int]) -> None:
         enqueue_many([actor.message(doc_id) for doc_id in document_ids])
 
 
-@dramatiq.actor(queue_name="split", max_retries=5)
+@dramatiq.actor(queue_name="split")
 def split(document_id: int) -> None:
     run_step(split_step, "split", document_id)
 
 
-@dramatiq.actor(queue_name="extract", max_retries=3)
+@dramatiq.actor(queue_name="extract")
 def extract(document_id: int) -> None:
     run_step(extract_step, "extract", document_id)
 
 
-@dramatiq.actor(queue_name="propose", max_retries=5)
+@dramatiq.actor(queue_name="propose")
 def propose(document_id: int) -> None:
     run_step(propose_step, "propose", document_id)
 

@@ -10,6 +10,7 @@ Lists are paginated in the query.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -22,6 +23,7 @@ from storage import NotFound, repo
 from storage.models import Document, Dossier, JournalEntry
 
 S = DocumentState
+log = logging.getLogger(__name__)
 
 GB = 1_000_000_000
 PRICE_PER_EXTRA_GB_EUR = Decimal("1")
@@ -591,9 +593,18 @@ class Service:
 
     # -- commands -----------------------------------------------------------------------
     def _send(self, doc_id: int, kind: str, state: str) -> None:
+        """Send the next step; the document is stored already, so a broker outage
+        only delays it (the reconciler re-sends documents left waiting)."""
         from pipeline.actors import enqueue_for_state
 
-        enqueue_for_state(doc_id, kind, state)
+        try:
+            enqueue_for_state(doc_id, kind, state)
+        except Exception as exc:
+            log.warning(
+                "document %s stored; queueing it failed (%s), the reconciler will send it",
+                doc_id,
+                exc,
+            )
 
     def reprocess(self, user: UserView, doc_id: int) -> DocumentRow:
         """Run the pipeline again from the start for this document."""

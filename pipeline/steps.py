@@ -363,9 +363,12 @@ def _resolve_twin(s: Any, doc: Document, twin: Document) -> list[NextStep]:
     doc_is_xml = doc.content_type in _STRUCTURED
     twin_is_xml = twin.content_type in _STRUCTURED
     twin_movable = twin.state in {S.RECEIVED.value, S.EXTRACTED.value, S.PROPOSED.value}
+    if twin.state == S.RECEIVED.value:
+        # the twin is still being read: go on; its own extract step finds this
+        # document and resolves the pair then (UBL master, the other a duplicate)
+        repo.set_state(s, doc, S.EXTRACTED, None)
+        return [NextStep("propose", doc.id)]
     if doc_is_xml and not twin_is_xml and twin_movable:
-        if twin.state == S.RECEIVED.value:
-            return []  # twin still being read; the twin's own step resolves it
         twin.duplicate_of_id = doc.id
         repo.set_state(
             s,

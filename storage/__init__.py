@@ -6,6 +6,7 @@ Only this package imports SQLAlchemy.  ``storage.repo`` holds the queries,
 
 from storage.blobs import BlobRef, BlobStore, LocalBlobStore, open_blob_store, sha256_hex
 from storage.errors import (
+    BlobCorrupt,
     Conflict,
     NotFound,
     NotInitialised,
@@ -15,6 +16,7 @@ from storage.errors import (
 )
 
 __all__ = [
+    "BlobCorrupt",
     "BlobRef",
     "BlobStore",
     "Conflict",

@@ -6,6 +6,7 @@
     ├── NotFound            a row or blob that should exist does not
     ├── StorageUnavailable  the database or blob store cannot be reached (transient)
     │   └── StorageFull     no space left (transient for the sender: 452)
+    ├── BlobCorrupt         a stored blob no longer matches its hash (not transient)
     ├── NotInitialised      the database has no schema yet (run ``boekbox init``)
     └── Conflict            a concurrent change won (retry the command)
 """
@@ -26,6 +27,10 @@ class StorageUnavailable(StorageError):
 
 
 class StorageFull(StorageUnavailable):
+    pass
+
+
+class BlobCorrupt(StorageError):
     pass
 
 

@@ -12,7 +12,7 @@ import hashlib
 from typing import Any
 
 from storage.blobs import BlobRef, sha256_hex
-from storage.errors import NotFound, StorageUnavailable
+from storage.errors import BlobCorrupt, NotFound, StorageUnavailable
 
 
 class S3BlobStore:
@@ -106,5 +106,5 @@ class S3BlobStore:
         except BotoCoreError as exc:
             raise StorageUnavailable(f"S3 endpoint unavailable: {exc}") from exc
         if sha256_hex(data) != sha256:
-            raise StorageUnavailable(f"blob {sha256} read back corrupt from S3")
+            raise BlobCorrupt(f"blob {sha256} read back corrupt from S3")
         return data
