@@ -19,6 +19,7 @@ import pypdfium2.raw as pdfium_c
 
 from extractors.errors import DamagedDocument, LimitExceeded
 from extractors.limits import ExtractLimits
+from extractors.pdfium_lock import PDFIUM_LOCK
 from extractors.words import PageText, TextSource, Word
 
 __all__ = ["has_usable_text", "open_pdf", "page_count", "read_text_layer"]
@@ -63,6 +64,13 @@ def read_text_layer(
     Raises :class:`LimitExceeded` when the document has more pages than
     ``limits.max_pages``, :class:`DamagedDocument` when it cannot be read.
     """
+    with PDFIUM_LOCK:
+        return _read_text_layer(data, limits, pdf)
+
+
+def _read_text_layer(
+    data: bytes, limits: ExtractLimits, pdf: pdfium.PdfDocument | None
+) -> tuple[PageText, ...]:
     own = pdf is None
     doc = open_pdf(data, limits) if pdf is None else pdf
     try:

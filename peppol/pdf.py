@@ -9,10 +9,10 @@ PDFium is not thread-safe, so every call holds a module lock.
 from __future__ import annotations
 
 import logging
-import threading
 
 import pypdfium2 as pdfium
 
+from extractors.pdfium_lock import PDFIUM_LOCK
 from peppol.errors import EmbeddedPdfError, TooLarge
 from peppol.parse import sniff_xml
 from peppol.safe_xml import XmlLimits
@@ -30,7 +30,7 @@ KNOWN_XML_NAMES = (
     "order-x.xml",
 )
 
-_PDFIUM_LOCK = threading.Lock()
+_PDFIUM_LOCK = PDFIUM_LOCK  # shared with the text-layer reader and the page renderer
 
 
 def embedded_xml_from_pdf(pdf: bytes, *, limits: XmlLimits = XmlLimits()) -> bytes | None:

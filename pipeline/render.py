@@ -134,6 +134,15 @@ def _fit(image: object, max_side: int) -> object:
 
 
 def _render_pdf(data: bytes, dpi: int, limits: RenderLimits, pages: range) -> tuple[list[Any], int]:
+    from extractors.pdfium_lock import PDFIUM_LOCK
+
+    with PDFIUM_LOCK:
+        return _render_pdf_locked(data, dpi, limits, pages)
+
+
+def _render_pdf_locked(
+    data: bytes, dpi: int, limits: RenderLimits, pages: range
+) -> tuple[list[Any], int]:
     import pypdfium2 as pdfium
 
     try:
