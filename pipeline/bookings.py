@@ -144,27 +144,29 @@ def line_rows(p: Proposal) -> list[dict[str, Any]]:
     ]
 
 
-def propose_for_document(s: Any, doc: Document, invoice: InvoiceData) -> None:
-    """Store the proposal of an EXTRACTED document and move it to PROPOSED (or BOOKED)."""
+def _store_proposal(
+    s: Any, doc: Document, invoice: InvoiceData
+) -> tuple[JournalEntry | None, Proposal | None, str | None]:
+    """Propose and store the (unbooked) entry of ``doc``.
+
+    Returns ``(entry, proposal, None)``, or ``(None, None, why)`` when no
+    entry can be proposed.  A locked period moves the booking to the first open
+    period (the document keeps its date), as the accountant would.
+    """
     dossier = repo.get_dossier(s, doc.dossier_id)
     vat, iban, name = _counterparty(invoice, dossier)
     supplier = repo.upsert_supplier(
         s, dossier.id, vat=vat, iban=iban, name=name, country=invoice.supplier.country
     )
     try:
-        proposal = propose(invoice, context_for(dossier, supplier))
-    except PeriodLocked as exc:
-        if exc.first_open is None:
-            repo.set_state(s, doc, S.PROPOSED, None, timing="proposed")
-            doc.state_reason = f"cannot propose: {exc}"
-            return
-        proposal = propose(invoice, context_for(dossier, supplier, period=exc.first_open))
+        try:
+            proposal = propose(invoice, context_for(dossier, supplier))
+        except PeriodLocked as exc:
+            if exc.first_open is None:
+                raise
+            proposal = propose(invoice, context_for(dossier, supplier, period=exc.first_open))
     except BookingError as exc:
-        # the accountant books it by hand; the document still waits for review
-        repo.set_state(s, doc, S.PROPOSED, None, timing="proposed")
-        doc.state_reason = f"no proposal: {exc}"
-        doc.reason_code = "no_proposal"
-        return
+        return None, None, f"no proposal: {exc}"
     entry = repo.replace_entry(
         s,
         dossier_id=dossier.id,
@@ -173,13 +175,27 @@ def propose_for_document(s: Any, doc: Document, invoice: InvoiceData) -> None:
         lines=line_rows(proposal),
     )
     entry.supplier_id = supplier.id if supplier else None
+    return entry, proposal, None
+
+
+def propose_for_document(s: Any, doc: Document, invoice: InvoiceData) -> None:
+    """Store the proposal of an EXTRACTED document and move it to PROPOSED (or BOOKED).
+
+    Without a proposal the document still waits for review, with the reason:
+    the accountant books it by hand.
+    """
+    entry, proposal, why = _store_proposal(s, doc, invoice)
     repo.set_state(s, doc, S.PROPOSED, None, timing="proposed")
+    if entry is None or proposal is None:
+        doc.state_reason = why
+        doc.reason_code = "no_proposal"
+        return
     if proposal.autobook:
         book_entry(s, doc, entry, user_id=None, auto=True)
         repo.audit(
             s,
             "auto_booked",
-            dossier_id=dossier.id,
+            dossier_id=doc.dossier_id,
             document_id=doc.id,
             reason=proposal.autobook_reason,
         )
@@ -190,24 +206,9 @@ def repropose(s: Any, doc: Document, invoice: InvoiceData) -> None:
     entry = repo.entry_for_document(s, doc.id)
     if entry is not None and entry.status == "booked":
         return
-    dossier = repo.get_dossier(s, doc.dossier_id)
-    vat, iban, name = _counterparty(invoice, dossier)
-    supplier = repo.upsert_supplier(
-        s, dossier.id, vat=vat, iban=iban, name=name, country=invoice.supplier.country
-    )
-    try:
-        proposal = propose(invoice, context_for(dossier, supplier))
-    except BookingError as exc:
-        doc.state_reason = f"no proposal: {exc}"
-        return
-    new = repo.replace_entry(
-        s,
-        dossier_id=dossier.id,
-        document_id=doc.id,
-        fields=entry_fields(proposal),
-        lines=line_rows(proposal),
-    )
-    new.supplier_id = supplier.id if supplier else None
+    _, _, why = _store_proposal(s, doc, invoice)
+    doc.state_reason = why
+    doc.reason_code = "no_proposal" if why else None
 
 
 def book_entry(
