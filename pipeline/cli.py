@@ -243,6 +243,64 @@ def user_add(username: str, role: str, dossiers: tuple[str, ...], password: str 
     click.echo(f"user {u.username} ({u.role}) created")
 
 
+# ----------------------------------------------------------------------------- suppliers
+
+
+@main.group()
+def supplier() -> None:
+    """Suppliers of a dossier and their auto-booking policy."""
+
+
+@supplier.command("list")
+@click.option("--dossier", "dossier_ref", required=True, help="Dossier (id, name or address).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@_setup_errors
+def supplier_list(dossier_ref: str, as_json: bool) -> None:
+    """List suppliers with their learned lines and auto-booking policy."""
+    svc = _service()
+    rows = svc.suppliers(_system(), _dossier_id(svc, dossier_ref))
+    if as_json:
+        _print_json(
+            [
+                {
+                    "id": r.id,
+                    "name": r.name,
+                    "vat": r.vat_number,
+                    "iban": r.iban,
+                    "default_account": r.default_account,
+                    "autobook": r.autobook_policy,
+                    "autobook_after": r.autobook_after,
+                    "confirmations_in_a_row": r.confirmations_in_a_row,
+                    "learned_lines": r.learned_lines,
+                }
+                for r in rows
+            ]
+        )
+        return
+    for r in rows:
+        click.echo(
+            f"{r.id:>5} {(r.name or '-')[:30]:<30} {r.vat_number or '-':<14} "
+            f"{r.autobook_policy:<8} n={r.autobook_after} streak={r.confirmations_in_a_row}"
+        )
+
+
+@supplier.command("policy")
+@click.argument("supplier_id", type=int)
+@click.option("--autobook", type=click.Choice(["never", "after_n", "always"]), required=True)
+@click.option("--after", type=int, help="With after_n: unedited confirmations in a row.")
+@click.option("--default-account", help="The supplier's default account.")
+@_setup_errors
+def supplier_policy(
+    supplier_id: int, autobook: str, after: int | None, default_account: str | None
+) -> None:
+    """Set a supplier's auto-booking policy (never, after N confirmations, always)."""
+    svc = _service()
+    v = svc.set_supplier_policy(
+        _system(), supplier_id, autobook=autobook, after=after, default_account=default_account
+    )
+    click.echo(f"supplier {v.id}: auto-booking {v.autobook_policy} (n={v.autobook_after})")
+
+
 # ----------------------------------------------------------------------------- documents
 
 

@@ -20,7 +20,7 @@ from typing import Any
 from pipeline.runtime import Runtime, get_runtime
 from pipeline.states import LABELS, REVIEW_STATES, DocumentState
 from storage import NotFound, repo
-from storage.models import Document, Dossier, JournalEntry
+from storage.models import Document, Dossier, JournalEntry, Supplier
 
 S = DocumentState
 log = logging.getLogger(__name__)
@@ -198,6 +198,20 @@ class QuotaView:
 
 
 @dataclass(frozen=True, slots=True)
+class SupplierView:
+    id: int
+    dossier_id: int
+    name: str | None
+    vat_number: str | None
+    iban: str | None
+    default_account: str | None
+    autobook_policy: str
+    autobook_after: int
+    confirmations_in_a_row: int
+    learned_lines: int
+
+
+@dataclass(frozen=True, slots=True)
 class AccountView:
     number: str
     name_nl: str
@@ -224,6 +238,21 @@ def _dossier_view(d: Dossier) -> DossierView:
         free_bytes=int(d.free_bytes),
         document_count=int(d.document_count),
         settings=dict(d.settings or {}),
+    )
+
+
+def _supplier_view(sup: Supplier) -> SupplierView:
+    return SupplierView(
+        id=sup.id,
+        dossier_id=sup.dossier_id,
+        name=sup.name,
+        vat_number=sup.vat_number,
+        iban=sup.iban,
+        default_account=sup.default_account,
+        autobook_policy=sup.autobook_policy,
+        autobook_after=int(sup.autobook_after),
+        confirmations_in_a_row=int(sup.confirmations_in_a_row),
+        learned_lines=len(sup.history or ()),
     )
 
 
@@ -483,6 +512,56 @@ class Service:
                 d.settings = {**(d.settings or {}), **settings}
             repo.audit(s, "dossier_updated", user_id=user.id, dossier_id=d.id)
             return _dossier_view(d)
+
+    # -- suppliers and their auto-booking policy ---------------------------------------
+    def suppliers(self, user: UserView, dossier_id: int) -> list[SupplierView]:
+        with self.rt.tx() as s:
+            self._check_dossier(s, user, dossier_id)
+            return [_supplier_view(sup) for sup in repo.list_suppliers(s, dossier_id)]
+
+    def set_supplier_policy(
+        self,
+        user: UserView,
+        supplier_id: int,
+        *,
+        autobook: str,
+        after: int | None = None,
+        default_account: str | None = None,
+    ) -> SupplierView:
+        """Auto-booking as the accountant sets it: ``never`` (default), ``after_n``
+        unedited confirmations in a row, or ``always``; plus the supplier's default account."""
+        from booking import AutobookMode
+
+        self._require_booker(user)
+        try:
+            mode = AutobookMode(autobook)
+        except ValueError:
+            raise Refused(
+                f"auto-booking must be one of {', '.join(m.value for m in AutobookMode)}"
+            ) from None
+        if after is not None and after < 1:
+            raise Refused("auto-booking after N confirmations needs N >= 1")
+        with self.rt.tx() as s:
+            try:
+                sup = repo.get_supplier(s, supplier_id)
+            except NotFound:
+                raise ServiceError(f"supplier {supplier_id} does not exist") from None
+            self._check_dossier(s, user, sup.dossier_id)
+            sup.autobook_policy = mode.value
+            if after is not None:
+                sup.autobook_after = after
+            if default_account is not None:
+                sup.default_account = default_account.strip() or None
+            repo.audit(
+                s,
+                "supplier_policy",
+                user_id=user.id,
+                dossier_id=sup.dossier_id,
+                supplier_id=sup.id,
+                autobook=mode.value,
+                after=sup.autobook_after,
+            )
+            return _supplier_view(sup)
 
     def accounts(self, user: UserView, dossier_id: int) -> list[AccountView]:
         with self.rt.tx() as s:

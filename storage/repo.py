@@ -746,6 +746,21 @@ def upsert_supplier(
     return sup
 
 
+def list_suppliers(session: Session, dossier_id: int) -> list[Supplier]:
+    return list(
+        session.scalars(
+            select(Supplier).where(Supplier.dossier_id == dossier_id).order_by(Supplier.name)
+        )
+    )
+
+
+def get_supplier(session: Session, supplier_id: int) -> Supplier:
+    found = session.get(Supplier, supplier_id)
+    if found is None:
+        raise NotFound(f"unknown supplier {supplier_id}")
+    return found
+
+
 def suppliers_with_hints(session: Session, dossier_id: int) -> list[Supplier]:
     rows = session.scalars(select(Supplier).where(Supplier.dossier_id == dossier_id))
     return [sup for sup in rows if sup.hints]

@@ -191,3 +191,31 @@ def test_a_corrected_account_is_proposed_for_the_suppliers_next_invoice(
     proposed = svc.document(SYSTEM, second).entry
     assert proposed is not None
     assert {ln.account for ln in proposed.lines if ln.kind == "base"} == {"613300"}
+
+
+def test_autobook_after_one_unedited_confirmation_and_reopen(runtime: Runtime, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    svc = Service(runtime)
+    ubl = CORPUS / "ubl" / "ublbe_15000001.xml"  # a Belgian invoice whose proposal has no warnings
+    did = dossier(runtime, "Customer BV", "BE0000000295", "customer")
+    first = _proposed(runtime, did, ubl)
+    (sup,) = svc.suppliers(SYSTEM, did)
+    assert sup.autobook_policy == "never"
+    svc.set_supplier_policy(SYSTEM, sup.id, autobook="after_n", after=1)
+    with pytest.raises(Refused):
+        svc.set_supplier_policy(SYSTEM, sup.id, autobook="sometimes")
+    svc.confirm(SYSTEM, first)  # unedited
+    assert svc.suppliers(SYSTEM, did)[0].confirmations_in_a_row == 1
+    path = tmp_path / "second.xml"
+    second_xml = ubl.read_bytes().replace(b">V01/15000001<", b">V01/15000099<")
+    assert second_xml != ubl.read_bytes()
+    path.write_bytes(second_xml)
+    row = svc.ingest(SYSTEM, did, path.read_bytes(), path.name)
+    run_all(runtime, [NextStep("extract", row.id)])
+    detail = svc.document(SYSTEM, row.id)
+    assert detail.row.state == "booked", detail.entry
+    assert detail.entry is not None
+    assert detail.entry.auto_booked
+    assert [a["action"] for a in detail.audit] == ["ingest", "auto_booked"]
+    reopened = svc.reopen(SYSTEM, row.id)
+    assert reopened.status == "proposed"
+    assert svc.document(SYSTEM, row.id).row.state == "proposed"
