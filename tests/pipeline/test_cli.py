@@ -115,6 +115,9 @@ def test_every_command_has_help(tmp_path: Path) -> None:
         "quota",
         "documents",
         "reconcile",
+        "stats",
+        "supplier list",
+        "supplier policy",
     ]
     for command in commands:
         result = runner.invoke(main, [*command.split(), "--help"])
