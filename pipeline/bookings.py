@@ -7,9 +7,7 @@ and learns from the accountant's confirmations.
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
-from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -264,13 +262,3 @@ def learn(s: Any, entry: JournalEntry, *, edited: bool, invoice: InvoiceData | N
         ]
     supplier.history = (list(supplier.history or []) + learned)[-HISTORY_LIMIT:]
     supplier.confirmations_in_a_row = 0 if edited else supplier.confirmations_in_a_row + 1
-
-
-def lines_balance(lines: Sequence[dict[str, Any]]) -> tuple[Decimal, Decimal]:
-    debit = sum((Decimal(str(ln.get("debit") or 0)) for ln in lines), Decimal("0"))
-    credit = sum((Decimal(str(ln.get("credit") or 0)) for ln in lines), Decimal("0"))
-    return debit, credit
-
-
-def today() -> dt.date:
-    return utcnow().date()

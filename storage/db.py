@@ -17,14 +17,11 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, inspect
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.exc import SQLAlchemyError as _SAError
 from sqlalchemy.orm import Session, sessionmaker
 
 from storage.errors import NotInitialised, StorageUnavailable
 
 log = logging.getLogger(__name__)
-
-SQLAlchemyError = _SAError
 
 #: what :func:`session_factory` returns (so other packages never import SQLAlchemy)
 SessionFactory = sessionmaker[Session]
