@@ -839,8 +839,9 @@ class Service:
             entry = repo.entry_for_document(s, doc.id)
             if doc.state != S.BOOKED.value or entry is None:
                 raise Refused("only booked documents can be reopened")
-            if _period_locked(repo.get_dossier(s, doc.dossier_id), entry.period):
-                raise Refused(f"period {entry.period} is locked")
+            locked = _lock_reason(repo.get_dossier(s, doc.dossier_id), entry.period)
+            if locked:
+                raise Refused(locked)
             entry.status = "proposed"
             repo.set_state(s, doc, S.PROPOSED, None, timing="reopened")
             repo.audit(s, "reopen", user_id=user.id, dossier_id=doc.dossier_id, document_id=doc.id)
@@ -1138,12 +1139,12 @@ def _lines_signature(entry: JournalEntry) -> list[tuple[str, Decimal, Decimal]]:
     )
 
 
-def _period_locked(dossier: Dossier, period: str) -> bool:
-    st = dossier.settings or {}
-    through = st.get("locked_through")
-    if through and period <= str(through)[:7]:
-        return True
-    return period in set(st.get("locked_periods", ()))
+def _lock_reason(dossier: Dossier, period: str) -> str | None:
+    """Why ``period`` is locked for ``dossier`` (booking's rule), or None."""
+    from booking.periods import lock_reason
+    from pipeline.bookings import dossier_context
+
+    return lock_reason(period, dossier_context(dossier))
 
 
 def check_entry_rules(entry: JournalEntry, dossier: Dossier) -> list[str]:
@@ -1154,6 +1155,7 @@ def check_entry_rules(entry: JournalEntry, dossier: Dossier) -> list[str]:
         problems.append("the entry has no lines")
     if debit != credit:
         problems.append(f"the entry does not balance: debit {debit:.2f} vs credit {credit:.2f}")
-    if _period_locked(dossier, entry.period):
-        problems.append(f"period {entry.period} is locked (VAT return filed or year closed)")
+    locked = _lock_reason(dossier, entry.period)
+    if locked:
+        problems.append(locked)
     return problems

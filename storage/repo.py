@@ -476,6 +476,7 @@ def find_invoice_twin(
         .where(
             Document.dossier_id == dossier_id,
             Document.supplier_vat == supplier_vat,
+            func.lower(func.trim(Document.invoice_number)) == invoice_number.strip().lower(),
             Document.id != exclude_id,
             Document.kind == "file",
             Document.state.not_in([DocumentState.DUPLICATE.value, DocumentState.REJECTED.value]),
@@ -483,9 +484,7 @@ def find_invoice_twin(
         .order_by(Document.id)
     )
     for cand in candidates:
-        if (cand.invoice_number or "").strip().lower() == invoice_number.strip().lower() and (
-            total is None or cand.total_incl_vat is None or cand.total_incl_vat == total
-        ):
+        if total is None or cand.total_incl_vat is None or cand.total_incl_vat == total:
             return cand
     return None
 
@@ -532,15 +531,6 @@ def stuck_documents(
             .order_by(Document.id)
             .limit(limit)
         )
-    )
-
-
-def count_in_states(session: Session, states: Iterable[DocumentState]) -> int:
-    return int(
-        session.scalar(
-            select(func.count(Document.id)).where(Document.state.in_([s.value for s in states]))
-        )
-        or 0
     )
 
 
