@@ -94,7 +94,7 @@ def context_for(
     )
 
 
-def _counterparty(
+def counterparty(
     invoice: InvoiceData, dossier: Dossier
 ) -> tuple[str | None, str | None, str | None]:
     """VAT, IBAN, name of the other party (the supplier of a purchase)."""
@@ -152,7 +152,7 @@ def _store_proposal(
     period (the document keeps its date), as the accountant would.
     """
     dossier = repo.get_dossier(s, doc.dossier_id)
-    vat, iban, name = _counterparty(invoice, dossier)
+    vat, iban, name = counterparty(invoice, dossier)
     supplier = repo.upsert_supplier(
         s, dossier.id, vat=vat, iban=iban, name=name, country=invoice.supplier.country
     )

@@ -514,7 +514,7 @@ def _stored_context(invoice: Any, dossier_ref: str | None) -> Any:
             d = repo.get_dossier(s, dossier_ref)
         except Exception:
             raise UsageError(f"unknown dossier: {dossier_ref}") from None
-        vat, iban, name = bookings._counterparty(invoice, d)
+        vat, iban, name = bookings.counterparty(invoice, d)
         supplier = repo.find_supplier(s, d.id, vat=vat, iban=iban, name=name)
         return bookings.context_for(d, supplier)
 
