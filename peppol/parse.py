@@ -37,7 +37,7 @@ def parse_invoice_xml(data: bytes, *, limits: XmlLimits = XmlLimits()) -> Invoic
     Raises a :class:`peppol.errors.PeppolError` subclass with a readable reason for
     anything that is not a safe, well-formed, supported e-invoice.
     """
-    root = parse_xml_safely(data, limits)
+    root = parse_xml_safely(data, limits, drop_blank_text=True)
     tag = root.tag
     if tag in (_UBL_INVOICE_ROOT, _UBL_CREDITNOTE_ROOT):
         return map_ubl(root)
