@@ -21,9 +21,34 @@ from lxml import etree
 from extractors.model import Finding, InvoiceData, Severity
 from peppol.ns import UBL_CREDITNOTE, UBL_NS
 
-__all__ = ["RULES", "Ctx", "Rule", "dec", "path_of", "rule", "run_rules", "xp"]
+__all__ = [
+    "CORE_RULESETS",
+    "REGISTRY",
+    "RULES",
+    "Ctx",
+    "Rule",
+    "dec",
+    "national_rule",
+    "norm",
+    "path_of",
+    "rule",
+    "run_rules",
+    "xnumber",
+    "xp",
+]
 
-_PROFILE = re.compile(r"urn:fdc:peppol\.eu:2017:poacc:billing:([0-9]{2}):1\.0")
+# Peppol BIS 3.0 (2026.5) maps ProfileID values to the profile the type-code rules use
+_PROFILES = {
+    "urn:fdc:peppol.eu:2017:poacc:billing:01:1.0": "01",
+    "urn:peppol:france:billing:regulated": "01",
+    "urn:peppol:france:billing:non-regulated": "01",
+    "urn:peppol:bis:billing_with_response": "02",
+}
+_VAT_ID = "cac:PartyTaxScheme[cac:TaxScheme/cbc:ID='VAT']/cbc:CompanyID"
+_POSTAL = "cac:PostalAddress/cac:Country/cbc:IdentificationCode"
+_SUPPLIER = "cac:AccountingSupplierParty/cac:Party"
+_CUSTOMER = "cac:AccountingCustomerParty/cac:Party"
+_XNUMBER = re.compile(r"\s*[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?\s*")
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,18 +57,30 @@ class Rule:
     severity: Severity
     message: str
     check: Callable[[Ctx], Iterable[Any]]
+    ruleset: str = "peppol"
 
 
+REGISTRY: dict[str, list[Rule]] = {}
+"""Every registered rule by its internal table: ``peppol`` (the BIS transaction, code-list
+and identifier rules), ``peppol-country`` (national rules DK/NO/SE/NL/IT/IS/GR/DE and the
+2026.5 country-specific additions), ``ublbe`` (UBL.BE 1.31) and ``boekbox-be`` (own
+Belgian checksum warnings)."""
+
+CORE_RULESETS = ("peppol", "boekbox-be")
 RULES: list[Rule] = []
+"""The original own table (``peppol`` and ``boekbox-be``); :func:`run_rules` default."""
 
 
 def rule(
-    rule_id: str, message: str, severity: Severity = Severity.FATAL
+    rule_id: str, message: str, severity: Severity = Severity.FATAL, *, ruleset: str = "peppol"
 ) -> Callable[[Callable[[Ctx], Iterable[Any]]], Callable[[Ctx], Iterable[Any]]]:
-    """Register the decorated check under ``rule_id``."""
+    """Register the decorated check under ``rule_id`` in the table ``ruleset``."""
 
     def register(check: Callable[[Ctx], Iterable[Any]]) -> Callable[[Ctx], Iterable[Any]]:
-        RULES.append(Rule(rule_id, severity, message, check))
+        entry = Rule(rule_id, severity, message, check, ruleset)
+        REGISTRY.setdefault(ruleset, []).append(entry)
+        if ruleset in CORE_RULESETS:
+            RULES.append(entry)
         return check
 
     return register
@@ -64,8 +101,7 @@ class Ctx:
         self.is_credit_note = root.tag == f"{{{UBL_CREDITNOTE}}}CreditNote"
         self.currency = self.text("cbc:DocumentCurrencyCode")
         self.tax_currency = self.text("cbc:TaxCurrencyCode")
-        match = _PROFILE.search(" ".join((self.text("cbc:ProfileID") or "").split()))
-        self.profile = match.group(1) if match else "Unknown"
+        self.profile = _PROFILES.get(self.text("cbc:ProfileID") or "", "Unknown")
 
     def all(self, expression: str, node: Any = None) -> list[Any]:
         result = xp(expression)(self.root if node is None else node)
@@ -78,8 +114,55 @@ class Ctx:
             return value
         return None
 
+    def raw(self, expression: str, node: Any = None) -> str | None:
+        """The first match's text as written (no whitespace normalisation), else None."""
+        for el in self.all(expression, node):
+            return el if isinstance(el, str) else (el.text or "")
+        return None
+
     def has(self, expression: str, node: Any = None) -> bool:
         return bool(self.all(expression, node))
+
+    @functools.cached_property
+    def supplier_country(self) -> str:
+        """Peppol's ``$supplierCountry``: seller VAT prefix, else the tax representative's,
+        else the seller's postal country, else ``XX`` (upper case)."""
+        for path in (f"{_SUPPLIER}/{_VAT_ID}", f"cac:TaxRepresentativeParty/{_VAT_ID}"):
+            value = self.raw(path)
+            if value is not None and value[:2]:
+                return " ".join(value[:2].split()).upper()
+        return (self.text(f"{_SUPPLIER}/{_POSTAL}") or "XX").upper()
+
+    @functools.cached_property
+    def customer_country(self) -> str:
+        """Peppol's ``$customerCountry``: buyer VAT prefix, else postal country, else ``XX``."""
+        value = self.raw(f"{_CUSTOMER}/{_VAT_ID}")
+        if value is not None and value[:2]:
+            return " ".join(value[:2].split()).upper()
+        return (self.text(f"{_CUSTOMER}/{_POSTAL}") or "XX").upper()
+
+    @functools.cached_property
+    def supplier_postal(self) -> str:
+        """The seller's postal country code as written (the DK, IS and SE rules compare it raw)."""
+        return self.raw(f"{_SUPPLIER}/{_POSTAL}") or ""
+
+    @functools.cached_property
+    def customer_postal(self) -> str:
+        return self.raw(f"{_CUSTOMER}/{_POSTAL}") or ""
+
+    def postal_is(self, party: str, country: str) -> bool:
+        """Upper-cased, whitespace-normalised postal country of ``party`` equals ``country``
+        (the NL and DE rules' test; ``party`` is "supplier", "customer" or "taxrep")."""
+        base = {
+            "supplier": _SUPPLIER,
+            "customer": _CUSTOMER,
+            "taxrep": "cac:TaxRepresentativeParty",
+        }
+        return (self.text(f"{base[party]}/{_POSTAL}") or "").upper() == country
+
+    @functools.cached_property
+    def both_german(self) -> bool:
+        return self.postal_is("supplier", "DE") and self.postal_is("customer", "DE")
 
 
 def dec(value: str | None) -> Decimal | None:
@@ -90,6 +173,25 @@ def dec(value: str | None) -> Decimal | None:
     except InvalidOperation:
         return None
     return result if result.is_finite() else None
+
+
+def national_rule(
+    rule_id: str, message: str, severity: Severity = Severity.FATAL
+) -> Callable[[Callable[[Ctx], Iterable[Any]]], Callable[[Ctx], Iterable[Any]]]:
+    """Register a Peppol national (country-specific) rule in the ``peppol-country`` table."""
+    return rule(rule_id, message, severity, ruleset="peppol-country")
+
+
+def norm(value: str | None) -> str:
+    """XPath ``normalize-space``."""
+    return " ".join((value or "").split())
+
+
+def xnumber(value: str | None) -> float | None:
+    """XPath ``number()``: the value as a double, or None where XPath gives NaN."""
+    if value is None or not _XNUMBER.fullmatch(value):
+        return None
+    return float(value)
 
 
 def path_of(el: Any) -> str:

@@ -35,6 +35,7 @@ _OGM_SHAPE = re.compile(r"^[+*]{0,3}\s*\d{3}\s*/?\s*\d{4}\s*/?\s*\d{5}\s*[+*]{0,
     "BOEKBOX-BE-VAT",
     "Belgian VAT number fails its checksum (BE + 10 digits, last two = 97 - first eight mod 97).",
     Severity.WARNING,
+    ruleset="boekbox-be",
 )
 def be_vat_number(ctx: Ctx) -> Iterator[Any]:
     for party in _PARTIES.values():
@@ -48,6 +49,7 @@ def be_vat_number(ctx: Ctx) -> Iterator[Any]:
     "BOEKBOX-BE-KBO",
     "Belgian enterprise number (KBO/BCE) fails its checksum.",
     Severity.WARNING,
+    ruleset="boekbox-be",
 )
 def be_enterprise_number(ctx: Ctx) -> Iterator[Any]:
     for party in _PARTIES.values():
@@ -62,7 +64,12 @@ def be_enterprise_number(ctx: Ctx) -> Iterator[Any]:
                     yield el
 
 
-@rule("BOEKBOX-BE-IBAN", "IBAN fails the ISO 13616 mod-97 check.", Severity.WARNING)
+@rule(
+    "BOEKBOX-BE-IBAN",
+    "IBAN fails the ISO 13616 mod-97 check.",
+    Severity.WARNING,
+    ruleset="boekbox-be",
+)
 def iban_checksum(ctx: Ctx) -> Iterator[Any]:
     for el in ctx.all("cac:PaymentMeans/cac:PayeeFinancialAccount/cbc:ID"):
         value = "".join((el.text or "").split()).upper()
@@ -74,6 +81,7 @@ def iban_checksum(ctx: Ctx) -> Iterator[Any]:
     "BOEKBOX-BE-OGM",
     "Belgian structured communication (+++123/4567/89012+++) fails its mod-97 check.",
     Severity.WARNING,
+    ruleset="boekbox-be",
 )
 def structured_communication(ctx: Ctx) -> Iterator[Any]:
     for el in ctx.all("cac:PaymentMeans/cbc:PaymentID | cac:PaymentMeans/cbc:InstructionID"):

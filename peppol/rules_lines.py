@@ -98,7 +98,7 @@ def r130(ctx: Ctx) -> Iterator[Any]:
 
 @rule("PEPPOL-EN16931-P0100", "Invoice type code MUST be set according to the profile.")
 def p0100(ctx: Ctx) -> Iterator[Any]:
-    if ctx.profile != "01":
+    if ctx.profile not in {"01", "02"}:
         return
     for el in ctx.all("cbc:InvoiceTypeCode"):
         if " ".join((el.text or "").split()) not in INVOICE_TYPES_01:
@@ -107,7 +107,7 @@ def p0100(ctx: Ctx) -> Iterator[Any]:
 
 @rule("PEPPOL-EN16931-P0101", "Credit note type code MUST be set according to the profile.")
 def p0101(ctx: Ctx) -> Iterator[Any]:
-    if ctx.profile != "01":
+    if ctx.profile not in {"01", "02"}:
         return
     for el in ctx.all("cbc:CreditNoteTypeCode"):
         if " ".join((el.text or "").split()) not in CREDIT_NOTE_TYPES_01:

@@ -28,9 +28,13 @@ def r001(ctx: Ctx) -> Iterator[Any]:
         yield ctx.root
 
 
-@rule("PEPPOL-EN16931-R002", "No more than one note is allowed on document level.")
+@rule(
+    "PEPPOL-EN16931-R002",
+    "No more than one note is allowed on document level, unless both the buyer and seller are "
+    "German organizations.",
+)
 def r002(ctx: Ctx) -> Iterator[Any]:
-    if len(ctx.all("cbc:Note")) > 1:
+    if len(ctx.all("cbc:Note")) > 1 and not ctx.both_german:
         yield ctx.root
 
 
@@ -42,10 +46,12 @@ def r003(ctx: Ctx) -> Iterator[Any]:
 
 @rule(
     "PEPPOL-EN16931-R004",
-    f"Specification identifier MUST have the value '{_PEPPOL_CUSTOMIZATION}'.",
+    f"Specification identifier MUST begin with the value '{_PEPPOL_CUSTOMIZATION}' and follow "
+    "the format rules for the identifier.",
 )
 def r004(ctx: Ctx) -> Iterator[Any]:
-    if not (ctx.text("cbc:CustomizationID") or "").startswith(_PEPPOL_CUSTOMIZATION):
+    value = ctx.text("cbc:CustomizationID") or ""
+    if not value.startswith(_PEPPOL_CUSTOMIZATION) or "::" in value:
         yield ctx.root
 
 
@@ -60,8 +66,7 @@ def r005(ctx: Ctx) -> Iterator[Any]:
 
 @rule(
     "PEPPOL-EN16931-R007",
-    "Business process MUST be in the format 'urn:fdc:peppol.eu:2017:poacc:billing:NN:1.0' "
-    "where NN indicates the process number.",
+    "Business process MUST have an approved identifier.",
 )
 def r007(ctx: Ctx) -> Iterator[Any]:
     if ctx.profile == "Unknown":
