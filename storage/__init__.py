@@ -4,7 +4,14 @@ Only this package imports SQLAlchemy.  ``storage.repo`` holds the queries,
 ``storage.db`` engines/sessions/migrations, ``storage.blobs`` the blob stores.
 """
 
-from storage.blobs import BlobRef, BlobStore, LocalBlobStore, open_blob_store, sha256_hex
+from storage.blobs import (
+    BlobRef,
+    BlobStore,
+    LocalBlobStore,
+    open_blob_store,
+    put_one,
+    sha256_hex,
+)
 from storage.errors import (
     BlobCorrupt,
     Conflict,
@@ -27,5 +34,6 @@ __all__ = [
     "StorageFull",
     "StorageUnavailable",
     "open_blob_store",
+    "put_one",
     "sha256_hex",
 ]

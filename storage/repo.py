@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -39,6 +39,7 @@ from storage.models import (
     User,
     utcnow,
 )
+from storage.rawsql import insert_returning_ids
 
 # ----------------------------------------------------------------------------- helpers
 
@@ -142,14 +143,18 @@ def register_blobs(session: Session, pairs: Sequence[tuple[int, BlobRef]]) -> se
     now = utcnow()
     blobs = {ref.sha256: ref.size for _, ref in pairs}
     session.execute(
-        _insert(session, Blob).on_conflict_do_nothing(index_elements=["sha256"]),
+        _insert(session, Blob.__table__).on_conflict_do_nothing(index_elements=["sha256"]),
         [{"sha256": sha, "size": size, "created_at": now} for sha, size in blobs.items()],
     )
     wanted = {(did, ref.sha256): ref.size for did, ref in pairs}
     inserted = session.execute(
-        _insert(session, DossierBlob)
+        _insert(session, DossierBlob.__table__)
         .on_conflict_do_nothing(index_elements=["dossier_id", "sha256"])
-        .returning(DossierBlob.dossier_id, DossierBlob.sha256, DossierBlob.size),
+        .returning(
+            DossierBlob.__table__.c.dossier_id,
+            DossierBlob.__table__.c.sha256,
+            DossierBlob.__table__.c.size,
+        ),
         [
             {"dossier_id": did, "sha256": sha, "size": size, "created_at": now}
             for (did, sha), size in wanted.items()
@@ -258,10 +263,11 @@ def _insert_mails(
 ) -> None:
     now = utcnow()
     register_blobs(session, [(i.dossier_id, i.raw) for i in new])
-    # Core tables: the ORM bulk-insert machinery costs more than the inserts here
+    # the hot path of the SMTP group commit: see storage.rawsql
     mail_table, doc_table = Base.metadata.tables["mail"], Base.metadata.tables["document"]
-    mail_ids = session.scalars(
-        insert(mail_table).returning(mail_table.c.id, sort_by_parameter_order=True),
+    mail_ids = insert_returning_ids(
+        session,
+        mail_table,
         [
             {
                 "dossier_id": i.dossier_id,
@@ -280,10 +286,11 @@ def _insert_mails(
             }
             for i in new
         ],
-    ).all()
+    )
     received = DocumentState.RECEIVED.value
-    doc_ids = session.scalars(
-        insert(doc_table).returning(doc_table.c.id, sort_by_parameter_order=True),
+    doc_ids = insert_returning_ids(
+        session,
+        doc_table,
         [
             {
                 "dossier_id": i.dossier_id,
@@ -304,7 +311,7 @@ def _insert_mails(
             }
             for i, mail_id in zip(new, mail_ids, strict=True)
         ],
-    ).all()
+    )
     for i, doc_id in zip(new, doc_ids, strict=True):
         found[(i.dossier_id, i.dedup_key)] = MailStored(int(doc_id), True, received)
 

@@ -9,10 +9,16 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import threading
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from storage.blobs import BlobRef, sha256_hex
-from storage.errors import BlobCorrupt, NotFound, StorageUnavailable
+from storage.errors import BlobCorrupt, NotFound, StorageError, StorageUnavailable
+
+#: concurrent PUTs of one put_many batch
+PUT_CONCURRENCY = 8
 
 
 class S3BlobStore:
@@ -44,6 +50,8 @@ class S3BlobStore:
                 s3={"addressing_style": "path"},
             ),
         )
+        self._pool: ThreadPoolExecutor | None = None
+        self._pool_lock = threading.Lock()
         if create_bucket:
             self._ensure_bucket()
 
@@ -94,6 +102,21 @@ class S3BlobStore:
         except (BotoCoreError, ClientError) as exc:
             raise StorageUnavailable(f"cannot store blob in S3: {exc}") from exc
         return ref
+
+    def put_many(self, datas: Sequence[bytes]) -> list[BlobRef | StorageError]:
+        """Several PUTs at once (each is atomic and durable when it returns)."""
+        if len(datas) <= 1:
+            return [self._put_or_error(d) for d in datas]
+        with self._pool_lock:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(PUT_CONCURRENCY, thread_name_prefix="s3-put")
+        return list(self._pool.map(self._put_or_error, datas))
+
+    def _put_or_error(self, data: bytes) -> BlobRef | StorageError:
+        try:
+            return self.put(data)
+        except StorageError as exc:
+            return exc
 
     def get(self, sha256: str) -> bytes:
         from botocore.exceptions import BotoCoreError, ClientError
