@@ -23,12 +23,14 @@ from email.message import Message
 
 __all__ = [
     "decode_8bit",
+    "decode_header_value",
     "decode_rfc2047",
     "header_text",
     "header_values",
     "parse_params",
     "part_filename",
     "safe_basename",
+    "unfold_raw",
 ]
 
 _ENCODED_WORD = re.compile(r"=\?([^?\s*]+)(?:\*[^?\s]*)?\?([bBqQ])\?([^?\s]*)\?=")
@@ -106,16 +108,24 @@ def _clean(text: str) -> str:
     return _CONTROL.sub(" ", text)
 
 
+def decode_header_value(value: str | bytes) -> str:
+    """One stored header value as clean text: 8-bit decoded, unfolded, RFC 2047 decoded."""
+    return _clean(decode_rfc2047(_unfold(decode_8bit(value)))).strip()
+
+
+def unfold_raw(value: str | bytes) -> str:
+    """One stored header value 8-bit decoded and unfolded, not RFC 2047 decoded."""
+    return _unfold(decode_8bit(value))
+
+
 def header_values(msg: Message, name: str) -> list[str]:
     """All occurrences of header ``name``, decoded (8-bit and RFC 2047), unfolded."""
     wanted = name.lower()
-    out: list[str] = []
-    for key, value in msg.raw_items():
-        if key.lower() != wanted:
-            continue
-        text = decode_8bit(str(value)) if not isinstance(value, bytes) else decode_8bit(value)
-        out.append(_clean(decode_rfc2047(_unfold(text))).strip())
-    return out
+    return [
+        decode_header_value(value if isinstance(value, bytes) else str(value))
+        for key, value in msg.raw_items()
+        if key.lower() == wanted
+    ]
 
 
 def header_text(msg: Message, name: str) -> str | None:
@@ -129,7 +139,7 @@ def raw_header(msg: Message, name: str) -> str | None:
     wanted = name.lower()
     for key, value in msg.raw_items():
         if key.lower() == wanted:
-            return _unfold(decode_8bit(str(value)))
+            return unfold_raw(str(value))
     return None
 
 

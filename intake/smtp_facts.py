@@ -11,11 +11,9 @@ import hashlib
 import logging
 import re
 from dataclasses import dataclass
-from email.parser import BytesHeaderParser
-from email.policy import compat32
 
-from intake.mime_headers import header_text, raw_header
-from intake.splitter import trace_stripped_sha256
+from intake.mail_header import scan_header
+from intake.mime_headers import decode_header_value, unfold_raw
 
 __all__ = ["MailFacts", "mail_facts", "redelivery_key", "sender_allowed"]
 
@@ -35,12 +33,6 @@ class MailFacts:
     dedup_key: str
 
 
-def _header_section(raw: bytes) -> bytes:
-    ends = [i for i in (raw.find(b"\r\n\r\n"), raw.find(b"\n\n")) if i >= 0]
-    end = min(ends) if ends else len(raw)
-    return raw[: min(end, MAX_HEADER_BYTES)]
-
-
 def _message_id(value: str | None) -> str | None:
     if not value:
         return None
@@ -49,26 +41,37 @@ def _message_id(value: str | None) -> str | None:
     return text[:998] or None
 
 
-def redelivery_key(message_id: str | None, raw: bytes) -> str:
+_WANTED = frozenset({"message-id", "subject", "from"})
+
+
+def redelivery_key(message_id: str | None, trace_stripped_sha256: str) -> str:
     """SHA-256 over the Message-ID and the trace-stripped mail: the same mail
     delivered again (new Received/Return-Path/Delivered-To) gets the same key."""
     digest = hashlib.sha256()
     digest.update((message_id or "").encode("utf-8", "surrogateescape"))
     digest.update(b"\x00")
-    digest.update(trace_stripped_sha256(raw).encode("ascii"))
+    digest.update(trace_stripped_sha256.encode("ascii"))
     return digest.hexdigest()
 
 
+def _text(value: bytes | None) -> str | None:
+    return None if value is None else decode_header_value(value)
+
+
 def mail_facts(raw: bytes) -> MailFacts:
+    """Message-ID, Subject, From and the redelivery key, in one pass over the header."""
+    scan = scan_header(raw, _WANTED, max_header=MAX_HEADER_BYTES)
     message_id = subject = from_header = None
     try:
-        msg = BytesHeaderParser(policy=compat32).parsebytes(_header_section(raw))
-        message_id = _message_id(raw_header(msg, "message-id"))
-        subject = header_text(msg, "subject")
-        from_header = header_text(msg, "from")
+        raw_id = scan.values.get("message-id")
+        message_id = _message_id(unfold_raw(raw_id) if raw_id is not None else None)
+        subject = _text(scan.values.get("subject"))
+        from_header = _text(scan.values.get("from"))
     except Exception:  # the record loses a convenience, the mail is still stored
         log.warning("could not read the header section of a received mail", exc_info=True)
-    return MailFacts(message_id, subject, from_header, redelivery_key(message_id, raw))
+    return MailFacts(
+        message_id, subject, from_header, redelivery_key(message_id, scan.trace_stripped_sha256)
+    )
 
 
 def _normal(address: str) -> str:

@@ -16,6 +16,7 @@ import hashlib
 import logging
 import re
 
+from intake.mail_header import scan_header
 from intake.mime_headers import header_text, raw_header
 from intake.splitter_content import Collector
 from intake.splitter_forward import is_auto_reply
@@ -43,27 +44,6 @@ log = logging.getLogger(__name__)
 _WHOLE_MAIL = "message/rfc822"
 _CONTAINER = re.compile(rb"content-type:\s*(?:multipart|message)/", re.IGNORECASE)
 _MESSAGE_ID = re.compile(r"<([^<>\s]{1,990})>")
-TRACE_HEADERS = frozenset(
-    {
-        "received",
-        "x-received",
-        "return-path",
-        "delivered-to",
-        "x-delivered-to",
-        "x-original-to",
-        "x-envelope-from",
-        "x-envelope-to",
-        "envelope-to",
-        "received-spf",
-        "authentication-results",
-        "arc-seal",
-        "arc-message-signature",
-        "arc-authentication-results",
-        "x-ms-exchange-organization-authas",
-    }
-)
-
-
 def _header_length(raw: bytes) -> int:
     """Bytes before the blank line that ends the header section (or all of it)."""
     ends = [i for i in (raw.find(b"\r\n\r\n"), raw.find(b"\n\n")) if i >= 0]
@@ -141,31 +121,8 @@ def _split(raw: bytes, limits: SplitLimits, envelope_sender: str | None) -> Spli
     )
 
 
-def _split_header_fields(header: bytes) -> list[bytes]:
-    fields: list[bytes] = []
-    for line in header.split(b"\n"):
-        if fields and line[:1] in (b" ", b"\t"):
-            fields[-1] += b"\n" + line
-        else:
-            fields.append(line)
-    return fields
-
-
 def trace_stripped_sha256(raw: bytes) -> str:
     """SHA-256 of the mail without trace headers (Received, Return-Path, Delivered-To,
     X-Original-To, Authentication-Results, ARC-*...) and without an mbox ``From ``
     line, line ends normalised to LF: with the Message-ID, the redelivery key."""
-    data = bytes(raw).replace(b"\r\n", b"\n")
-    if data.startswith(b"From "):
-        data = data.split(b"\n", 1)[1] if b"\n" in data else b""
-    header, sep, body = data.partition(b"\n\n")
-    kept = [
-        field
-        for field in _split_header_fields(header)
-        if field.split(b":", 1)[0].strip().lower().decode("latin-1") not in TRACE_HEADERS
-    ]
-    digest = hashlib.sha256()
-    digest.update(b"\n".join(kept))
-    digest.update(sep)
-    digest.update(body)
-    return digest.hexdigest()
+    return scan_header(raw).trace_stripped_sha256
