@@ -19,7 +19,7 @@ from typing import Any
 from lxml import etree
 
 from extractors.model import Finding, InvoiceData, Severity
-from peppol.ns import UBL_CREDITNOTE, UBL_NS
+from peppol.ns import CAC, UBL_CREDITNOTE, UBL_NS, cbc
 
 __all__ = [
     "CORE_RULESETS",
@@ -48,6 +48,9 @@ _VAT_ID = "cac:PartyTaxScheme[cac:TaxScheme/cbc:ID='VAT']/cbc:CompanyID"
 _POSTAL = "cac:PostalAddress/cac:Country/cbc:IdentificationCode"
 _SUPPLIER = "cac:AccountingSupplierParty/cac:Party"
 _CUSTOMER = "cac:AccountingCustomerParty/cac:Party"
+_ENDPOINT, _ID, _COMPANY = cbc("EndpointID"), cbc("ID"), cbc("CompanyID")
+_PARTY_ID = f"{{{CAC}}}PartyIdentification"
+_TAXREP = "cac:TaxRepresentativeParty"
 _XNUMBER = re.compile(r"\s*[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?\s*")
 
 
@@ -153,12 +156,27 @@ class Ctx:
     def postal_is(self, party: str, country: str) -> bool:
         """Upper-cased, whitespace-normalised postal country of ``party`` equals ``country``
         (the NL and DE rules' test; ``party`` is "supplier", "customer" or "taxrep")."""
-        base = {
-            "supplier": _SUPPLIER,
-            "customer": _CUSTOMER,
-            "taxrep": "cac:TaxRepresentativeParty",
-        }
-        return (self.text(f"{base[party]}/{_POSTAL}") or "").upper() == country
+        return self._postal[party] == country
+
+    @functools.cached_property
+    def _postal(self) -> dict[str, str]:
+        bases = {"supplier": _SUPPLIER, "customer": _CUSTOMER, "taxrep": _TAXREP}
+        return {k: (self.text(f"{v}/{_POSTAL}") or "").upper() for k, v in bases.items()}
+
+    def with_scheme(self, scheme: str) -> list[Any]:
+        """EndpointID, PartyIdentification/ID and CompanyID elements anywhere whose schemeID is
+        ``scheme``, in document order (one tree walk per document for every scheme)."""
+        return self._schemes.get(scheme, [])
+
+    @functools.cached_property
+    def _schemes(self) -> dict[str, list[Any]]:
+        found: dict[str, list[Any]] = {}
+        for el in self.root.iter(_ENDPOINT, _ID, _COMPANY):
+            scheme = el.get("schemeID")
+            if scheme is None or (el.tag == _ID and el.getparent().tag != _PARTY_ID):
+                continue
+            found.setdefault(scheme, []).append(el)
+        return found
 
     @functools.cached_property
     def both_german(self) -> bool:

@@ -198,14 +198,9 @@ _IDENTIFIER_RULES: tuple[tuple[str, str, str, Callable[[str], bool]], ...] = (
 
 
 def _identifier_rule(rule_id: str, scheme: str, message: str, ok: Callable[[str], bool]) -> None:
-    path = (
-        f"//cbc:EndpointID[@schemeID='{scheme}'] | //cac:PartyIdentification/cbc:ID"
-        f"[@schemeID='{scheme}'] | //cbc:CompanyID[@schemeID='{scheme}']"
-    )
-
     @rule(rule_id, message)
     def check(ctx: Ctx) -> Iterator[Any]:
-        for el in ctx.all(path):
+        for el in ctx.with_scheme(scheme):
             value = _norm(el) if scheme != "0184" else (el.text or "")
             if not ok(value):
                 yield el

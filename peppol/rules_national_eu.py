@@ -145,38 +145,33 @@ def nl_r009(ctx: Ctx) -> Iterator[Any]:
         yield from ctx.all("//cac:OrderLineReference/cbc:LineID")
 
 
-def _format_rule(rule_id: str, path: str, pattern: str, message: str) -> None:
+def _format_rule(rule_id: str, scheme: str, pattern: str, message: str) -> None:
+    """A Dutch identifier format rule; ``scheme`` is a schemeID, or an XPath when it has a /."""
     regex = re.compile(pattern)
 
     @_nat(rule_id, message, Severity.WARNING)
     def check(ctx: Ctx) -> Iterator[Any]:
-        yield from (el for el in ctx.all(path) if not regex.fullmatch(norm(el.text)))
-
-
-def _scheme_path(scheme: str) -> str:
-    return (
-        f"//cbc:EndpointID[@schemeID='{scheme}'] | //cac:PartyIdentification/cbc:ID"
-        f"[@schemeID='{scheme}'] | //cbc:CompanyID[@schemeID='{scheme}']"
-    )
+        found = ctx.all(scheme) if "/" in scheme else ctx.with_scheme(scheme)
+        yield from (el for el in found if not regex.fullmatch(norm(el.text)))
 
 
 _format_rule(
     "PEPPOL-COMMON-R054",
-    _scheme_path("0106"),
+    "0106",
     r"[0-9]{8}",
     "Dutch Chamber of Commerce (KVK) numbers (0106) MUST be stated in the correct format "
     "(12345678).",
 )
 _format_rule(
     "PEPPOL-COMMON-R055",
-    _scheme_path("0190"),
+    "0190",
     r"[0-9]{20}",
     "Dutch organization identification numbers (0190) MUST be stated in the correct format "
     "(12345678901234567890).",
 )
 _format_rule(
     "PEPPOL-COMMON-R056-1",
-    _scheme_path("9944"),
+    "9944",
     r"NL[0-9]{9}B[0-9]{2}",
     "Dutch VAT numbers (9944) MUST be stated in the correct format (NL123456789B12).",
 )
@@ -188,7 +183,7 @@ _format_rule(
 )
 _format_rule(
     "PEPPOL-COMMON-R057",
-    _scheme_path("0217"),
+    "0217",
     r"[0-9]{12}",
     "Dutch Chamber of Commerce Establishment numbers (0217) MUST be stated in the correct "
     "format (123456789012).",
