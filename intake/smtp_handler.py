@@ -2,9 +2,10 @@
 
 Every reply that is our fault is transient (``451``/``452``); the only
 permanent refusals are an unknown dossier (``550 5.1.1``) and the size limit
-(``552 5.3.4``, from :mod:`intake.smtp_protocol`).  Blocking work (database
-lookups, blob writes with fsync) runs in a thread pool, never on the event
-loop, and nothing parses the MIME structure here: the split step does.
+(``552 5.3.4``, from :mod:`intake.smtp_protocol`).  Blocking work never runs
+on the event loop: recipient lookups go to a thread pool, received mails to
+the group-commit writer (:mod:`intake.smtp_writer`), and nothing parses the
+MIME structure here: the split step does.
 """
 
 from __future__ import annotations
@@ -18,11 +19,11 @@ from typing import Any
 
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
-from intake.smtp_facts import MailFacts, mail_facts, sender_allowed
+from intake.smtp_facts import sender_allowed
 from intake.smtp_protocol import SHUTTING_DOWN, IntakeEnvelope, IntakeSMTP, ServerState
-from intake.smtp_writer import Delivery, GroupCommitWriter, Route, WriterClosed
+from intake.smtp_writer import GroupCommitWriter, Incoming, Route, WriterClosed
 from pipeline.runtime import Runtime
-from storage import BlobRef, StorageFull, StorageUnavailable, repo
+from storage import StorageFull, StorageUnavailable, repo
 
 __all__ = ["DossierTarget", "IntakeHandler"]
 
@@ -80,11 +81,6 @@ class IntakeHandler:
             if dossier is None or not dossier.enabled:
                 return None
             return DossierTarget(dossier.id, tuple(str(a) for a in dossier.allowed_senders or ()))
-
-    def prepare(self, raw: bytes) -> tuple[BlobRef, MailFacts]:
-        """Header facts, then the raw mail durably in the blob store."""
-        facts = mail_facts(raw)
-        return self.rt.blobs.put(raw), facts
 
     async def _in_pool(self, fn: Any, *args: Any) -> Any:
         return await asyncio.get_running_loop().run_in_executor(self.executor, fn, *args)
@@ -164,9 +160,8 @@ class IntakeHandler:
         if not isinstance(raw, bytes) or not env.routes:
             return "503 5.5.1 Error: need RCPT command"
         try:
-            ref, facts = await self._in_pool(self.prepare, raw)
-            delivery = Delivery(ref, facts, _sender(env), smtp.peer_ip, tuple(env.routes.values()))
-            stored = await asyncio.wrap_future(self.writer.submit(delivery))
+            incoming = Incoming(raw, _sender(env), smtp.peer_ip, tuple(env.routes.values()))
+            stored = await self.writer.submit(incoming)
         except StorageFull as exc:
             log.error("disk full, mail from %s refused with 452: %s", smtp.peer_ip, exc)
             return DISK_FULL
@@ -178,8 +173,8 @@ class IntakeHandler:
             return TEMPORARY
         ids = ",".join(str(i) for i in stored.document_ids)
         log.info(
-            "mail <%s> from %s (%s), %d bytes: documents %s%s", delivery.facts.message_id,
-            delivery.envelope_from or "<>", smtp.peer_ip, ref.size, ids,
+            "mail <%s> from %s (%s), %d bytes: documents %s%s", stored.message_id,
+            incoming.envelope_from or "<>", smtp.peer_ip, stored.size, ids,
             "" if any(stored.created) else " (redelivery)",
         )  # fmt: skip
         return f"250 2.0.0 Ok: queued as {ids}"

@@ -1,30 +1,35 @@
-"""Group commit: one database transaction for the mails of many SMTP sessions.
+"""Group commit: one flush and one database transaction for the mails of many SMTP sessions.
 
-Each session writes (and fsyncs) its raw mail blob itself, concurrently with
-the others, then hands a :class:`Delivery` to the :class:`GroupCommitWriter`.
-One thread drains the queue: every delivery waiting at that moment goes into
-ONE transaction (one commit, so one WAL fsync on SQLite), then the split step
-is enqueued for the new mail documents, then each session's future resolves
-and the session may answer ``250``.  A batch that fails for another reason
-than an unavailable database is retried one delivery at a time, so one bad
-delivery never fails its neighbours.
+A session hands its received mail (:class:`Incoming`) to the
+:class:`GroupCommitWriter` and awaits an asyncio future.  One thread drains
+the queue: for every mail waiting at that moment it reads the header facts
+(Message-ID, redelivery key), writes the raw blobs with ONE group flush
+(``BlobStore.put_many``), stores all mail rows in ONE transaction (one
+commit, so one WAL fsync on SQLite), enqueues the split step for the new
+mail documents in one queue commit, and then resolves every session's future
+with one wake-up of the event loop.  Only then may a session answer ``250``.
+
+A mail whose blob cannot be written fails alone (``StorageFull`` → 452,
+otherwise 451).  A batch whose transaction fails for another reason than an
+unavailable database is retried one mail at a time, so one bad mail never
+fails its neighbours.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import queue
 import threading
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future
 from dataclasses import dataclass
 
-from intake.smtp_facts import MailFacts
+from intake.smtp_facts import MailFacts, mail_facts
 from pipeline.runtime import Runtime
 from pipeline.states import DocumentState
-from storage import BlobRef, StorageUnavailable, repo
+from storage import BlobRef, StorageError, StorageUnavailable, repo
 
-__all__ = ["Delivery", "GroupCommitWriter", "Route", "Stored", "WriterClosed"]
+__all__ = ["GroupCommitWriter", "Incoming", "Route", "Stored", "WriterClosed"]
 
 log = logging.getLogger(__name__)
 
@@ -45,12 +50,22 @@ class Route:
 
 
 @dataclass(frozen=True, slots=True)
-class Delivery:
-    raw: BlobRef
-    facts: MailFacts
+class Incoming:
+    """A mail as received, for the dossiers its envelope recipients route to."""
+
+    raw: bytes
     envelope_from: str
     peer_ip: str | None
     routes: tuple[Route, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class _Ready:
+    """A mail whose blob is durable, waiting for its rows."""
+
+    incoming: Incoming
+    ref: BlobRef
+    facts: MailFacts
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,14 +75,26 @@ class Stored:
     document_ids: tuple[int, ...]
     created: tuple[bool, ...]
     to_split: tuple[int, ...]
+    message_id: str | None
+    size: int
 
 
-_Item = tuple[Delivery, "Future[Stored]"]
+Outcome = Stored | BaseException
+
+
+@dataclass(slots=True)
+class _Item:
+    incoming: Incoming
+    future: asyncio.Future[Stored]
+    loop: asyncio.AbstractEventLoop
+    outcome: Outcome | None = None
+
+
 _STOP = object()
 
 
 class GroupCommitWriter:
-    """A thread committing queued deliveries in batches."""
+    """A thread storing queued mails in batches."""
 
     def __init__(self, rt: Runtime, enqueue: Enqueue, *, max_batch: int = 256) -> None:
         self.rt = rt
@@ -83,16 +110,18 @@ class GroupCommitWriter:
     def start(self) -> None:
         self._thread.start()
 
-    def submit(self, delivery: Delivery) -> Future[Stored]:
-        future: Future[Stored] = Future()
+    def submit(self, incoming: Incoming) -> asyncio.Future[Stored]:
+        """Queue a mail (call on the event loop); the future resolves when it is stored."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Stored] = loop.create_future()
         with self._lock:
             if self._closed:
                 raise WriterClosed("the SMTP server is shutting down")
-            self._queue.put((delivery, future))
+            self._queue.put(_Item(incoming, future, loop))
         return future
 
     def close(self, timeout: float | None = None) -> None:
-        """Commit what is queued, then stop the thread."""
+        """Store what is queued, then stop the thread."""
         with self._lock:
             if self._closed:
                 return
@@ -118,66 +147,82 @@ class GroupCommitWriter:
                     stop = True
                     break
                 batch.append(item)  # type: ignore[arg-type]
-            for _, future in batch:
-                # once running, a session that hangs up cannot cancel it: the mail
-                # is stored anyway and a redelivery finds it
-                future.set_running_or_notify_cancel()
             try:
                 self._process(batch)
             except BaseException as exc:  # never leave a session waiting forever
                 log.exception("group commit writer failed")
-                _fail(batch, exc)
+                for item in batch:
+                    if item.outcome is None:
+                        item.outcome = exc
+            _resolve(batch)
 
     def _process(self, batch: list[_Item]) -> None:
+        """Blobs with one group flush, then the rows; every item gets its outcome."""
+        raws = [item.incoming.raw for item in batch]
+        facts = [mail_facts(raw) for raw in raws]
+        refs = self.rt.blobs.put_many(raws)
+        ready: list[tuple[_Item, _Ready]] = []
+        for item, ref, fact in zip(batch, refs, facts, strict=True):
+            if isinstance(ref, StorageError):
+                item.outcome = ref
+            else:
+                ready.append((item, _Ready(item.incoming, ref, fact)))
+        if ready:
+            self._store(ready)
+
+    def _store(self, ready: list[tuple[_Item, _Ready]]) -> None:
         try:
-            results = self._commit([delivery for delivery, _ in batch])
+            results = self._commit([r for _, r in ready])
         except StorageUnavailable as exc:
-            log.warning("database unavailable, %d deliveries refused: %s", len(batch), exc)
-            _fail(batch, exc)
+            log.warning("database unavailable, %d mails refused: %s", len(ready), exc)
+            for item, _ in ready:
+                item.outcome = exc
             return
         except Exception as exc:
-            if len(batch) == 1:
-                log.exception("storing a delivery failed")
-                _fail(batch, exc)
+            if len(ready) == 1:
+                log.exception("storing a mail failed")
+                ready[0][0].outcome = exc
                 return
-            log.warning("a batch of %d failed (%s); one at a time", len(batch), exc)
-            for item in batch:
-                self._process([item])
+            log.warning("a batch of %d failed (%s); one at a time", len(ready), exc)
+            for pair in ready:
+                self._store([pair])
             return
         self.batches += 1
-        self.deliveries += len(batch)
+        self.deliveries += len(ready)
         self._send([doc_id for r in results for doc_id in r.to_split])
-        for (_, future), result in zip(batch, results, strict=True):
-            if not future.cancelled():
-                future.set_result(result)
+        for (item, _), result in zip(ready, results, strict=True):
+            item.outcome = result
 
-    def _commit(self, deliveries: list[Delivery]) -> list[Stored]:
+    def _commit(self, mails: list[_Ready]) -> list[Stored]:
         items = [
             repo.MailIn(
                 dossier_id=route.dossier_id,
-                raw=d.raw,
-                dedup_key=d.facts.dedup_key,
-                envelope_from=d.envelope_from,
+                raw=m.ref,
+                dedup_key=m.facts.dedup_key,
+                envelope_from=m.incoming.envelope_from,
                 envelope_to=tuple(route.recipients),
-                message_id=d.facts.message_id,
-                peer_ip=d.peer_ip,
-                subject=d.facts.subject,
-                from_header=d.facts.from_header,
+                message_id=m.facts.message_id,
+                peer_ip=m.incoming.peer_ip,
+                subject=m.facts.subject,
+                from_header=m.facts.from_header,
                 sender_allowed=route.sender_allowed,
             )
-            for d in deliveries
-            for route in d.routes
+            for m in mails
+            for route in m.incoming.routes
         ]
         with self.rt.tx() as s:
             stored = iter(repo.store_mails(s, items))
+        received = DocumentState.RECEIVED.value
         results: list[Stored] = []
-        for d in deliveries:
-            mine = [next(stored) for _ in d.routes]
+        for m in mails:
+            mine = [next(stored) for _ in m.incoming.routes]
             results.append(
                 Stored(
-                    tuple(m.document_id for m in mine),
-                    tuple(m.created for m in mine),
-                    tuple(m.document_id for m in mine if m.state == DocumentState.RECEIVED.value),
+                    tuple(x.document_id for x in mine),
+                    tuple(x.created for x in mine),
+                    tuple(x.document_id for x in mine if x.state == received),
+                    m.facts.message_id,
+                    m.ref.size,
                 )
             )
         return results
@@ -194,7 +239,24 @@ class GroupCommitWriter:
             )  # fmt: skip
 
 
-def _fail(batch: list[_Item], exc: BaseException) -> None:
-    for _, future in batch:
-        if not future.done():
-            future.set_exception(exc)
+def _resolve(batch: list[_Item]) -> None:
+    """Hand every outcome to its event loop: one wake-up per loop and batch."""
+    by_loop: dict[asyncio.AbstractEventLoop, list[_Item]] = {}
+    for item in batch:
+        by_loop.setdefault(item.loop, []).append(item)
+    for loop, items in by_loop.items():
+        try:
+            loop.call_soon_threadsafe(_settle, items)
+        except RuntimeError:  # the loop is closed: nobody waits any more
+            log.debug("event loop closed before %d outcomes were delivered", len(items))
+
+
+def _settle(items: list[_Item]) -> None:
+    for item in items:
+        if item.future.done():  # the session went away (cancelled)
+            continue
+        outcome = item.outcome
+        if isinstance(outcome, Stored):
+            item.future.set_result(outcome)
+        else:
+            item.future.set_exception(outcome or RuntimeError("mail was not processed"))
