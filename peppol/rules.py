@@ -22,6 +22,7 @@ from peppol import (
     rules_national,
     rules_national_de,
     rules_national_eu,
+    rules_national_gr,
     rules_national_se,
     rules_peppol,
     rules_ublbe,
@@ -38,6 +39,7 @@ MODULES = (
     rules_national,
     rules_national_se,
     rules_national_eu,
+    rules_national_gr,
     rules_national_de,
     rules_ublbe,
 )

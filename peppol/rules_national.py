@@ -4,8 +4,9 @@ Each rule applies only when the seller (and for some rules the buyer) is in that
 decided the way the official schematron decides it: Norway by ``$supplierCountry`` (VAT
 prefix first), Denmark by the postal country codes as written.  Ids, flags and messages
 follow the 2026.5 rule set; the logic is written from the rule texts, not copied.
-Sweden and Iceland are in :mod:`peppol.rules_national_se`, the Netherlands, Italy, Greece
-in :mod:`peppol.rules_national_eu`, Germany in :mod:`peppol.rules_national_de`.
+Sweden and Iceland are in :mod:`peppol.rules_national_se`, the Netherlands and Italy in
+:mod:`peppol.rules_national_eu`, Greece in :mod:`peppol.rules_national_gr`, Germany in
+:mod:`peppol.rules_national_de`.
 """
 
 from __future__ import annotations

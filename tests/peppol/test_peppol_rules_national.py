@@ -17,7 +17,7 @@ from peppol_paths import UBL_DIR
 
 from peppol.ns import UBL_NS
 from peppol.rules_base import REGISTRY
-from peppol.rules_national_eu import greek_tin_ok
+from peppol.rules_national_gr import greek_tin_ok
 from peppol.rules_national_se import se_orgnr_luhn
 from peppol.safe_xml import parse_xml_safely
 from peppol.validation import run_own_rules
