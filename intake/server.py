@@ -144,6 +144,11 @@ class IntakeServer:
         loop = asyncio.get_running_loop()
         if self.writer is not None:
             await loop.run_in_executor(None, self.writer.close)
+            w = self.writer
+            log.info(
+                "group commit: %d mails in %d batches (%.1f per batch)", w.deliveries, w.batches,
+                w.deliveries / w.batches if w.batches else 0.0,
+            )  # fmt: skip
         await loop.run_in_executor(None, self.executor.shutdown)
         log.info("SMTP intake stopped")
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, select, update
@@ -21,14 +20,12 @@ from sqlalchemy.orm import Session
 from pipeline.states import DocumentState, transition
 from storage.blobs import BlobRef
 from storage.errors import NotFound
+from storage.mailstore import MailIn, register_blobs, store_mails
 from storage.models import (
     Account,
     AuditEvent,
-    Base,
-    Blob,
     Document,
     Dossier,
-    DossierBlob,
     Extraction,
     JournalEntry,
     JournalLine,
@@ -39,7 +36,6 @@ from storage.models import (
     User,
     utcnow,
 )
-from storage.rawsql import insert_returning_ids
 
 # ----------------------------------------------------------------------------- helpers
 
@@ -131,54 +127,6 @@ def register_blob(session: Session, dossier_id: int, ref: BlobRef) -> bool:
     return bool(register_blobs(session, [(dossier_id, ref)]))
 
 
-def register_blobs(session: Session, pairs: Sequence[tuple[int, BlobRef]]) -> set[tuple[int, str]]:
-    """:func:`register_blob` for many (dossier, blob) pairs in a few statements.
-
-    Returns the pairs that were new to their dossier.  Race-free: the
-    ``dossier_blob`` primary key decides, ``ON CONFLICT DO NOTHING RETURNING``
-    reports only the rows this transaction inserted.
-    """
-    if not pairs:
-        return set()
-    now = utcnow()
-    blobs = {ref.sha256: ref.size for _, ref in pairs}
-    session.execute(
-        _insert(session, Blob.__table__).on_conflict_do_nothing(index_elements=["sha256"]),
-        [{"sha256": sha, "size": size, "created_at": now} for sha, size in blobs.items()],
-    )
-    wanted = {(did, ref.sha256): ref.size for did, ref in pairs}
-    inserted = session.execute(
-        _insert(session, DossierBlob.__table__)
-        .on_conflict_do_nothing(index_elements=["dossier_id", "sha256"])
-        .returning(
-            DossierBlob.__table__.c.dossier_id,
-            DossierBlob.__table__.c.sha256,
-            DossierBlob.__table__.c.size,
-        ),
-        [
-            {"dossier_id": did, "sha256": sha, "size": size, "created_at": now}
-            for (did, sha), size in wanted.items()
-        ],
-    ).all()
-    added: dict[int, int] = {}
-    for did, _sha, size in inserted:
-        added[did] = added.get(did, 0) + int(size)
-    for did, size in sorted(added.items()):
-        used = session.execute(
-            update(Dossier)
-            .where(Dossier.id == did)
-            .values(used_bytes=Dossier.used_bytes + size)
-            .returning(Dossier.used_bytes)
-        ).scalar_one()
-        stmt = _insert(session, UsageDay).values(dossier_id=did, day=now.date(), used_bytes=used)
-        session.execute(
-            stmt.on_conflict_do_update(
-                index_elements=["dossier_id", "day"], set_={"used_bytes": used}
-            )
-        )
-    return {(int(did), str(sha)) for did, sha, _ in inserted}
-
-
 def usage_history(session: Session, dossier_id: int) -> list[tuple[dt.date, int]]:
     rows = session.execute(
         select(UsageDay.day, UsageDay.used_bytes)
@@ -189,131 +137,6 @@ def usage_history(session: Session, dossier_id: int) -> list[tuple[dt.date, int]
 
 
 # ----------------------------------------------------------------------------- mail
-
-
-@dataclass(frozen=True, slots=True)
-class MailIn:
-    """One received mail for one dossier (what :func:`store_mails` takes)."""
-
-    dossier_id: int
-    raw: BlobRef
-    dedup_key: str
-    envelope_from: str
-    envelope_to: tuple[str, ...]
-    message_id: str | None
-    peer_ip: str | None
-    subject: str | None = None
-    from_header: str | None = None
-    sender_allowed: bool = True
-
-
-@dataclass(frozen=True, slots=True)
-class MailStored:
-    document_id: int
-    created: bool
-    state: str
-
-
-def store_mails(session: Session, items: Sequence[MailIn]) -> list[MailStored]:
-    """Store many mails in one transaction (the SMTP server's group commit).
-
-    Idempotent per ``(dossier, dedup_key)``: a redelivery (also within the
-    batch) returns the first mail document with ``created=False``.  Core
-    statements with multi-row inserts keep this at a few statements per batch.
-    A concurrent writer of the same key makes the flush raise
-    :class:`IntegrityError`; retrying the batch then finds the stored rows.
-    """
-    found: dict[tuple[int, str], MailStored] = {}
-    keys = {(i.dossier_id, i.dedup_key) for i in items}
-    for chunk in _chunks(sorted({k for _, k in keys}), 500):
-        rows = session.execute(
-            select(Mail.dossier_id, Mail.dedup_key, Document.id, Document.state)
-            .join(Document, Document.mail_id == Mail.id)
-            .where(Document.kind == "mail", Mail.dedup_key.in_(chunk))
-        )
-        for did, dedup, doc_id, state in rows:
-            if (did, dedup) in keys:
-                found[(did, dedup)] = MailStored(int(doc_id), False, str(state))
-    new: dict[tuple[int, str], MailIn] = {}
-    for i in items:
-        key = (i.dossier_id, i.dedup_key)
-        if key not in found and key not in new:
-            new[key] = i
-    if new:
-        _insert_mails(session, list(new.values()), found)
-    out: list[MailStored] = []
-    given: set[tuple[int, str]] = set()
-    for i in items:
-        key = (i.dossier_id, i.dedup_key)
-        stored = found[key]
-        out.append(
-            stored if key not in given else MailStored(stored.document_id, False, stored.state)
-        )
-        given.add(key)
-    return out
-
-
-def _chunks(values: list[str], size: int) -> Iterable[list[str]]:
-    for start in range(0, len(values), size):
-        yield values[start : start + size]
-
-
-def _insert_mails(
-    session: Session, new: list[MailIn], found: dict[tuple[int, str], MailStored]
-) -> None:
-    now = utcnow()
-    register_blobs(session, [(i.dossier_id, i.raw) for i in new])
-    # the hot path of the SMTP group commit: see storage.rawsql
-    mail_table, doc_table = Base.metadata.tables["mail"], Base.metadata.tables["document"]
-    mail_ids = insert_returning_ids(
-        session,
-        mail_table,
-        [
-            {
-                "dossier_id": i.dossier_id,
-                "raw_sha256": i.raw.sha256,
-                "dedup_key": i.dedup_key,
-                "envelope_from": i.envelope_from,
-                "envelope_to": list(i.envelope_to),
-                "message_id": i.message_id,
-                "peer_ip": i.peer_ip,
-                "subject": i.subject,
-                "from_header": i.from_header,
-                "sender_allowed": i.sender_allowed,
-                "ignored": [],
-                "quarantined": [],
-                "received_at": now,
-            }
-            for i in new
-        ],
-    )
-    received = DocumentState.RECEIVED.value
-    doc_ids = insert_returning_ids(
-        session,
-        doc_table,
-        [
-            {
-                "dossier_id": i.dossier_id,
-                "mail_id": mail_id,
-                "kind": "mail",
-                "blob_sha256": i.raw.sha256,
-                "size": i.raw.size,
-                "filename": None,
-                "content_type": "message/rfc822",
-                "origin": "smtp",
-                "channel": "smtp",
-                "state": received,
-                "timings": {"received": now.isoformat()},
-                "attempts": 0,
-                "warning_count": 0,
-                "created_at": now,
-                "updated_at": now,
-            }
-            for i, mail_id in zip(new, mail_ids, strict=True)
-        ],
-    )
-    for i, doc_id in zip(new, doc_ids, strict=True):
-        found[(i.dossier_id, i.dedup_key)] = MailStored(int(doc_id), True, received)
 
 
 def store_mail(
