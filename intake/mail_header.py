@@ -52,22 +52,32 @@ class HeaderScan:
     #: the first value of each wanted field (raw bytes after the colon, unfolded
     #: lines joined with LF, leading blanks stripped), by lower-case name
     values: dict[str, bytes]
-    #: SHA-256 (hex) of the mail without trace headers, line ends normalised to LF
+    #: SHA-256 (hex) of the mail without trace headers, every line end CRLF
     trace_stripped_sha256: str
 
 
-def _sections(raw: bytes) -> tuple[bytes, bytes, bytes]:
-    """(header, separator, body), all with LF line ends, the ``From `` line dropped."""
+def _sections(raw: bytes) -> tuple[bytes, bool, int]:
+    """(header with LF line ends, whether a blank line ends it, where the body starts);
+    an mbox ``From `` line is dropped."""
+    start = 0
     if raw.startswith(b"From "):
-        cut = raw.find(b"\n")
-        raw = raw[cut + 1 :] if cut >= 0 else b""
-    found = _BLANK_LINE.search(raw)
+        start = raw.find(b"\n") + 1
+        if start == 0:
+            return b"", False, len(raw)
+    found = _BLANK_LINE.search(raw, start)
     if found is None:
-        return raw.replace(b"\r\n", b"\n"), b"", b""
-    header = raw[: found.start()]
-    if header.endswith(b"\r"):
-        header = header[:-1]
-    return header.replace(b"\r\n", b"\n"), b"\n\n", raw[found.end() :].replace(b"\r\n", b"\n")
+        return raw[start:].replace(b"\r\n", b"\n"), False, len(raw)
+    end = found.start()
+    if end > start and raw[end - 1] == 0x0D:
+        end -= 1
+    return raw[start:end].replace(b"\r\n", b"\n"), True, found.end()
+
+
+def _body_crlf(raw: bytes, start: int) -> bytes | memoryview:
+    """The body with CRLF line ends: as received (no copy) when it has no bare LF."""
+    if raw.count(b"\n", start) == raw.count(b"\r\n", start):
+        return memoryview(raw)[start:]
+    return raw[start:].replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
 
 
 def _fields(header: bytes) -> list[bytes]:
@@ -94,7 +104,8 @@ def scan_header(
     Only the first ``max_header`` bytes of the header section are searched for
     values (the hash always covers the whole mail).
     """
-    header, sep, body = _sections(bytes(raw))
+    raw = bytes(raw)
+    header, has_body, body_start = _sections(raw)
     values: dict[str, bytes] = {}
     searching = bool(wanted)
     seen = 0
@@ -112,7 +123,7 @@ def scan_header(
         key = name.lower().decode("latin-1")
         if key in wanted and key not in values:
             values[key] = rest.lstrip(b" \t")
-    digest = hashlib.sha256(b"\n".join(kept))
-    digest.update(sep)
-    digest.update(body)
+    head = b"\n".join(kept) + (b"\n\n" if has_body else b"")
+    digest = hashlib.sha256(head.replace(b"\n", b"\r\n"))
+    digest.update(_body_crlf(raw, body_start))
     return HeaderScan(values, digest.hexdigest())

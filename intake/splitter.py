@@ -44,6 +44,8 @@ log = logging.getLogger(__name__)
 _WHOLE_MAIL = "message/rfc822"
 _CONTAINER = re.compile(rb"content-type:\s*(?:multipart|message)/", re.IGNORECASE)
 _MESSAGE_ID = re.compile(r"<([^<>\s]{1,990})>")
+
+
 def _header_length(raw: bytes) -> int:
     """Bytes before the blank line that ends the header section (or all of it)."""
     ends = [i for i in (raw.find(b"\r\n\r\n"), raw.find(b"\n\n")) if i >= 0]
@@ -124,5 +126,5 @@ def _split(raw: bytes, limits: SplitLimits, envelope_sender: str | None) -> Spli
 def trace_stripped_sha256(raw: bytes) -> str:
     """SHA-256 of the mail without trace headers (Received, Return-Path, Delivered-To,
     X-Original-To, Authentication-Results, ARC-*...) and without an mbox ``From ``
-    line, line ends normalised to LF: with the Message-ID, the redelivery key."""
+    line, line ends as CRLF: with the Message-ID, the redelivery key."""
     return scan_header(raw).trace_stripped_sha256

@@ -2,8 +2,10 @@
 line-by-line trace stripping gave: same Message-ID, Subject, From, same redelivery key.
 
 The reference below is the straightforward implementation the scanner replaced (the
-stdlib compat32 header parser, then a second walk over the header lines); stored
-redelivery keys stay valid only while the two agree.
+stdlib compat32 header parser, then a second walk over the header lines, on a copy with
+LF line ends); the scanner hashes the same text with CRLF line ends, which SMTP mail
+already has, so the body needs no copy.  Stored redelivery keys stay valid only while
+the two agree.
 """
 
 from __future__ import annotations
@@ -36,10 +38,8 @@ def _reference_trace_sha256(raw: bytes) -> str:
     kept = [
         f for f in fields if f.split(b":", 1)[0].strip().lower().decode("latin-1") not in TRACE_HEADERS
     ]
-    digest = hashlib.sha256(b"\n".join(kept))
-    digest.update(sep)
-    digest.update(body)
-    return digest.hexdigest()
+    canonical = b"\n".join(kept) + sep + body  # LF line ends ...
+    return hashlib.sha256(canonical.replace(b"\n", b"\r\n")).hexdigest()  # ... hashed as CRLF
 
 
 def _reference_facts(raw: bytes) -> MailFacts:
