@@ -4,11 +4,14 @@ A blob is named by the SHA-256 of its bytes.  Writers never expose a
 partial blob, and writing the same content twice is a no-op.
 
 The local store makes blobs durable in groups: :meth:`LocalBlobStore.put_many`
-writes every new blob to a temp file, flushes them all with ONE ``syncfs`` of
-the blob file system, renames them into place, and flushes once more for the
-names, so a batch of mails costs two flushes however many mails it holds (the
-SMTP server's group commit).  Where ``syncfs`` is missing (not Linux) each
-temp file and each directory is fsynced instead.  The S3 store
+writes every new blob to a temp file, renames it into place, and then flushes
+them all with ONE ``syncfs`` of the blob file system, so a batch of mails costs
+one flush however many mails it holds (the SMTP server's group commit).  A
+blob is only referenced by a database row committed after that flush, and an
+existing blob file is trusted only after a byte-for-byte comparison, so a
+crash between rename and flush cannot leave a referenced blob torn.  Where
+``syncfs`` is missing (not Linux) each temp file is fsynced before its rename
+and each directory after it.  The S3 store
 (``storage.s3``) relies on the atomicity of a single PUT and sends a batch
 concurrently.
 """
@@ -22,7 +25,7 @@ import hashlib
 import itertools
 import os
 import secrets
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol, runtime_checkable
@@ -103,13 +106,6 @@ def _storage_error(exc: OSError, root: Path) -> StorageError:
     return StorageUnavailable(f"cannot write blob to {root}: {exc}")
 
 
-@dataclass(slots=True)
-class _Staged:
-    index: int
-    tmp: str
-    final: str
-
-
 class LocalBlobStore:
     """Blobs as files under ``root/ab/cd/<sha256>``."""
 
@@ -143,66 +139,78 @@ class LocalBlobStore:
         return put_one(self.put_many([data]))
 
     def put_many(self, datas: Sequence[bytes]) -> list[BlobRef | StorageError]:
+        if not datas:
+            return []
         results: list[BlobRef | StorageError] = []
-        staged: list[_Staged] = []
-        pending: set[str] = set()
+        written: list[tuple[int, str]] = []
+        seen: set[str] = set()
         for data in datas:
             ref = BlobRef(sha256_hex(data), len(data))
             results.append(ref)
             final = f"{self.root}/{ref.sha256[:2]}/{ref.sha256[2:4]}/{ref.sha256}"
-            if final in pending or _has_size(final, ref.size):
+            if final in seen:
                 continue
+            seen.add(final)
             try:
-                staged.append(_Staged(len(results) - 1, self._write_tmp(data), final))
+                if not self._intact(final, data):
+                    self._write(final, data)
+                    written.append((len(results) - 1, final))
             except OSError as exc:
                 results[-1] = _storage_error(exc, self.root)
-                continue
-            pending.add(final)
-        if staged:
-            try:
-                self._publish(staged)
-            except OSError as exc:
-                error = _storage_error(exc, self.root)
-                for item in staged:
-                    results[item.index] = error
-                    _unlink_quietly(item.tmp)
+        try:
+            self._flush(final for _, final in written)
+        except OSError as exc:
+            error = _storage_error(exc, self.root)
+            results = [error for _ in results]
         return results
 
     # -- writing ------------------------------------------------------------------------
-    def _write_tmp(self, data: bytes) -> str:
+    def _intact(self, final: str, data: bytes) -> bool:
+        """True when ``final`` already holds exactly ``data``.
+
+        Compared byte for byte, not trusted by name: a crash may leave a blob
+        renamed into place whose data never reached the disk (no database row
+        refers to it, since rows are committed only after the flush), and the
+        next put of the same content must repair it.
+        """
+        try:
+            if os.stat(final).st_size != len(data):
+                return False
+            with open(final, "rb") as fh:
+                same = fh.read() == data
+        except FileNotFoundError:
+            return False
+        if same and self._syncfs is None:
+            _fsync_path(final)  # it may have been written by someone who has not synced yet
+        return same
+
+    def _write(self, final: str, data: bytes) -> None:
+        """Write a temp file and rename it into place (durable only after :meth:`_flush`)."""
         tmp = f"{self._tmp}/{self._token}-{next(self._names)}"
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
         try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view) :]
-            if self._syncfs is None:
-                os.fsync(fd)
+            try:
+                view = memoryview(data)
+                while view:
+                    view = view[os.write(fd, view) :]
+                if self._syncfs is None:
+                    os.fsync(fd)
+            finally:
+                os.close(fd)
+            self._ensure_dir(os.path.dirname(final))
+            os.replace(tmp, final)
         except BaseException:
-            os.close(fd)
             _unlink_quietly(tmp)
             raise
-        os.close(fd)
-        return tmp
 
-    def _publish(self, staged: list[_Staged]) -> None:
-        """Temp files durable, renamed into place, names durable."""
-        self._flush_all()
-        parents: set[str] = set()
-        for item in staged:
-            parent = os.path.dirname(item.final)
-            self._ensure_dir(parent)
-            os.replace(item.tmp, item.final)
-            parents.add(parent)
-        if self._syncfs is not None:
-            self._flush_all()
-        else:
-            for parent in sorted(parents):
-                _fsync_path(parent)
-
-    def _flush_all(self) -> None:
+    def _flush(self, finals: Iterable[str]) -> None:
+        """Make everything written so far durable: ONE ``syncfs`` of the blob file
+        system (which also covers blobs another writer put there and we reused), or,
+        without ``syncfs``, an fsync of each new name's directory."""
         if self._syncfs is None:
-            return  # every temp file was fsynced as it was written
+            for parent in sorted({os.path.dirname(f) for f in finals}):
+                _fsync_path(parent)
+            return
         fd = os.open(self.root, os.O_RDONLY | os.O_CLOEXEC)
         try:
             if self._syncfs(fd) != 0:
@@ -223,13 +231,6 @@ class LocalBlobStore:
             if self._syncfs is None:  # a new directory entry must be durable too
                 _fsync_path(os.path.dirname(directory))
         self._dirs.add(path)
-
-
-def _has_size(path: str, size: int) -> bool:
-    try:
-        return os.stat(path).st_size == size
-    except OSError:
-        return False
 
 
 def _unlink_quietly(path: str) -> None:
