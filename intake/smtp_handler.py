@@ -172,11 +172,6 @@ class IntakeHandler:
             log.exception("storing a mail from %s failed", smtp.peer_ip)
             return TEMPORARY
         ids = ",".join(str(i) for i in stored.document_ids)
-        log.info(
-            "mail <%s> from %s (%s), %d bytes: documents %s%s", stored.message_id,
-            incoming.envelope_from or "<>", smtp.peer_ip, stored.size, ids,
-            "" if any(stored.created) else " (redelivery)",
-        )  # fmt: skip
         return f"250 2.0.0 Ok: queued as {ids}"
 
     async def handle_PROXY(

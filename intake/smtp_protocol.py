@@ -5,6 +5,7 @@
 - A connection past the global or per-IP cap is answered ``421 4.7.0`` and closed.
 - Connections are registered with the server state, so a shutdown can stop
   idle sessions at once and wait for the ones inside DATA.
+- DATA is read in chunks rather than line by line (:mod:`intake.smtp_data`).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any, AnyStr
 
 from aiosmtpd.smtp import SMTP, Envelope, syntax
 
+from intake.smtp_data import read_data, unstuff
 from intake.smtp_limits import PeerLimits
 from intake.smtp_writer import Route
 
@@ -157,12 +159,40 @@ class IntakeSMTP(SMTP):
         self.state.in_data += 1
         self.state.idle.clear()
         try:
-            await super().smtp_DATA(arg)
+            await self._data(arg)
         finally:
             self.in_data = False
             self.state.in_data -= 1
             if self.state.in_data == 0:
                 self.state.idle.set()
+
+    async def _data(self, arg: str) -> None:
+        """aiosmtpd's DATA command, reading the message in chunks (:mod:`intake.smtp_data`)."""
+        if await self.check_helo_needed() or await self.check_auth_needed("DATA"):
+            return
+        envelope = self.envelope
+        assert envelope is not None
+        if not envelope.rcpt_tos:
+            await self.push("503 Error: need RCPT command")
+            return
+        if arg:
+            await self.push("501 Syntax: DATA")
+            return
+        await self.push("354 End data with <CR><LF>.<CR><LF>")
+        try:
+            section = await read_data(self._reader, self.data_size_limit)
+        except asyncio.IncompleteReadError:
+            log.info("connection from %s lost during DATA", self.peer_ip)
+            return
+        if section.stuffed is None:
+            self.envelope = self._create_envelope()
+            await self.push("552 Error: Too much mail data")
+            return
+        content = unstuff(section.stuffed)
+        envelope.content = envelope.original_content = content
+        status = await self.event_handler.handle_DATA(self, self.session, envelope)
+        self.envelope = self._create_envelope()
+        await self.push(status)
 
     def shut(self) -> None:
         """Close an idle session with ``421`` (shutdown)."""

@@ -155,6 +155,7 @@ class GroupCommitWriter:
                     if item.outcome is None:
                         item.outcome = exc
             _resolve(batch)
+            _log_stored(batch)
 
     def _process(self, batch: list[_Item]) -> None:
         """Blobs with one group flush, then the rows; every item gets its outcome."""
@@ -249,6 +250,21 @@ def _resolve(batch: list[_Item]) -> None:
             loop.call_soon_threadsafe(_settle, items)
         except RuntimeError:  # the loop is closed: nobody waits any more
             log.debug("event loop closed before %d outcomes were delivered", len(items))
+
+
+def _log_stored(batch: list[_Item]) -> None:
+    """One line per stored mail, written here rather than on the event loop."""
+    if not log.isEnabledFor(logging.INFO):
+        return
+    for item in batch:
+        stored, incoming = item.outcome, item.incoming
+        if isinstance(stored, Stored):
+            log.info(
+                "mail <%s> from %s (%s), %d bytes: documents %s%s", stored.message_id,
+                incoming.envelope_from or "<>", incoming.peer_ip, stored.size,
+                ",".join(map(str, stored.document_ids)),
+                "" if any(stored.created) else " (redelivery)",
+            )  # fmt: skip
 
 
 def _settle(items: list[_Item]) -> None:
