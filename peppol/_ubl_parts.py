@@ -1,7 +1,9 @@
 """Mappers for the repeated UBL aggregates (party, payment, tax, lines...).
 
-Each function takes one lxml element and a warnings list and returns model values.
-Children are walked once and dispatched by Clark tag (see :mod:`peppol.ubl`).
+Each function takes one lxml element (and a warnings list) and returns model values.
+Speed notes (see :mod:`peppol.ubl`): every child is visited once and its Clark tag
+read once; the first child with a tag wins (like ``find``); model objects are built
+with :func:`peppol._ubl_build.maker`.
 """
 
 from __future__ import annotations
@@ -11,28 +13,30 @@ from decimal import Decimal
 from typing import Any
 
 from extractors.model import AllowanceCharge, Attachment, InvoiceLine, Party, VatBreakdown
+from peppol._ubl_build import maker
 from peppol._values import IBAN_SHAPE, clean, to_date, to_decimal
 from peppol.ns import cac, cbc
 
 __all__ = [
-    "allowance",
-    "attachment",
+    "MONEY_FIELDS",
     "first",
-    "line",
+    "firsts2",
     "monetary",
+    "own_text",
     "party",
     "payment",
     "tax_totals",
     "text",
 ]
 
-_ID, _NAME, _NOTE = cbc("ID"), cbc("Name"), cbc("Note")
+_ID, _NAME, _PERCENT = cbc("ID"), cbc("Name"), cbc("Percent")
 _PARTY, _ENDPOINT, _PARTYNAME = cac("Party"), cbc("EndpointID"), cac("PartyName")
 _ADDRESS, _LEGAL, _PARTYID = (
     cac("PostalAddress"),
     cac("PartyLegalEntity"),
     cac("PartyIdentification"),
 )
+_TAX_SCHEME_PARTY, _TAX_SCHEME = cac("PartyTaxScheme"), cac("TaxScheme")
 _REGNAME, _COMPANYID = cbc("RegistrationName"), cbc("CompanyID")
 _STREET, _CITY, _ZIP = cbc("StreetName"), cbc("CityName"), cbc("PostalZone")
 _COUNTRY, _COUNTRYCODE = cac("Country"), cbc("IdentificationCode")
@@ -40,8 +44,9 @@ _PM_CODE, _PM_DUE, _PAYMENT_ID = cbc("PaymentMeansCode"), cbc("PaymentDueDate"),
 _INSTRUCTION_ID, _PAYEE_ACCOUNT = cbc("InstructionID"), cac("PayeeFinancialAccount")
 _BRANCH, _INSTITUTION = cac("FinancialInstitutionBranch"), cac("FinancialInstitution")
 _TAXAMOUNT, _SUBTOTAL, _TAXABLE = cbc("TaxAmount"), cac("TaxSubtotal"), cbc("TaxableAmount")
-_PERCENT, _TAXCAT = cbc("Percent"), cac("TaxCategory")
-_EXEMPT, _EXEMPT_CODE = cbc("TaxExemptionReason"), cbc("TaxExemptionReasonCode")
+_TAXCAT, _EXEMPT, _EXEMPT_CODE = (
+    cac("TaxCategory"), cbc("TaxExemptionReason"), cbc("TaxExemptionReasonCode"),
+)  # fmt: skip
 _CHARGE_IND, _AMOUNT, _BASE = cbc("ChargeIndicator"), cbc("Amount"), cbc("BaseAmount")
 _REASON, _REASON_CODE = cbc("AllowanceChargeReason"), cbc("AllowanceChargeReasonCode")
 _LINE_EXT, _ITEM, _PRICE, _PRICE_AMOUNT = (
@@ -49,12 +54,16 @@ _LINE_EXT, _ITEM, _PRICE, _PRICE_AMOUNT = (
 )  # fmt: skip
 _DESCRIPTION, _CLASSIFIED = cbc("Description"), cac("ClassifiedTaxCategory")
 _COMMODITY, _CLASS_CODE = cac("CommodityClassification"), cbc("ItemClassificationCode")
-_AC, _ATTACHMENT = cac("AllowanceCharge"), cac("Attachment")
+_AC, _ATTACHMENT, _DOC_DESCRIPTION = (
+    cac("AllowanceCharge"),
+    cac("Attachment"),
+    cbc("DocumentDescription"),
+)
 _EMBEDDED, _EXTERNAL, _URI = (
     cbc("EmbeddedDocumentBinaryObject"), cac("ExternalReference"), cbc("URI"),
 )  # fmt: skip
-_DOC_DESCRIPTION = cbc("DocumentDescription")
 
+# LegalMonetaryTotal children -> InvoiceData fields, in the order monetary() returns them.
 _MONEY_TAGS = {
     cbc("LineExtensionAmount"): "line_extension_amount",
     cbc("TaxExclusiveAmount"): "total_excl_vat",
@@ -65,9 +74,34 @@ _MONEY_TAGS = {
     cbc("PayableRoundingAmount"): "rounding_amount",
     cbc("PayableAmount"): "payable_amount",
 }
+MONEY_FIELDS = tuple(_MONEY_TAGS.values())
+_MONEY_SLOT = {
+    tag: (slot, f"LegalMonetaryTotal/{name}")
+    for slot, (tag, name) in enumerate(_MONEY_TAGS.items())
+}
 
-_TAX_SCHEME_PARTY, _TAX_SCHEME = cac("PartyTaxScheme"), cac("TaxScheme")
-_PARTYID = cac("PartyIdentification")
+_ZERO = Decimal(0)
+_NO_PARTY = Party()
+_new_party = maker(
+    Party,
+    ("name", "trading_name", "vat", "enterprise_number", "endpoint_id", "endpoint_scheme",
+     "street", "city", "postal_code", "country"),
+)  # fmt: skip
+_new_line = maker(
+    InvoiceLine,
+    ("net", "description", "id", "quantity", "unit", "unit_price", "vat_category", "vat_rate",
+     "item_classification", "allowances_charges"),
+)  # fmt: skip
+_new_vat = maker(
+    VatBreakdown, ("taxable", "vat", "rate", "category", "exemption_reason", "exemption_code")
+)
+_new_ac = maker(
+    AllowanceCharge,
+    ("is_charge", "amount", "reason", "reason_code", "vat_category", "vat_rate", "base_amount"),
+)
+_new_attachment = maker(
+    Attachment, ("filename", "mime_code", "data_base64", "id", "description", "external_uri")
+)
 
 
 def first(el: Any, tag: str) -> Any:
@@ -89,100 +123,137 @@ def text(el: Any, tag: str) -> str | None:
     return None
 
 
-def kids(el: Any) -> dict[Any, Any]:
-    """First child per tag, in one pass over the children."""
-    found: dict[Any, Any] = {}
-    for child in el:
-        tag = child.tag
-        if tag not in found:
-            found[tag] = child
-    return found
-
-
-def _ktext(k: dict[Any, Any], tag: str) -> str | None:
-    el = k.get(tag)
+def own_text(el: Any) -> str | None:
+    """Stripped text of ``el`` itself (None for no element or no text)."""
     if el is None:
         return None
     value = el.text
     return (value.strip() or None) if value else None
 
 
-def party(wrappers: Any, w: list[str]) -> Party:
-    """AccountingSupplierParty / AccountingCustomerParty -> Party."""
-    el = first(wrappers[0], _PARTY) if wrappers else None
+def party(wrapper: Any) -> Party:
+    """An AccountingSupplierParty / AccountingCustomerParty (or None) -> Party."""
+    el = None if wrapper is None else first(wrapper, _PARTY)
     if el is None:
-        return Party()
-    k: dict[Any, Any] = {}
-    vat = id_0208 = None
+        return _NO_PARTY
+    endpoint = trading = legal = address = vat = id_0208 = None
     for child in el:
         tag = child.tag
-        if tag == _TAX_SCHEME_PARTY:
-            if vat is None and _is_vat_scheme(child):
-                vat = text(child, _COMPANYID)
-        elif tag == _PARTYID:
-            if id_0208 is None:
-                id_el = first(child, _ID)
-                if id_el is not None and id_el.get("schemeID") == "0208":
-                    id_0208 = clean(id_el.text)
-        elif tag not in k:
-            k[tag] = child
-    endpoint = k.get(_ENDPOINT)
-    scheme = None if endpoint is None else clean(endpoint.get("schemeID"))
-    trading = text(k.get(_PARTYNAME), _NAME)
-    legal = k.get(_LEGAL)
-    reg_name, company_id = text(legal, _REGNAME), text(legal, _COMPANYID)
+        if tag == _ENDPOINT:
+            if endpoint is None:
+                endpoint = child
+        elif tag == _PARTYNAME:
+            if trading is None:
+                trading = child
+        elif tag == _ADDRESS:
+            if address is None:
+                address = child
+        elif tag == _LEGAL:
+            if legal is None:
+                legal = child
+        elif tag == _TAX_SCHEME_PARTY:
+            if vat is None:
+                vat = _vat_of(child)
+        elif tag == _PARTYID and id_0208 is None:
+            id_el = first(child, _ID)
+            if id_el is not None and id_el.get("schemeID") == "0208":
+                id_0208 = own_text(id_el)
+    return _build_party(endpoint, text(trading, _NAME), legal, address, vat, id_0208)
+
+
+def _build_party(
+    endpoint: Any, trading: str | None, legal: Any, address: Any, vat: Any, id_0208: Any
+) -> Party:
+    reg_name = company_id = None
+    if legal is not None:
+        reg_el, id_el = firsts2(legal, _REGNAME, _COMPANYID)
+        reg_name, company_id = own_text(reg_el), own_text(id_el)
+    endpoint_id = scheme = None
+    if endpoint is not None:
+        endpoint_id, scheme = own_text(endpoint), clean(endpoint.get("schemeID"))
     if company_id is None:
         company_id = id_0208
-    if company_id is None and endpoint is not None and scheme == "0208":
-        company_id = clean(endpoint.text)
-    address = k.get(_ADDRESS)
-    a = {} if address is None else kids(address)
-    return Party(
-        name=reg_name or trading,
-        trading_name=trading,
-        vat=vat,
-        enterprise_number=company_id,
-        endpoint_id=None if endpoint is None else clean(endpoint.text),
-        endpoint_scheme=scheme,
-        street=_ktext(a, _STREET),
-        city=_ktext(a, _CITY),
-        postal_code=_ktext(a, _ZIP),
-        country=text(a.get(_COUNTRY), _COUNTRYCODE),
-    )
+        if company_id is None and scheme == "0208":
+            company_id = endpoint_id
+    street = city = postal = country = None
+    if address is not None:
+        for child in address:
+            tag = child.tag
+            if tag == _STREET:
+                street = child if street is None else street
+            elif tag == _CITY:
+                city = child if city is None else city
+            elif tag == _ZIP:
+                postal = child if postal is None else postal
+            elif tag == _COUNTRY and country is None:
+                country = child
+    return _new_party(
+        reg_name or trading, trading, vat, company_id, endpoint_id, scheme,
+        own_text(street), own_text(city), own_text(postal), text(country, _COUNTRYCODE),
+    )  # fmt: skip
 
 
-def _is_vat_scheme(party_tax_scheme: Any) -> bool:
-    scheme_id = text(first(party_tax_scheme, _TAX_SCHEME), _ID)
-    return scheme_id is not None and scheme_id.upper() == "VAT"
+def firsts2(el: Any, tag_a: str, tag_b: str) -> tuple[Any, Any]:
+    """First child with ``tag_a`` and first with ``tag_b``, in one pass."""
+    a = b = None
+    for child in el:
+        tag = child.tag
+        if tag == tag_a:
+            if a is None:
+                a = child
+        elif tag == tag_b and b is None:
+            b = child
+    return a, b
 
 
-def payment(means: Any, w: list[str]) -> tuple[dict[str, Any], dt.date | None]:
-    """All PaymentMeans -> iban/bic/reference/code, plus the first PaymentDueDate."""
+def _vat_of(party_tax_scheme: Any) -> str | None:
+    """CompanyID of a PartyTaxScheme whose TaxScheme/ID is VAT (any case), else None."""
+    company, scheme = firsts2(party_tax_scheme, _COMPANYID, _TAX_SCHEME)
+    scheme_id = text(scheme, _ID)
+    if scheme_id is None or scheme_id.upper() != "VAT":
+        return None
+    return own_text(company)
+
+
+def payment(
+    means: Any, w: list[str]
+) -> tuple[tuple[str | None, str | None, str | None, str | None], dt.date | None]:
+    """All PaymentMeans -> (iban, bic, payment reference, means code), first PaymentDueDate."""
     iban = bic = reference = instruction = code = None
     due: dt.date | None = None
     for pm in means:
-        k = kids(pm)
-        code = code or _ktext(k, _PM_CODE)
+        code_el = due_el = ref_el = instr_el = None
+        accounts = []
+        for child in pm:
+            tag = child.tag
+            if tag == _PM_CODE:
+                code_el = child if code_el is None else code_el
+            elif tag == _PAYEE_ACCOUNT:
+                accounts.append(child)
+            elif tag == _PAYMENT_ID:
+                ref_el = child if ref_el is None else ref_el
+            elif tag == _PM_DUE:
+                due_el = child if due_el is None else due_el
+            elif tag == _INSTRUCTION_ID and instr_el is None:
+                instr_el = child
+        code = code or own_text(code_el)
         if due is None:
-            due = to_date(_ktext(k, _PM_DUE), "PaymentMeans/PaymentDueDate", w)
-        reference = reference or _ktext(k, _PAYMENT_ID)
-        instruction = instruction or _ktext(k, _INSTRUCTION_ID)
+            due = to_date(own_text(due_el), "PaymentMeans/PaymentDueDate", w)
+        reference = reference or own_text(ref_el)
+        instruction = instruction or own_text(instr_el)
         if iban is None:
-            for account in pm:
-                if account.tag != _PAYEE_ACCOUNT:
-                    continue
-                raw = text(account, _ID)
-                compact = "".join(raw.split()).upper() if raw else ""
-                if IBAN_SHAPE.fullmatch(compact):
-                    iban, bic = compact, _bic(account)
-                    break
-    info = {
-        "iban": iban,
-        "bic": bic,
-        "payment_reference": reference or instruction,
-        "payment_means_code": code,
-    }
-    return info, due
+            iban, bic = _iban_bic(accounts)
+    return (iban, bic, reference or instruction, code), due
+
+
+def _iban_bic(accounts: list[Any]) -> tuple[str | None, str | None]:
+    """The first PayeeFinancialAccount whose ID is shaped like an IBAN, with its BIC."""
+    for account in accounts:
+        raw = text(account, _ID)
+        compact = "".join(raw.split()).upper() if raw else ""
+        if IBAN_SHAPE.fullmatch(compact):
+            return compact, _bic(account)
+    return None, None
 
 
 def _bic(account: Any) -> str | None:
@@ -212,130 +283,59 @@ def tax_totals(
         main = next((tt for tt in totals if first(tt, _SUBTOTAL) is not None), totals[0])
     if main is None:
         return None, tax_cur_total, ()
-    vat_total = to_decimal(text(main, _TAXAMOUNT), "TaxTotal/TaxAmount", w)
-    rows = tuple([_subtotal(st, w) for st in main if st.tag == _SUBTOTAL])
-    return vat_total, tax_cur_total, rows
+    amount_el = None
+    subtotals = []
+    for child in main:
+        tag = child.tag
+        if tag == _SUBTOTAL:
+            subtotals.append(child)
+        elif tag == _TAXAMOUNT and amount_el is None:
+            amount_el = child
+    vat_total = to_decimal(own_text(amount_el), "TaxTotal/TaxAmount", w)
+    return vat_total, tax_cur_total, tuple([_subtotal(st, w) for st in subtotals])
 
 
 def _subtotal(st: Any, w: list[str]) -> VatBreakdown:
-    k = kids(st)
-    category = k.get(_TAXCAT)
-    c = {} if category is None else kids(category)
-    rate = to_decimal(_ktext(c, _PERCENT), "TaxCategory/Percent", w)
-    if rate is None:  # UBL 2.0 puts the rate on the subtotal; category O has none
-        rate = to_decimal(_ktext(k, _PERCENT), "TaxSubtotal/Percent", w)
-    return VatBreakdown(
-        taxable=to_decimal(_ktext(k, _TAXABLE), "TaxSubtotal/TaxableAmount", w) or Decimal(0),
-        vat=to_decimal(_ktext(k, _TAXAMOUNT), "TaxSubtotal/TaxAmount", w) or Decimal(0),
-        rate=Decimal(0) if rate is None else rate,
-        category=_ktext(c, _ID),
-        exemption_reason=_ktext(c, _EXEMPT),
-        exemption_code=_ktext(c, _EXEMPT_CODE),
-    )
-
-
-def monetary(total: Any, w: list[str]) -> dict[str, Decimal | None]:
-    out: dict[str, Decimal | None] = dict.fromkeys(_MONEY_TAGS.values())
-    for child in total:
-        name = _MONEY_TAGS.get(child.tag)
-        if name is not None and out[name] is None:
-            out[name] = to_decimal(child.text, f"LegalMonetaryTotal/{name}", w)
-    return out
-
-
-def line(el: Any, qty_tag: str, w: list[str]) -> InvoiceLine:
-    line_id = net = quantity = unit = price = None
-    item = None
-    acs: list[AllowanceCharge] = []
-    for child in el:
+    taxable = amount = percent = category = None
+    for child in st:
         tag = child.tag
-        if tag == _ID:
-            line_id = clean(child.text)
-        elif tag == qty_tag:
-            quantity = to_decimal(child.text, "line quantity", w)
-            unit = clean(child.get("unitCode"))
-        elif tag == _LINE_EXT:
-            net = to_decimal(child.text, "line net amount", w)
-        elif tag == _ITEM:
-            item = child
-        elif tag == _PRICE:
-            price = to_decimal(text(child, _PRICE_AMOUNT), "line price", w)
-        elif tag == _AC:
-            acs.append(allowance(child, w))
-    name = description = category = rate = None
-    classes: list[str] = []
-    if item is not None:
-        for child in item:
-            tag = child.tag
-            if tag == _NAME:
-                name = clean(child.text)
-            elif tag == _DESCRIPTION and description is None:
-                description = clean(child.text)
-            elif tag == _CLASSIFIED:
-                category = text(child, _ID)
-                rate = to_decimal(text(child, _PERCENT), "line VAT rate", w)
-            elif tag == _COMMODITY:
-                code = text(child, _CLASS_CODE)
-                if code:
-                    classes.append(code)
-    if net is None:
-        w.append(f"line {line_id}: no net amount (LineExtensionAmount); 0 assumed")
-    return InvoiceLine(
-        net=Decimal(0) if net is None else net,
-        description=name or description or "",
-        id=line_id,
-        quantity=quantity,
-        unit=unit,
-        unit_price=price,
-        vat_category=category,
-        vat_rate=rate,
-        item_classification=tuple(classes),
-        allowances_charges=tuple(acs),
-    )
-
-
-def allowance(el: Any, w: list[str]) -> AllowanceCharge:
-    is_charge = False
-    amount = base = rate = None
-    reason = reason_code = category = None
-    for child in el:
-        tag = child.tag
-        if tag == _CHARGE_IND:
-            is_charge = (child.text or "").strip().lower() == "true"
-        elif tag == _AMOUNT:
-            amount = to_decimal(child.text, "AllowanceCharge/Amount", w)
-        elif tag == _BASE:
-            base = to_decimal(child.text, "AllowanceCharge/BaseAmount", w)
-        elif tag == _REASON:
-            reason = clean(child.text)
-        elif tag == _REASON_CODE:
-            reason_code = clean(child.text)
+        if tag == _TAXABLE:
+            taxable = child if taxable is None else taxable
+        elif tag == _TAXAMOUNT:
+            amount = child if amount is None else amount
         elif tag == _TAXCAT:
-            category = text(child, _ID)
-            rate = to_decimal(text(child, _PERCENT), "AllowanceCharge VAT rate", w)
-    return AllowanceCharge(
-        is_charge=is_charge,
-        amount=Decimal(0) if amount is None else amount,
-        reason=reason,
-        reason_code=reason_code,
-        vat_category=category,
-        vat_rate=rate,
-        base_amount=base,
-    )
+            category = child if category is None else category
+        elif tag == _PERCENT and percent is None:
+            percent = child
+    cat_id = cat_percent = reason = reason_code = None
+    if category is not None:
+        for child in category:
+            tag = child.tag
+            if tag == _ID:
+                cat_id = child if cat_id is None else cat_id
+            elif tag == _PERCENT:
+                cat_percent = child if cat_percent is None else cat_percent
+            elif tag == _EXEMPT:
+                reason = child if reason is None else reason
+            elif tag == _EXEMPT_CODE and reason_code is None:
+                reason_code = child
+    rate = to_decimal(own_text(cat_percent), "TaxCategory/Percent", w)
+    if rate is None:  # UBL 2.0 puts the rate on the subtotal; category O has none
+        rate = to_decimal(own_text(percent), "TaxSubtotal/Percent", w)
+    return _new_vat(
+        to_decimal(own_text(taxable), "TaxSubtotal/TaxableAmount", w) or _ZERO,
+        to_decimal(own_text(amount), "TaxSubtotal/TaxAmount", w) or _ZERO,
+        _ZERO if rate is None else rate,
+        own_text(cat_id), own_text(reason), own_text(reason_code),
+    )  # fmt: skip
 
 
-def attachment(ref: Any) -> Attachment | None:
-    """AdditionalDocumentReference with an Attachment; kept base64, decoded lazily."""
-    att = first(ref, _ATTACHMENT)
-    if att is None:
-        return None
-    embedded = first(att, _EMBEDDED)
-    external = first(att, _EXTERNAL)
-    return Attachment(
-        filename=None if embedded is None else clean(embedded.get("filename")),
-        mime_code=None if embedded is None else clean(embedded.get("mimeCode")),
-        data_base64="" if embedded is None else (embedded.text or ""),
-        id=text(ref, _ID),
-        description=text(ref, _DOC_DESCRIPTION),
-        external_uri=None if external is None else text(external, _URI),
-    )
+def monetary(total: Any, w: list[str]) -> list[Decimal | None]:
+    """LegalMonetaryTotal -> its amounts in the order of ``MONEY_FIELDS``."""
+    out: list[Decimal | None] = [None] * len(MONEY_FIELDS)
+    where = _MONEY_SLOT.get
+    for child in total:
+        found = where(child.tag)
+        if found is not None and out[found[0]] is None:
+            out[found[0]] = to_decimal(child.text, found[1], w)
+    return out
