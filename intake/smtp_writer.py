@@ -1,13 +1,14 @@
 """Group commit: one flush and one database transaction for the mails of many SMTP sessions.
 
 A session hands its received mail (:class:`Incoming`) to the
-:class:`GroupCommitWriter` and awaits an asyncio future.  One thread drains
-the queue: for every mail waiting at that moment it reads the header facts
-(Message-ID, redelivery key), writes the raw blobs with ONE group flush
-(``BlobStore.put_many``), stores all mail rows in ONE transaction (one
-commit, so one WAL fsync on SQLite), enqueues the split step for the new
-mail documents in one queue commit, and then resolves every session's future
-with one wake-up of the event loop.  Only then may a session answer ``250``.
+:class:`GroupCommitWriter` and awaits an asyncio future.  Two threads form a
+pipeline.  The blob thread takes every mail waiting at that moment, reads the
+header facts (Message-ID, redelivery key) and writes the raw blobs with ONE
+group flush (``BlobStore.put_many``).  The commit thread takes every batch
+whose blobs are durable, stores all mail rows in ONE transaction (one commit,
+so one WAL fsync on SQLite), enqueues the split step for the new mail
+documents in one queue commit, and then resolves every session's future with
+one wake-up of the event loop.  Only then may a session answer ``250``.
 
 A mail whose blob cannot be written fails alone (``StorageFull`` → 452,
 otherwise 451).  A batch whose transaction fails for another reason than an
@@ -23,6 +24,7 @@ import queue
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from intake.smtp_facts import MailFacts, mail_facts
 from pipeline.runtime import Runtime
@@ -94,21 +96,33 @@ _STOP = object()
 
 
 class GroupCommitWriter:
-    """A thread storing queued mails in batches."""
+    """Two threads storing queued mails in batches, as a pipeline.
+
+    The blob thread reads the facts and writes the raw mails of everything
+    waiting, with one flush; the commit thread stores the rows of everything
+    the blob thread has finished, in one transaction.  So the flush of one
+    batch overlaps the commit of the previous one, and a row is committed only
+    after its blob is durable.
+    """
 
     def __init__(self, rt: Runtime, enqueue: Enqueue, *, max_batch: int = 256) -> None:
         self.rt = rt
         self._enqueue = enqueue
         self.max_batch = max_batch
         self._queue: queue.SimpleQueue[object] = queue.SimpleQueue()
+        self._blobs_done: queue.SimpleQueue[object] = queue.SimpleQueue()
         self._lock = threading.Lock()
         self._closed = False
-        self._thread = threading.Thread(target=self._run, name="smtp-group-commit", daemon=True)
+        self._threads = (
+            threading.Thread(target=self._run_blobs, name="smtp-blobs", daemon=True),
+            threading.Thread(target=self._run_commit, name="smtp-commit", daemon=True),
+        )
         self.batches = 0
         self.deliveries = 0
 
     def start(self) -> None:
-        self._thread.start()
+        for thread in self._threads:
+            thread.start()
 
     def submit(self, incoming: Incoming) -> asyncio.Future[Stored]:
         """Queue a mail (call on the event loop); the future resolves when it is stored."""
@@ -121,44 +135,39 @@ class GroupCommitWriter:
         return future
 
     def close(self, timeout: float | None = None) -> None:
-        """Store what is queued, then stop the thread."""
+        """Store what is queued, then stop the threads."""
         with self._lock:
             if self._closed:
                 return
             self._closed = True
             self._queue.put(_STOP)
-        if self._thread.is_alive():
-            self._thread.join(timeout)
+        for thread in self._threads:
+            if thread.is_alive():
+                thread.join(timeout)
 
-    # -- the writer thread -----------------------------------------------------------
-    def _run(self) -> None:
+    # -- the blob thread -------------------------------------------------------------
+    def _run_blobs(self) -> None:
         stop = False
         while not stop:
-            first = self._queue.get()
-            if first is _STOP:
-                break
-            batch: list[_Item] = [first]  # type: ignore[list-item]
-            while len(batch) < self.max_batch:
-                try:
-                    item = self._queue.get_nowait()
-                except queue.Empty:
-                    break
-                if item is _STOP:
-                    stop = True
-                    break
-                batch.append(item)  # type: ignore[arg-type]
+            batch, stop = _drain(self._queue, self.max_batch)
+            if not batch:
+                continue
             try:
-                self._process(batch)
+                ready = self._write_blobs(batch)
             except BaseException as exc:  # never leave a session waiting forever
-                log.exception("group commit writer failed")
+                log.exception("group commit writer failed writing blobs")
+                ready = []
                 for item in batch:
-                    if item.outcome is None:
-                        item.outcome = exc
-            _resolve(batch)
-            _log_stored(batch)
+                    item.outcome = exc
+            failed = [item for item in batch if item.outcome is not None]
+            if failed:
+                _resolve(failed)
+            if ready:
+                self._blobs_done.put(ready)
+        self._blobs_done.put(_STOP)
 
-    def _process(self, batch: list[_Item]) -> None:
-        """Blobs with one group flush, then the rows; every item gets its outcome."""
+    def _write_blobs(self, batch: list[_Item]) -> list[tuple[_Item, _Ready]]:
+        """Facts and durable blobs for a batch; a mail whose blob failed gets its error."""
         raws = [item.incoming.raw for item in batch]
         facts = [mail_facts(raw) for raw in raws]
         refs = self.rt.blobs.put_many(raws)
@@ -168,8 +177,26 @@ class GroupCommitWriter:
                 item.outcome = ref
             else:
                 ready.append((item, _Ready(item.incoming, ref, fact)))
-        if ready:
-            self._store(ready)
+        return ready
+
+    # -- the commit thread -----------------------------------------------------------
+    def _run_commit(self) -> None:
+        stop = False
+        while not stop:
+            groups, stop = _drain(self._blobs_done, self.max_batch)
+            ready = [pair for group in groups for pair in group]
+            if not ready:
+                continue
+            try:
+                self._store(ready)
+            except BaseException as exc:  # never leave a session waiting forever
+                log.exception("group commit writer failed storing rows")
+                for item, _ in ready:
+                    if item.outcome is None:
+                        item.outcome = exc
+            items = [item for item, _ in ready]
+            _resolve(items)
+            _log_stored(items)
 
     def _store(self, ready: list[tuple[_Item, _Ready]]) -> None:
         try:
@@ -238,6 +265,24 @@ class GroupCommitWriter:
                 "could not enqueue the split step for %s; the reconciler will", document_ids,
                 exc_info=True,
             )  # fmt: skip
+
+
+def _drain(source: queue.SimpleQueue[object], most: int) -> tuple[list[Any], bool]:
+    """Wait for one entry, then take all that are waiting (up to ``most``); and
+    whether the stop marker came."""
+    first = source.get()
+    if first is _STOP:
+        return [], True
+    taken = [first]
+    while len(taken) < most:
+        try:
+            entry = source.get_nowait()
+        except queue.Empty:
+            break
+        if entry is _STOP:
+            return taken, True
+        taken.append(entry)
+    return taken, False
 
 
 def _resolve(batch: list[_Item]) -> None:
