@@ -36,7 +36,9 @@ def _reference_trace_sha256(raw: bytes) -> str:
         else:
             fields.append(line)
     kept = [
-        f for f in fields if f.split(b":", 1)[0].strip().lower().decode("latin-1") not in TRACE_HEADERS
+        f
+        for f in fields
+        if f.split(b":", 1)[0].strip().lower().decode("latin-1") not in TRACE_HEADERS
     ]
     canonical = b"\n".join(kept) + sep + body  # LF line ends ...
     return hashlib.sha256(canonical.replace(b"\n", b"\r\n")).hexdigest()  # ... hashed as CRLF
