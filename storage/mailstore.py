@@ -148,52 +148,56 @@ def _chunks(values: list[str], size: int) -> Iterable[list[str]]:
         yield values[start : start + size]
 
 
+_MAIL_COLUMNS = (
+    "dossier_id", "raw_sha256", "dedup_key", "envelope_from", "envelope_to", "message_id",
+    "peer_ip", "subject", "from_header", "sender_allowed",
+)  # fmt: skip
+_DOCUMENT_COLUMNS = ("dossier_id", "mail_id", "blob_sha256", "size")
+
+
 def _insert_mails(raw: Raw, new: list[MailIn], found: dict[tuple[int, str], MailStored]) -> None:
     now = utcnow()
     _register(raw, [(i.dossier_id, i.raw) for i in new])
     mail_ids = raw.insert_ids(
         _MAIL,
+        _MAIL_COLUMNS,
         [
-            {
-                "dossier_id": i.dossier_id,
-                "raw_sha256": i.raw.sha256,
-                "dedup_key": i.dedup_key,
-                "envelope_from": i.envelope_from,
-                "envelope_to": list(i.envelope_to),
-                "message_id": i.message_id,
-                "peer_ip": i.peer_ip,
-                "subject": i.subject,
-                "from_header": i.from_header,
-                "sender_allowed": i.sender_allowed,
-                "ignored": [],
-                "quarantined": [],
-                "received_at": now,
-            }
+            (
+                i.dossier_id,
+                i.raw.sha256,
+                i.dedup_key,
+                i.envelope_from,
+                list(i.envelope_to),
+                i.message_id,
+                i.peer_ip,
+                i.subject,
+                i.from_header,
+                i.sender_allowed,
+            )
             for i in new
         ],
+        {"ignored": [], "quarantined": [], "received_at": now},
     )
     doc_ids = raw.insert_ids(
         _DOCUMENT,
+        _DOCUMENT_COLUMNS,
         [
-            {
-                "dossier_id": i.dossier_id,
-                "mail_id": mail_id,
-                "kind": "mail",
-                "blob_sha256": i.raw.sha256,
-                "size": i.raw.size,
-                "filename": None,
-                "content_type": "message/rfc822",
-                "origin": "smtp",
-                "channel": "smtp",
-                "state": _RECEIVED,
-                "timings": {"received": now.isoformat()},
-                "attempts": 0,
-                "warning_count": 0,
-                "created_at": now,
-                "updated_at": now,
-            }
+            (i.dossier_id, mail_id, i.raw.sha256, i.raw.size)
             for i, mail_id in zip(new, mail_ids, strict=True)
         ],
+        {
+            "kind": "mail",
+            "filename": None,
+            "content_type": "message/rfc822",
+            "origin": "smtp",
+            "channel": "smtp",
+            "state": _RECEIVED,
+            "timings": {"received": now.isoformat()},
+            "attempts": 0,
+            "warning_count": 0,
+            "created_at": now,
+            "updated_at": now,
+        },
     )
     for i, doc_id in zip(new, doc_ids, strict=True):
         found[(i.dossier_id, i.dedup_key)] = MailStored(int(doc_id), True, _RECEIVED)

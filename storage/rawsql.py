@@ -110,14 +110,34 @@ class Raw:
         except self._error as exc:
             raise DBAPIError.instance(text, None, exc, self._error) from exc
 
-    def insert_ids(self, table: Table, rows: Sequence[Mapping[str, Any]]) -> list[int]:
-        """Insert ``rows`` (all with the same keys) into ``table``; their new ids, in order."""
+    def insert_ids(
+        self,
+        table: Table,
+        columns: Sequence[str],
+        rows: Sequence[Sequence[Any]],
+        same: Mapping[str, Any] | None = None,
+    ) -> list[int]:
+        """Insert ``rows`` (values for ``columns``) plus the values ``same`` for every
+        row (converted once) into ``table``; the new ids, in order."""
         if not rows:
             return []
-        columns = list(rows[0])
+        same = dict(same or {})
+        names = [*columns, *same]
         sql = (
-            f"INSERT INTO {table.name} ({', '.join(columns)}) "
-            f"VALUES ({', '.join('?' for _ in columns)}) RETURNING id"
+            f"INSERT INTO {table.name} ({', '.join(names)}) "
+            f"VALUES ({', '.join('?' for _ in names)}) RETURNING id"
         )
-        params = [self.row(table, r) for r in rows]
+        fixed = self.row(table, same)
+        procs = [
+            (i, proc)
+            for i, name in enumerate(columns)
+            if (proc := _processor(table, name, self.dialect)) is not None
+        ]
+        params = []
+        for values in rows:
+            row = [*values, *fixed]
+            for i, proc in procs:
+                if row[i] is not None:
+                    row[i] = proc(row[i])
+            params.append(row)
         return [int(found[0]) for found in self.each_returning(sql, params)]
