@@ -1,6 +1,7 @@
 """Benchmark: UBL parse (floor vs full InvoiceData) and validation, on the ubl corpus.
 
 Run:  .venv/bin/python bench/ubl_bench.py [--rounds N] [--validate-rounds M] [--per-doc]
+                                          [--profile TOP]
 
 Prints, in one run and one process:
 * per document (with --per-doc) and over the corpus: mean ms of ``lxml.etree.fromstring``
@@ -10,7 +11,8 @@ Prints, in one run and one process:
   Peppol/Belgian rules, separately (target <= 15 ms per document).
 Timings are best-of-rounds per document, interleaved (floor and full alternate), in
 CPU time of this process (``time.process_time``) so that other processes sharing the
-machine do not inflate one side of the ratio.
+machine do not inflate one side of the ratio.  ``--profile TOP`` instead prints the
+TOP functions by own time of a cProfile run of the full parse over the corpus.
 """
 
 from __future__ import annotations
@@ -75,11 +77,29 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=15)
     ap.add_argument("--validate-rounds", type=int, default=3)
     ap.add_argument("--per-doc", action="store_true")
+    ap.add_argument("--profile", type=int, metavar="TOP", default=0)
     args = ap.parse_args()
     files = sorted(CORPUS.glob("*.xml"))
+    if args.profile:
+        profile_parse(files, args.profile)
+        return
     bench_parse(files, args.rounds, args.per_doc)
     if hasattr(peppol, "validate"):
         bench_validate(files, args.validate_rounds)
+
+
+def profile_parse(files: list[Path], top: int) -> None:
+    import cProfile
+    import pstats
+
+    datas = [path.read_bytes() for path in files]
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for _ in range(20):
+        for data in datas:
+            peppol.parse_invoice_xml(data)
+    profiler.disable()
+    pstats.Stats(profiler).sort_stats("tottime").print_stats(top)
 
 
 def bench_validate(files: list[Path], rounds: int) -> None:

@@ -8,7 +8,7 @@ from typing import Any
 
 from extractors.model import AllowanceCharge, Attachment, InvoiceLine
 from peppol._ubl_build import maker
-from peppol._ubl_parts import first, firsts2, own_text, text
+from peppol._ubl_parts import decimal_of, first, firsts2, own_text, text
 from peppol._values import clean, to_decimal
 from peppol.ns import cac, cbc
 
@@ -54,7 +54,8 @@ def line(el: Any, qty_tag: str, w: list[str]) -> InvoiceLine:
     for child in el:
         tag = child.tag
         if tag == _ID:
-            line_id = own_text(child)
+            value = child.text
+            line_id = (value.strip() or None) if value else None
         elif tag == qty_tag:
             quantity = to_decimal(child.text, "line quantity", w)
             unit = clean(child.get("unitCode"))
@@ -63,32 +64,46 @@ def line(el: Any, qty_tag: str, w: list[str]) -> InvoiceLine:
         elif tag == _ITEM:
             item = child
         elif tag == _PRICE:
-            price = to_decimal(text(child, _PRICE_AMOUNT), "line price", w)
+            price = decimal_of(first(child, _PRICE_AMOUNT), "line price", w)
         elif tag == _AC:
             acs.append(allowance(child, w))
-    name = description = category = rate = None
-    classes: list[str] = []
-    if item is not None:
-        for child in item:
-            tag = child.tag
-            if tag == _NAME:
-                name = own_text(child)
-            elif tag == _DESCRIPTION:
-                description = own_text(child) if description is None else description
-            elif tag == _CLASSIFIED:
-                category_el, percent_el = firsts2(child, _ID, _PERCENT)
-                category = own_text(category_el)
-                rate = to_decimal(own_text(percent_el), "line VAT rate", w)
-            elif tag == _COMMODITY:
-                code = text(child, _CLASS_CODE)
-                if code:
-                    classes.append(code)
+    description, category, rate, classes = _item(item, w)
     if net is None:
         w.append(f"line {line_id}: no net amount (LineExtensionAmount); 0 assumed")
     return _new_line(
-        _ZERO if net is None else net, name or description or "", line_id, quantity, unit,
-        price, category, rate, tuple(classes), tuple(acs),
+        _ZERO if net is None else net, description, line_id, quantity, unit,
+        price, category, rate, classes, tuple(acs),
     )  # fmt: skip
+
+
+def _item(item: Any, w: list[str]) -> tuple[str, str | None, Any, tuple[str, ...]]:
+    """Item -> (name or description, VAT category, VAT rate, classification codes)."""
+    if item is None:
+        return "", None, None, ()
+    name = description = category = rate = None
+    classes: list[str] = []
+    for child in item:
+        tag = child.tag
+        if tag == _NAME:
+            value = child.text
+            name = (value.strip() or None) if value else None
+        elif tag == _CLASSIFIED:
+            category_el = percent_el = None
+            for part in child:
+                part_tag = part.tag
+                if part_tag == _ID:
+                    category_el = part if category_el is None else category_el
+                elif part_tag == _PERCENT and percent_el is None:
+                    percent_el = part
+            category = own_text(category_el)
+            rate = decimal_of(percent_el, "line VAT rate", w)
+        elif tag == _DESCRIPTION:
+            description = own_text(child) if description is None else description
+        elif tag == _COMMODITY:
+            code = text(child, _CLASS_CODE)
+            if code:
+                classes.append(code)
+    return name or description or "", category, rate, tuple(classes)
 
 
 def allowance(el: Any, w: list[str]) -> AllowanceCharge:
@@ -110,7 +125,7 @@ def allowance(el: Any, w: list[str]) -> AllowanceCharge:
         elif tag == _TAXCAT:
             category_el, percent_el = firsts2(child, _ID, _PERCENT)
             category = own_text(category_el)
-            rate = to_decimal(own_text(percent_el), "AllowanceCharge VAT rate", w)
+            rate = decimal_of(percent_el, "AllowanceCharge VAT rate", w)
     return _new_ac(
         is_charge, _ZERO if amount is None else amount, reason, reason_code, category, rate, base
     )
@@ -118,11 +133,18 @@ def allowance(el: Any, w: list[str]) -> AllowanceCharge:
 
 def attachment(ref: Any) -> Attachment | None:
     """AdditionalDocumentReference with an Attachment; kept base64, decoded lazily."""
-    att = first(ref, _ATTACHMENT)
+    att = ref_id = description = None
+    for child in ref:
+        tag = child.tag
+        if tag == _ATTACHMENT:
+            att = child if att is None else att
+        elif tag == _ID:
+            ref_id = child if ref_id is None else ref_id
+        elif tag == _DOC_DESCRIPTION and description is None:
+            description = child
     if att is None:
         return None
     embedded, external = firsts2(att, _EMBEDDED, _EXTERNAL)
-    ref_id, description = firsts2(ref, _ID, _DOC_DESCRIPTION)
     return _new_attachment(
         None if embedded is None else clean(embedded.get("filename")),
         None if embedded is None else clean(embedded.get("mimeCode")),

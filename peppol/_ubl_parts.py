@@ -19,6 +19,7 @@ from peppol.ns import cac, cbc
 
 __all__ = [
     "MONEY_FIELDS",
+    "decimal_of",
     "first",
     "firsts2",
     "monetary",
@@ -123,6 +124,11 @@ def text(el: Any, tag: str) -> str | None:
     return None
 
 
+def decimal_of(el: Any, what: str, w: list[str]) -> Decimal | None:
+    """``to_decimal`` of the text of ``el`` (None for no element)."""
+    return None if el is None else to_decimal(el.text, what, w)
+
+
 def own_text(el: Any) -> str | None:
     """Stripped text of ``el`` itself (None for no element or no text)."""
     if el is None:
@@ -133,24 +139,25 @@ def own_text(el: Any) -> str | None:
 
 def party(wrapper: Any) -> Party:
     """An AccountingSupplierParty / AccountingCustomerParty (or None) -> Party."""
-    el = None if wrapper is None else first(wrapper, _PARTY)
+    el = None
+    if wrapper is not None:
+        for child in wrapper:
+            if child.tag == _PARTY:
+                el = child
+                break
     if el is None:
         return _NO_PARTY
     endpoint = trading = legal = address = vat = id_0208 = None
     for child in el:
         tag = child.tag
         if tag == _ENDPOINT:
-            if endpoint is None:
-                endpoint = child
+            endpoint = child if endpoint is None else endpoint
         elif tag == _PARTYNAME:
-            if trading is None:
-                trading = child
+            trading = child if trading is None else trading
         elif tag == _ADDRESS:
-            if address is None:
-                address = child
+            address = child if address is None else address
         elif tag == _LEGAL:
-            if legal is None:
-                legal = child
+            legal = child if legal is None else legal
         elif tag == _TAX_SCHEME_PARTY:
             if vat is None:
                 vat = _vat_of(child)
@@ -158,39 +165,39 @@ def party(wrapper: Any) -> Party:
             id_el = first(child, _ID)
             if id_el is not None and id_el.get("schemeID") == "0208":
                 id_0208 = own_text(id_el)
-    return _build_party(endpoint, text(trading, _NAME), legal, address, vat, id_0208)
-
-
-def _build_party(
-    endpoint: Any, trading: str | None, legal: Any, address: Any, vat: Any, id_0208: Any
-) -> Party:
-    reg_name = company_id = None
+    reg_name = company_id = endpoint_id = scheme = None
     if legal is not None:
         reg_el, id_el = firsts2(legal, _REGNAME, _COMPANYID)
         reg_name, company_id = own_text(reg_el), own_text(id_el)
-    endpoint_id = scheme = None
     if endpoint is not None:
         endpoint_id, scheme = own_text(endpoint), clean(endpoint.get("schemeID"))
     if company_id is None:
         company_id = id_0208
         if company_id is None and scheme == "0208":
             company_id = endpoint_id
-    street = city = postal = country = None
-    if address is not None:
-        for child in address:
-            tag = child.tag
-            if tag == _STREET:
-                street = child if street is None else street
-            elif tag == _CITY:
-                city = child if city is None else city
-            elif tag == _ZIP:
-                postal = child if postal is None else postal
-            elif tag == _COUNTRY and country is None:
-                country = child
+    trading_name = text(trading, _NAME)
     return _new_party(
-        reg_name or trading, trading, vat, company_id, endpoint_id, scheme,
-        own_text(street), own_text(city), own_text(postal), text(country, _COUNTRYCODE),
+        reg_name or trading_name, trading_name, vat, company_id, endpoint_id, scheme,
+        *_address(address),
     )  # fmt: skip
+
+
+def _address(address: Any) -> tuple[str | None, str | None, str | None, str | None]:
+    """PostalAddress -> (street, city, postal code, country code)."""
+    if address is None:
+        return None, None, None, None
+    street = city = postal = country = None
+    for child in address:
+        tag = child.tag
+        if tag == _STREET:
+            street = child if street is None else street
+        elif tag == _CITY:
+            city = child if city is None else city
+        elif tag == _ZIP:
+            postal = child if postal is None else postal
+        elif tag == _COUNTRY and country is None:
+            country = child
+    return own_text(street), own_text(city), own_text(postal), text(country, _COUNTRYCODE)
 
 
 def firsts2(el: Any, tag_a: str, tag_b: str) -> tuple[Any, Any]:
@@ -291,7 +298,7 @@ def tax_totals(
             subtotals.append(child)
         elif tag == _TAXAMOUNT and amount_el is None:
             amount_el = child
-    vat_total = to_decimal(own_text(amount_el), "TaxTotal/TaxAmount", w)
+    vat_total = decimal_of(amount_el, "TaxTotal/TaxAmount", w)
     return vat_total, tax_cur_total, tuple([_subtotal(st, w) for st in subtotals])
 
 
@@ -319,12 +326,12 @@ def _subtotal(st: Any, w: list[str]) -> VatBreakdown:
                 reason = child if reason is None else reason
             elif tag == _EXEMPT_CODE and reason_code is None:
                 reason_code = child
-    rate = to_decimal(own_text(cat_percent), "TaxCategory/Percent", w)
+    rate = decimal_of(cat_percent, "TaxCategory/Percent", w)
     if rate is None:  # UBL 2.0 puts the rate on the subtotal; category O has none
-        rate = to_decimal(own_text(percent), "TaxSubtotal/Percent", w)
+        rate = decimal_of(percent, "TaxSubtotal/Percent", w)
     return _new_vat(
-        to_decimal(own_text(taxable), "TaxSubtotal/TaxableAmount", w) or _ZERO,
-        to_decimal(own_text(amount), "TaxSubtotal/TaxAmount", w) or _ZERO,
+        decimal_of(taxable, "TaxSubtotal/TaxableAmount", w) or _ZERO,
+        decimal_of(amount, "TaxSubtotal/TaxAmount", w) or _ZERO,
         _ZERO if rate is None else rate,
         own_text(cat_id), own_text(reason), own_text(reason_code),
     )  # fmt: skip
