@@ -19,6 +19,7 @@ from peppol._ubl_build import maker
 from peppol._ubl_lines import allowance as _allowance
 from peppol._ubl_lines import attachment as _attachment
 from peppol._ubl_lines import line as _line
+from peppol._ubl_parts import MONEY_FIELDS
 from peppol._ubl_parts import monetary as _monetary
 from peppol._ubl_parts import party as _party
 from peppol._ubl_parts import payment as _payment
@@ -69,17 +70,15 @@ _EVIDENCE_FIELDS = (
 )  # fmt: skip
 _EVIDENCE = {name: Evidence(confidence=1.0, rule="ubl") for name in _EVIDENCE_FIELDS}
 
-_INVOICE_FIELDS = (
+_HEAD_FIELDS = (
     "document_type", "type_code", "invoice_number", "issue_date", "due_date", "currency",
     "supplier", "customer", "total_vat", "tax_currency", "tax_currency_vat_total",
     "buyer_reference", "order_reference", "billing_references", "customization_id",
     "profile_id", "note", "payment_terms", "vat_breakdown", "lines", "allowances_charges",
     "attachments", "source",
-    # LegalMonetaryTotal (see _ubl_parts.MONEY_FIELDS), payment, evidence, warnings
-    "line_extension_amount", "total_excl_vat", "total_incl_vat", "allowance_total",
-    "charge_total", "prepaid_amount", "rounding_amount", "payable_amount",
-    "iban", "bic", "payment_reference", "payment_means_code", "evidence", "warnings",
 )  # fmt: skip
+_PAY_FIELDS = ("iban", "bic", "payment_reference", "payment_means_code")  # payment() order
+_INVOICE_FIELDS = (*_HEAD_FIELDS, *MONEY_FIELDS, *_PAY_FIELDS, "evidence", "warnings")
 _new_invoice = maker(InvoiceData, _INVOICE_FIELDS)
 
 
@@ -146,12 +145,14 @@ def map_ubl(root: Any) -> InvoiceData:
         _notes([n for pt in s[_S_PT] for n in pt if n.tag == _NOTE] if s[_S_PT] else None),
         rows, lines, acs, _attachments(s[_S_ADR]), "peppol",
     )  # fmt: skip
+    _line_ext, excl, incl, _allowances, _charges, _prepaid, _rounding, payable = money
+    iban, _bic, reference, _code = pay
     present = (
         True, number is not None, issue_date is not None, due is not None,
         currency is not None, supplier.name is not None, supplier.vat is not None,
-        customer.name is not None, customer.vat is not None, money[1] is not None,
-        vat_total is not None, money[2] is not None, money[7] is not None,
-        pay[0] is not None, pay[2] is not None, bool(rows), bool(lines),
+        customer.name is not None, customer.vat is not None, excl is not None,
+        vat_total is not None, incl is not None, payable is not None,
+        iban is not None, reference is not None, bool(rows), bool(lines),
     )  # fmt: skip
     return _new_invoice(*head, *money, *pay, _evidence_for(present), tuple(w))
 
