@@ -41,6 +41,12 @@ _ENHANCED_BY_CODE = {
     b"530": b"5.7.0", b"554": b"5.7.0", b"555": b"5.5.4", b"553": b"5.1.3",
 }  # fmt: skip
 _PLAIN = (b"220", b"354")
+_ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
+#: ``<local@domain> params`` with a dot-atom local part and a plain domain: nearly every
+#: MAIL FROM and RCPT TO a mailer sends
+_SIMPLE_PATH = re.compile(
+    rf"[ \t]*<({_ATOM}(?:\.{_ATOM})*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*)>[ \t]*(.*)", re.DOTALL
+)
 
 
 def enhance(reply: bytes) -> bytes:
@@ -131,6 +137,18 @@ class IntakeSMTP(SMTP):
             self.transport.close()
             return
         await super()._handle_client()
+
+    # -- commands ------------------------------------------------------------------------
+    def _getaddr(self, arg: str) -> tuple[str | None, str | None]:
+        """aiosmtpd's address parser (the stdlib's full RFC 5322 header parser, about
+        0.15 ms a call) with a fast path for the plain ``<local@domain>`` form."""
+        found = _SIMPLE_PATH.fullmatch(arg)
+        if found is None:
+            return super()._getaddr(arg)
+        address, rest = found.group(1), found.group(2)
+        if self.local_part_limit and len(address.rpartition("@")[0]) > self.local_part_limit:
+            return None, None
+        return address, rest
 
     # -- replies -------------------------------------------------------------------------
     async def push(self, status: AnyStr) -> None:
