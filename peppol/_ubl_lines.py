@@ -43,7 +43,7 @@ _new_ac = maker(
     ("is_charge", "amount", "reason", "reason_code", "vat_category", "vat_rate", "base_amount"),
 )
 _new_attachment = maker(
-    Attachment, ("filename", "mime_code", "data_base64", "id", "description", "external_uri")
+    Attachment, ("filename", "mime_code", "id", "description", "external_uri", "embedded")
 )
 
 
@@ -132,7 +132,8 @@ def allowance(el: Any, w: list[str]) -> AllowanceCharge:
 
 
 def attachment(ref: Any) -> Attachment | None:
-    """AdditionalDocumentReference with an Attachment; kept base64, decoded lazily."""
+    """AdditionalDocumentReference with an Attachment; embedded bytes are not copied
+    (:func:`peppol.attachments.embedded_attachments` reads them)."""
     att = ref_id = description = None
     for child in ref:
         tag = child.tag
@@ -148,8 +149,8 @@ def attachment(ref: Any) -> Attachment | None:
     return _new_attachment(
         None if embedded is None else clean(embedded.get("filename")),
         None if embedded is None else clean(embedded.get("mimeCode")),
-        "" if embedded is None else (embedded.text or ""),
         own_text(ref_id),
         own_text(description),
         None if external is None else text(external, _URI),
+        embedded is not None,
     )

@@ -12,7 +12,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from extractors.model import AllowanceCharge, Attachment, InvoiceLine, Party, VatBreakdown
+from extractors.model import Party, VatBreakdown
 from peppol._ubl_build import maker
 from peppol._values import IBAN_SHAPE, clean, to_date, to_decimal
 from peppol.ns import cac, cbc
@@ -48,21 +48,6 @@ _TAXAMOUNT, _SUBTOTAL, _TAXABLE = cbc("TaxAmount"), cac("TaxSubtotal"), cbc("Tax
 _TAXCAT, _EXEMPT, _EXEMPT_CODE = (
     cac("TaxCategory"), cbc("TaxExemptionReason"), cbc("TaxExemptionReasonCode"),
 )  # fmt: skip
-_CHARGE_IND, _AMOUNT, _BASE = cbc("ChargeIndicator"), cbc("Amount"), cbc("BaseAmount")
-_REASON, _REASON_CODE = cbc("AllowanceChargeReason"), cbc("AllowanceChargeReasonCode")
-_LINE_EXT, _ITEM, _PRICE, _PRICE_AMOUNT = (
-    cbc("LineExtensionAmount"), cac("Item"), cac("Price"), cbc("PriceAmount"),
-)  # fmt: skip
-_DESCRIPTION, _CLASSIFIED = cbc("Description"), cac("ClassifiedTaxCategory")
-_COMMODITY, _CLASS_CODE = cac("CommodityClassification"), cbc("ItemClassificationCode")
-_AC, _ATTACHMENT, _DOC_DESCRIPTION = (
-    cac("AllowanceCharge"),
-    cac("Attachment"),
-    cbc("DocumentDescription"),
-)
-_EMBEDDED, _EXTERNAL, _URI = (
-    cbc("EmbeddedDocumentBinaryObject"), cac("ExternalReference"), cbc("URI"),
-)  # fmt: skip
 
 # LegalMonetaryTotal children -> InvoiceData fields, in the order monetary() returns them.
 _MONEY_TAGS = {
@@ -88,20 +73,8 @@ _new_party = maker(
     ("name", "trading_name", "vat", "enterprise_number", "endpoint_id", "endpoint_scheme",
      "street", "city", "postal_code", "country"),
 )  # fmt: skip
-_new_line = maker(
-    InvoiceLine,
-    ("net", "description", "id", "quantity", "unit", "unit_price", "vat_category", "vat_rate",
-     "item_classification", "allowances_charges"),
-)  # fmt: skip
 _new_vat = maker(
     VatBreakdown, ("taxable", "vat", "rate", "category", "exemption_reason", "exemption_code")
-)
-_new_ac = maker(
-    AllowanceCharge,
-    ("is_charge", "amount", "reason", "reason_code", "vat_category", "vat_rate", "base_amount"),
-)
-_new_attachment = maker(
-    Attachment, ("filename", "mime_code", "data_base64", "id", "description", "external_uri")
 )
 
 

@@ -19,11 +19,11 @@ import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from extractors.model import InvoiceData, Party, from_json, to_json
+from extractors.model import Attachment, InvoiceData, Party, from_json, to_json
 from pipeline.runtime import Runtime
 from pipeline.settings import Settings
 from pipeline.states import DocumentState
-from storage import BlobRef, repo
+from storage import BlobRef, put_one, repo
 from storage.models import Document, Dossier
 
 if TYPE_CHECKING:
@@ -223,7 +223,7 @@ def extract_step(rt: Runtime, document_id: int) -> list[NextStep]:
     except ExtractionError as exc:
         return _quarantine(rt, document_id, str(exc), code=type(exc).__name__)
     invoice = _with_validation(data, invoice)
-    attachments = _embedded_attachments(rt, invoice)
+    attachments = _embedded_attachments(rt, data, invoice)
     return _save_extraction(rt, document_id, invoice, attachments)
 
 
@@ -255,18 +255,27 @@ def _with_validation(data: bytes, invoice: InvoiceData) -> InvoiceData:
     return invoice.replace(findings=tuple(findings))
 
 
-def _embedded_attachments(rt: Runtime, invoice: InvoiceData) -> list[tuple[Any, BlobRef]]:
-    out = []
-    for att in invoice.attachments:
-        if not att.data_base64:
-            continue
-        try:
-            payload = att.decode()
-        except ValueError as exc:
-            log.warning("embedded attachment %s unreadable: %s", att.filename, exc)
-            continue
-        out.append((att, rt.blobs.put(payload)))
-    return out
+def _embedded_attachments(
+    rt: Runtime, data: bytes, invoice: InvoiceData
+) -> list[tuple[Attachment, BlobRef]]:
+    """The files an e-invoice embeds (its display PDF), stored as blobs."""
+    if not any(a.embedded for a in invoice.attachments) or data.lstrip()[:1] != b"<":
+        return []  # nothing embedded, or the e-invoice came out of a PDF (the PDF is shown)
+    import peppol
+
+    try:
+        files = peppol.embedded_attachments(data)
+    except peppol.PeppolError as exc:
+        log.warning("embedded attachments unreadable: %s", exc)
+        return []
+    readable = []
+    for f in files:
+        if f.data is None:
+            log.warning("embedded attachment %s unreadable: %s", f.filename, f.problem)
+        else:
+            readable.append((Attachment(f.filename, f.mime_code, embedded=True), f.data))
+    refs = rt.blobs.put_many([payload for _, payload in readable])
+    return [(att, put_one([ref])) for (att, _), ref in zip(readable, refs, strict=True)]
 
 
 def _quarantine(rt: Runtime, document_id: int, reason: str, *, code: str) -> list[NextStep]:
@@ -278,7 +287,10 @@ def _quarantine(rt: Runtime, document_id: int, reason: str, *, code: str) -> lis
 
 
 def _save_extraction(
-    rt: Runtime, document_id: int, invoice: InvoiceData, attachments: list[tuple[Any, BlobRef]]
+    rt: Runtime,
+    document_id: int,
+    invoice: InvoiceData,
+    attachments: list[tuple[Attachment, BlobRef]],
 ) -> list[NextStep]:
     with rt.tx() as s:
         doc = repo.get_document(s, document_id, lock=True)

@@ -13,7 +13,7 @@ import pytest
 from peppol_paths import SCORER, UBL_DIR, UBL_FILES
 
 import peppol
-from extractors.model import DocumentType, InvoiceData
+from extractors.model import Attachment, DocumentType, InvoiceData
 
 
 @pytest.fixture(scope="module")
@@ -62,12 +62,14 @@ def test_informational_ubl_fields(path: Path, parsed: dict[str, InvoiceData]) ->
     for party, key in ((inv.supplier, "supplier_endpoint"), (inv.customer, "customer_endpoint")):
         endpoint = f"{party.endpoint_scheme}:{party.endpoint_id}" if party.endpoint_id else None
         assert endpoint == expected[key]
-    embedded = [a for a in inv.attachments if a.data_base64]
-    assert len(embedded) == len(expected["attachments"])
-    for att, exp in zip(embedded, expected["attachments"], strict=True):
-        data = att.decode()
-        assert (att.filename, att.mime_code) == (exp["filename"], exp["mime"])
-        assert (hashlib.sha256(data).hexdigest(), len(data)) == (exp["sha256"], exp["size"])
+    files = [f for f in peppol.embedded_attachments(path.read_bytes()) if f.data]
+    assert len(files) == len(expected["attachments"])
+    for f, exp in zip(files, expected["attachments"], strict=True):
+        assert (f.filename, f.mime_code) == (exp["filename"], exp["mime"])
+        assert f.data is not None
+        assert (hashlib.sha256(f.data).hexdigest(), len(f.data)) == (exp["sha256"], exp["size"])
+        listed = inv.attachments[f.index]  # the parse lists it, without copying its bytes
+        assert (listed.filename, listed.embedded, listed.data_base64) == (f.filename, True, "")
 
 
 def test_rich_fields_of_peppol_base_example(parsed: dict[str, InvoiceData]) -> None:
@@ -134,10 +136,29 @@ def test_tax_currency_total_is_separate(parsed: dict[str, InvoiceData]) -> None:
     assert inv.total_vat != inv.tax_currency_vat_total
 
 
-def test_attachment_decoding_is_lazy_and_reports_bad_base64() -> None:
-    att = peppol.parse_invoice_xml((UBL_DIR / "ublbe_15000001.xml").read_bytes()).attachments[0]
-    assert att.data_base64
-    assert att.decode()[:5] == b"%PDF-"
-    broken = att.__class__(filename="x.pdf", mime_code="application/pdf", data_base64="abc*")
+def test_attachments_are_listed_by_the_parse_and_decoded_on_demand() -> None:
+    data = (UBL_DIR / "ublbe_15000001.xml").read_bytes()
+    (att,) = peppol.parse_invoice_xml(data).attachments
+    assert (att.embedded, att.data_base64, att.mime_code) == (True, "", "application/pdf")
+    (f,) = peppol.embedded_attachments(data)
+    assert f.index == 0
+    assert f.data is not None
+    assert f.data[:5] == b"%PDF-"
+    start = data.index(b"<cbc:EmbeddedDocumentBinaryObject")
+    start = data.index(b">", start) + 1
+    broken = data[:start] + b"abc*" + data[data.index(b"<", start) :]
+    (bad,) = peppol.embedded_attachments(broken)
+    assert bad.data is None
+    assert bad.problem is not None
+    assert "not valid base64" in bad.problem
+    assert peppol.parse_invoice_xml(broken).attachments[0].embedded  # the parse still works
+    with pytest.raises(peppol.UnsupportedDocument):
+        peppol.embedded_attachments(b'<Order xmlns="urn:x"/>')
+
+
+def test_a_model_built_for_writing_still_decodes_its_base64() -> None:
+    att = Attachment(filename="x.pdf", mime_code="application/pdf", data_base64="JVBERi0=")
+    assert att.decode() == b"%PDF-"
+    broken = Attachment(filename="x.pdf", mime_code="application/pdf", data_base64="abc*")
     with pytest.raises(ValueError, match="not valid base64"):
         broken.decode()

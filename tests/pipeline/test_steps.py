@@ -122,3 +122,32 @@ def test_propose_needs_an_extracted_document(runtime: Runtime) -> None:
     assert propose_step(runtime, doc_id) == []
     with runtime.tx() as s:
         assert repo.get_document(s, doc_id).state == "proposed"
+
+
+def test_the_pdf_embedded_in_an_e_invoice_becomes_its_display_copy(runtime: Runtime) -> None:
+    from email.message import EmailMessage
+
+    import peppol
+
+    xml = (CORPUS / "ubl" / "ublbe_15000001.xml").read_bytes()
+    msg = EmailMessage()
+    msg["From"], msg["To"], msg["Subject"] = "l@x.example", "d@boekbox.test", "Factuur"
+    msg["Message-ID"] = "<ublbe-embedded@x.example>"
+    msg.set_content("In bijlage.")
+    msg.add_attachment(xml, maintype="application", subtype="xml", filename="factuur.xml")
+    did = dossier(runtime)
+    run_all(runtime, [NextStep("split", store_eml(runtime, did, msg.as_bytes()))])
+    files = [d for d in documents(runtime, did) if d.kind == "file"]
+    ubl = next(d for d in files if d.filename == "factuur.xml")
+    (copy,) = [d for d in files if d.parent_id == ubl.id]
+    assert ubl.state == "proposed", ubl.state_reason
+    assert (copy.state, copy.duplicate_of_id, copy.content_type) == (
+        "duplicate", ubl.id, "application/pdf",
+    )  # fmt: skip
+    (embedded,) = peppol.embedded_attachments(xml)
+    assert runtime.blobs.get(copy.blob_sha256) == embedded.data
+    with runtime.tx() as s:
+        stored = repo.get_extraction(s, ubl.id)
+    assert stored is not None
+    attachment = stored.invoice["attachments"][0]
+    assert (attachment["embedded"], attachment["data_base64"]) == (True, "")  # no 250 kB copy
