@@ -101,13 +101,21 @@ class Ctx:
     def __init__(self, root: Any, invoice: InvoiceData | None = None) -> None:
         self.root = root
         self.invoice = invoice
+        self._from_root: dict[str, list[Any]] = {}  # many rules ask the same root paths
         self.is_credit_note = root.tag == f"{{{UBL_CREDITNOTE}}}CreditNote"
         self.currency = self.text("cbc:DocumentCurrencyCode")
         self.tax_currency = self.text("cbc:TaxCurrencyCode")
         self.profile = _PROFILES.get(self.text("cbc:ProfileID") or "", "Unknown")
 
     def all(self, expression: str, node: Any = None) -> list[Any]:
-        result = xp(expression)(self.root if node is None else node)
+        """The matches of ``expression`` (read-only: from the root, shared between rules)."""
+        if node is None:
+            found = self._from_root.get(expression)
+            if found is None:
+                result = xp(expression)(self.root)
+                found = self._from_root[expression] = result if isinstance(result, list) else []
+            return found
+        result = xp(expression)(node)
         return result if isinstance(result, list) else []
 
     def text(self, expression: str, node: Any = None) -> str | None:
