@@ -198,7 +198,7 @@ class IntakeSMTP(SMTP):
             return
         await self.push("354 End data with <CR><LF>.<CR><LF>")
         try:
-            section = await read_data(self._reader, self.data_size_limit)
+            section = await read_data(self._reader, self.data_size_limit or None)  # 0: no limit
         except asyncio.IncompleteReadError:
             log.info("connection from %s lost during DATA", self.peer_ip)
             return
