@@ -161,3 +161,25 @@ def test_validation_from_several_threads() -> None:
     assert len(results) == 4
     assert all(r == results[0] for r in results)
     assert "BR-S-08" in results[0]
+
+
+def test_saxon_gets_a_short_placeholder_for_big_embedded_files_and_the_same_verdict() -> None:
+    from lxml import etree
+
+    from peppol import cen
+    from peppol.safe_xml import parse_xml_safely
+
+    root = parse_xml_safely((UBL_DIR / "ublbe_15000035.xml").read_bytes())
+    (binary,) = root.iter(cen._BINARY)
+    original = binary.text
+    assert original is not None
+    assert len(original) > 100_000
+    shortened = cen._serialised(root, "ubl")
+    assert len(shortened) < 20_000
+    assert binary.text == original  # the tree is restored
+    full = cen._findings_from_svrl(
+        cen.compiled("ubl").transform_to_string(
+            xdm_node=cen._processor.parse_xml(xml_text=etree.tostring(root, encoding="unicode"))
+        )
+    )
+    assert cen.run_cen_on_tree(root, "ubl") == full
