@@ -74,8 +74,12 @@ def split_step(rt: Runtime, document_id: int) -> list[NextStep]:
         return []
     raw = rt.blobs.get(sha)
     result = split_mail(raw, SplitLimits(), envelope_sender=envelope_from or None)
-    refs = [rt.blobs.put(part.data) for part in result.documents]
-    q_refs = [rt.blobs.put(d) if d else None for d in map(_part_bytes, result.quarantined)]
+    kept = [_part_bytes(q) for q in result.quarantined]
+    # every part of the mail with one flush; a part that could not be written raises
+    datas = [part.data for part in result.documents] + [d for d in kept if d]
+    stored = [put_one([ref]) for ref in rt.blobs.put_many(datas)]
+    refs, rest = stored[: len(result.documents)], iter(stored[len(result.documents) :])
+    q_refs = [next(rest) if d else None for d in kept]
     nexts: list[NextStep] = []
     with rt.tx() as s:
         doc = repo.get_document(s, document_id, lock=True)
