@@ -77,8 +77,6 @@ class Stored:
     document_ids: tuple[int, ...]
     created: tuple[bool, ...]
     to_split: tuple[int, ...]
-    message_id: str | None
-    size: int
 
 
 Outcome = Stored | BaseException
@@ -194,9 +192,8 @@ class GroupCommitWriter:
                 for item, _ in ready:
                     if item.outcome is None:
                         item.outcome = exc
-            items = [item for item, _ in ready]
-            _resolve(items)
-            _log_stored(items)
+            _resolve([item for item, _ in ready])
+            _log_stored(ready)
 
     def _store(self, ready: list[tuple[_Item, _Ready]]) -> None:
         try:
@@ -249,8 +246,6 @@ class GroupCommitWriter:
                     tuple(x.document_id for x in mine),
                     tuple(x.created for x in mine),
                     tuple(x.document_id for x in mine if x.state == received),
-                    m.facts.message_id,
-                    m.ref.size,
                 )
             )
         return results
@@ -297,16 +292,16 @@ def _resolve(batch: list[_Item]) -> None:
             log.debug("event loop closed before %d outcomes were delivered", len(items))
 
 
-def _log_stored(batch: list[_Item]) -> None:
+def _log_stored(ready: list[tuple[_Item, _Ready]]) -> None:
     """One line per stored mail, written here rather than on the event loop."""
     if not log.isEnabledFor(logging.INFO):
         return
-    for item in batch:
-        stored, incoming = item.outcome, item.incoming
+    for item, mail in ready:
+        stored, incoming = item.outcome, mail.incoming
         if isinstance(stored, Stored):
             log.info(
-                "mail <%s> from %s (%s), %d bytes: documents %s%s", stored.message_id,
-                incoming.envelope_from or "<>", incoming.peer_ip, stored.size,
+                "mail <%s> from %s (%s), %d bytes: documents %s%s", mail.facts.message_id,
+                incoming.envelope_from or "<>", incoming.peer_ip, mail.ref.size,
                 ",".join(map(str, stored.document_ids)),
                 "" if any(stored.created) else " (redelivery)",
             )  # fmt: skip
