@@ -14,12 +14,10 @@ import contextlib
 import email.policy
 import hashlib
 import os
-import shutil
 import socket
-import subprocess
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -169,22 +167,8 @@ def _deliver_through_an_outage(stack: Stack, relay: Relay, first: bytes, second:
 
 
 @pytest.fixture
-def tiny_disk(tmp_path: Path) -> Iterator[Path]:
-    mount_point = tmp_path / "blobs"
-    mount_point.mkdir()
-    if os.geteuid() != 0 or shutil.which("mount") is None:
-        pytest.skip("mounting a tmpfs needs root")
-    done = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(mount_point)],
-        capture_output=True,
-        text=True,
-    )
-    if done.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.strip()}")
-    try:
-        yield mount_point
-    finally:
-        subprocess.run(["umount", "-l", str(mount_point)], check=False)
+def tiny_disk(small_tmpfs: Callable[[str], Path]) -> Path:
+    return small_tmpfs("1m")
 
 
 def _fill(disk: Path, leave: int) -> Path:

@@ -7,9 +7,7 @@ per-file fsync path, which must behave the same.
 from __future__ import annotations
 
 import os
-import shutil
-import subprocess
-from collections.abc import Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -61,29 +59,11 @@ def test_put_one_raises_the_error_of_its_single_result() -> None:
         put_one([StorageFull("disk full")])
 
 
-@pytest.fixture
-def small_disk(tmp_path: Path) -> Iterator[Path]:
-    mount_point = tmp_path / "blobs"
-    mount_point.mkdir()
-    if os.geteuid() != 0 or shutil.which("mount") is None:
-        pytest.skip("mounting a tmpfs needs root")
-    done = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(mount_point)],
-        capture_output=True,
-        text=True,
-    )
-    if done.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.strip()}")
-    try:
-        yield mount_point
-    finally:
-        subprocess.run(["umount", "-l", str(mount_point)], check=False)
-
-
 @pytest.mark.parametrize("group_sync", [True, False], ids=["syncfs", "fsync-each"])
 def test_a_full_disk_fails_only_the_blobs_that_do_not_fit(
-    small_disk: Path, group_sync: bool
+    small_tmpfs: Callable[[str], Path], group_sync: bool
 ) -> None:
+    small_disk = small_tmpfs("256k")
     store = LocalBlobStore(small_disk, group_sync=group_sync)
     small, big = b"a small mail", os.urandom(1024 * 1024)
     results = store.put_many([small, big, b"another small one"])
