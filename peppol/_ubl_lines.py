@@ -8,7 +8,7 @@ from typing import Any
 
 from extractors.model import AllowanceCharge, Attachment, InvoiceLine
 from peppol._ubl_build import maker
-from peppol._ubl_parts import decimal_of, first, firsts2, own_text, text
+from peppol._ubl_parts import decimal_of, first, firsts, firsts2, own_text, text
 from peppol._values import clean, to_decimal
 from peppol.ns import cac, cbc
 
@@ -32,6 +32,7 @@ _EMBEDDED, _EXTERNAL, _URI = (
     cbc("EmbeddedDocumentBinaryObject"), cac("ExternalReference"), cbc("URI"),
 )  # fmt: skip
 
+_REFERENCE_SLOTS = {_ATTACHMENT: 0, _ID: 1, _DOC_DESCRIPTION: 2}
 _ZERO = Decimal(0)
 _new_line = maker(
     InvoiceLine,
@@ -134,15 +135,7 @@ def allowance(el: Any, w: list[str]) -> AllowanceCharge:
 def attachment(ref: Any) -> Attachment | None:
     """AdditionalDocumentReference with an Attachment; embedded bytes are not copied
     (:func:`peppol.attachments.embedded_attachments` reads them)."""
-    att = ref_id = description = None
-    for child in ref:
-        tag = child.tag
-        if tag == _ATTACHMENT:
-            att = child if att is None else att
-        elif tag == _ID:
-            ref_id = child if ref_id is None else ref_id
-        elif tag == _DOC_DESCRIPTION and description is None:
-            description = child
+    att, ref_id, description = firsts(ref, _REFERENCE_SLOTS)
     if att is None:
         return None
     embedded, external = firsts2(att, _EMBEDDED, _EXTERNAL)

@@ -66,6 +66,9 @@ _MONEY_SLOT = {
     for slot, (tag, name) in enumerate(_MONEY_TAGS.items())
 }
 
+_ADDRESS_SLOTS = {_STREET: 0, _CITY: 1, _ZIP: 2, _COUNTRY: 3}
+_SUBTOTAL_SLOTS = {_TAXABLE: 0, _TAXAMOUNT: 1, _TAXCAT: 2, _PERCENT: 3}
+_CATEGORY_SLOTS = {_ID: 0, _PERCENT: 1, _EXEMPT: 2, _EXEMPT_CODE: 3}
 _ZERO = Decimal(0)
 _NO_PARTY = Party()
 _new_party = maker(
@@ -159,22 +162,23 @@ def _address(address: Any) -> tuple[str | None, str | None, str | None, str | No
     """PostalAddress -> (street, city, postal code, country code)."""
     if address is None:
         return None, None, None, None
-    street = city = postal = country = None
-    for child in address:
-        tag = child.tag
-        if tag == _STREET:
-            street = child if street is None else street
-        elif tag == _CITY:
-            city = child if city is None else city
-        elif tag == _ZIP:
-            postal = child if postal is None else postal
-        elif tag == _COUNTRY and country is None:
-            country = child
+    street, city, postal, country = firsts(address, _ADDRESS_SLOTS)
     return own_text(street), own_text(city), own_text(postal), text(country, _COUNTRYCODE)
 
 
+def firsts(el: Any, slots: dict[str, int]) -> list[Any]:
+    """The first child of each tag in ``slots`` (tag -> position), in one pass."""
+    found: list[Any] = [None] * len(slots)
+    where = slots.get
+    for child in el:
+        slot = where(child.tag)
+        if slot is not None and found[slot] is None:
+            found[slot] = child
+    return found
+
+
 def firsts2(el: Any, tag_a: str, tag_b: str) -> tuple[Any, Any]:
-    """First child with ``tag_a`` and first with ``tag_b``, in one pass."""
+    """:func:`firsts` for two tags given directly (no table to build per call)."""
     a = b = None
     for child in el:
         tag = child.tag
@@ -276,29 +280,10 @@ def tax_totals(
 
 
 def _subtotal(st: Any, w: list[str]) -> VatBreakdown:
-    taxable = amount = percent = category = None
-    for child in st:
-        tag = child.tag
-        if tag == _TAXABLE:
-            taxable = child if taxable is None else taxable
-        elif tag == _TAXAMOUNT:
-            amount = child if amount is None else amount
-        elif tag == _TAXCAT:
-            category = child if category is None else category
-        elif tag == _PERCENT and percent is None:
-            percent = child
+    taxable, amount, category, percent = firsts(st, _SUBTOTAL_SLOTS)
     cat_id = cat_percent = reason = reason_code = None
     if category is not None:
-        for child in category:
-            tag = child.tag
-            if tag == _ID:
-                cat_id = child if cat_id is None else cat_id
-            elif tag == _PERCENT:
-                cat_percent = child if cat_percent is None else cat_percent
-            elif tag == _EXEMPT:
-                reason = child if reason is None else reason
-            elif tag == _EXEMPT_CODE and reason_code is None:
-                reason_code = child
+        cat_id, cat_percent, reason, reason_code = firsts(category, _CATEGORY_SLOTS)
     rate = decimal_of(cat_percent, "TaxCategory/Percent", w)
     if rate is None:  # UBL 2.0 puts the rate on the subtotal; category O has none
         rate = decimal_of(percent, "TaxSubtotal/Percent", w)
