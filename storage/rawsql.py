@@ -59,13 +59,10 @@ class Raw:
     # -- values ---------------------------------------------------------------------------
     def row(self, table: Table, values: Mapping[str, Any]) -> list[Any]:
         """``values`` in their columns' database form, in the mapping's order."""
-        out = []
-        for name, value in values.items():
-            proc = _processor(table, name, self.dialect)
-            out.append(value if proc is None or value is None else proc(value))
-        return out
+        return [self.value(table, name, value) for name, value in values.items()]
 
     def value(self, table: Table, column: str, value: Any) -> Any:
+        """``value`` in the database form of ``table.column``."""
         proc = _processor(table, column, self.dialect)
         return value if proc is None or value is None else proc(value)
 
