@@ -106,6 +106,11 @@ class Mail(Base):
     ignored: Mapped[list[Any]] = mapped_column(default=list)
     quarantined: Mapped[list[Any]] = mapped_column(default=list)
     sender_allowed: Mapped[bool] = mapped_column(Boolean, default=True)
+    #: sender authentication (SPF, DKIM, DMARC), filled by the split step:
+    #: {"spf", "dkim", "dmarc", "domain", "source", "detail"}; None = not checked yet
+    auth: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    #: the domain the mail is authenticated for (DMARC-aligned), None when unauthenticated
+    auth_domain: Mapped[str | None] = mapped_column(String(255))
 
 
 class Document(Base):
@@ -143,6 +148,9 @@ class Document(Base):
     invoice_date: Mapped[dt.date | None] = mapped_column(Date)
     total_incl_vat: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
     warning_count: Mapped[int] = mapped_column(Integer, default=0)
+    #: prominent warnings for the reviewer, each {code, message, ...}: a new or
+    #: changed IBAN, a twin whose payment details differ, an unauthenticated sender
+    alerts: Mapped[list[Any] | None] = mapped_column(JSON, nullable=True)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -180,6 +188,23 @@ class Supplier(Base):
     confirmations_in_a_row: Mapped[int] = mapped_column(Integer, default=0)
     history: Mapped[list[Any]] = mapped_column(default=list)
     hints: Mapped[list[Any]] = mapped_column(default=list)
+
+
+class SupplierIban(Base):
+    """An IBAN the accountant accepted for a supplier of a dossier (booked or confirmed)."""
+
+    __tablename__ = "supplier_iban"
+    __table_args__ = (UniqueConstraint("supplier_id", "iban", name="uq_supplier_iban"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dossier_id: Mapped[int] = mapped_column(ForeignKey("dossier.id"), index=True)
+    supplier_id: Mapped[int] = mapped_column(ForeignKey("supplier.id"))
+    iban: Mapped[str] = mapped_column(String(64))
+    #: "booked" (learned from a booking) or "confirmed" (explicit IBAN confirmation)
+    source: Mapped[str] = mapped_column(String(32))
+    document_id: Mapped[int | None] = mapped_column(ForeignKey("document.id"))
+    confirmed_by: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    confirmed_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 
 class Account(Base):
