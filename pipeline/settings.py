@@ -38,6 +38,21 @@ class Settings:
     smtp_max_connections_per_ip: int = 20
     smtp_max_messages_per_minute_per_ip: int = 600
     smtp_command_timeout: float = 300.0
+    #: idle timeout once 80% of ``smtp_max_connections`` are open (idle sessions are shed)
+    smtp_busy_timeout: float = 15.0
+    #: most times one session may send the same command (MAIL, RCPT, RSET, ...)
+    smtp_max_commands: int = 1000
+    #: a DATA section larger than this is spooled to a temp file, not kept in memory
+    smtp_spool_bytes: int = 1_048_576
+    #: spool directory ("" = ``<blob_store>/spool``, or the system temp dir for S3)
+    smtp_spool_dir: str = ""
+    #: bytes of spooled mails loaded into memory at once for storing (all sessions)
+    smtp_memory_budget_bytes: int = 268_435_456
+    #: CIDRs allowed to send a PROXY header (only used with smtp_proxy_protocol)
+    smtp_trusted_proxies: str = "127.0.0.1/32,::1/128"
+    #: default intake cap per dossier and UTC day (0 = none); a dossier's
+    #: ``settings["intake_bytes_per_day"]`` overrides it
+    intake_bytes_per_day: int = 524_288_000
     ui_host: str = "127.0.0.1"
     ui_port: int = 8501
     worker_processes: int = 2
