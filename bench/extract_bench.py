@@ -16,6 +16,15 @@ memory: the process's peak resident set size after the half, and the largest
 Python allocation peak (tracemalloc) of one extraction.
 
 OCR half (``ocr_rows``): filled in by the OCR engine's benchmark.
+
+Accuracy half (``--accuracy``, issue 15): documents of the layout generator
+(tests/extractors/invoicegen.py) that the rules were never tuned on, as text
+PDFs and as scans (real tesseract), read with the dossier known as the pipeline
+does; prints fields right, documents with every booking field right, the share
+wrong among values given a confidence >= 0.9, and the reliability table (share
+wrong per confidence band).  ``--families tune`` measures the tuning set instead.
+
+    .venv/bin/python bench/extract_bench.py --accuracy --texts 96 --scans 24
 """
 
 from __future__ import annotations
@@ -30,6 +39,7 @@ import tracemalloc
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # the editable install alone may resolve a namespace package
@@ -38,6 +48,9 @@ import pypdfium2 as pdfium  # noqa: E402
 import pypdfium2.raw as pdfium_c  # noqa: E402
 
 from extractors import ExtractOptions, extract_document  # noqa: E402
+
+sys.path.insert(0, str(ROOT / "tests" / "extractors"))
+import invoicegen  # noqa: E402
 
 CORPUS = ROOT / ".." / "shared" / "corpus"
 
@@ -264,12 +277,115 @@ def _print(title: str, rows: list[Row], per_doc: bool) -> None:
     )
 
 
+# -- accuracy half ---------------------------------------------------------------------
+
+BANDS = (0.0, 0.5, 0.7, 0.8, 0.9, 0.95, 1.01)
+
+
+def _scorer() -> Any:
+    import importlib.util
+
+    path = CORPUS / ".." / "tools" / "score_extraction.py"
+    spec = importlib.util.spec_from_file_location("score_extraction", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _read_one(job: tuple[int, int, bool, bool]) -> tuple[str, dict[str, Any], dict[str, Any]]:
+    from extractors.model import Party
+
+    family, seed, scan, dossier = job
+    doc = invoicegen.generate(family, seed, scan=scan)
+    known = Party(name=doc.dossier_name, vat=doc.dossier_vat) if dossier else None
+    options = ExtractOptions(no_embedded=True, known_customer=known)
+    try:
+        pred = extract_document(doc.data, filename=f"{doc.name}.{doc.ext}", options=options)
+        shape = pred.to_schema_dict()
+    except Exception as exc:  # a crash counts every field wrong
+        shape = {"error": str(exc), "confidence": {}}
+    return doc.name, doc.expected, shape
+
+
+def accuracy(label: str, jobs: list[tuple[int, int, bool, bool]], verbose: bool) -> None:
+    from concurrent.futures import ProcessPoolExecutor
+
+    scorer = _scorer()
+    fields_right = fields_total = docs_right = 0
+    sure = sure_wrong = 0
+    bands = [[0, 0] for _ in BANDS[:-1]]  # [values, wrong]
+    per_field: dict[str, list[int]] = {}
+    with ProcessPoolExecutor(max_workers=2) as pool:
+        results = list(pool.map(_read_one, jobs))
+    for name, expected, shape in results:
+        all_booking = True
+        misses = []
+        for key, want in expected.items():
+            got = shape.get(key)
+            ok = bool(scorer.field_correct(key, want, got))
+            fields_total += 1
+            fields_right += ok
+            per_field.setdefault(key, [0, 0])
+            per_field[key][0] += ok
+            per_field[key][1] += 1
+            if not ok:
+                misses.append(f"{key}: want {want!r} got {got!r}")
+                if key in invoicegen.BOOKING_FIELDS:
+                    all_booking = False
+            ev = shape.get("confidence", {}).get(key)
+            if ev is not None and got not in (None, "", []):
+                conf = float(ev["confidence"])
+                for i in range(len(BANDS) - 1):
+                    if BANDS[i] <= conf < BANDS[i + 1]:
+                        bands[i][0] += 1
+                        bands[i][1] += not ok
+                if conf >= 0.9:
+                    sure += 1
+                    sure_wrong += not ok
+        docs_right += all_booking
+        if verbose and misses:
+            print(f"  {name}: " + "; ".join(misses))
+    n = len(results)
+    print(
+        f"{label}: {n} documents; fields right {100 * fields_right / fields_total:.1f}% "
+        f"({fields_right}/{fields_total}); documents with every booking field right "
+        f"{100 * docs_right / n:.1f}% ({docs_right}/{n}); wrong at confidence >= 0.9: "
+        f"{100 * sure_wrong / max(sure, 1):.2f}% ({sure_wrong}/{sure})"
+    )
+    print("  per field: " + ", ".join(f"{k} {100 * a / t:.0f}%" for k, (a, t) in per_field.items()))
+    print("  reliability: confidence band -> values, share wrong")
+    for i, (count, wrong) in enumerate(bands):
+        share = f"{100 * wrong / count:.2f}%" if count else "-"
+        print(
+            f"    [{BANDS[i]:.2f}, {min(BANDS[i + 1], 1.0):.2f}{')' if i < len(bands) - 1 else ']'}"
+            f"  {count:>5}  {share}"
+        )
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--per-doc", action="store_true")
     ap.add_argument("--skip-ocr", action="store_true")
+    ap.add_argument("--accuracy", action="store_true", help="generated unseen layouts")
+    ap.add_argument("--families", choices=("unseen", "tune"), default="unseen")
+    ap.add_argument("--texts", type=int, default=96, help="text PDFs (accuracy)")
+    ap.add_argument("--scans", type=int, default=24, help="scans (accuracy)")
+    ap.add_argument("--no-dossier", action="store_true", help="read without the dossier party")
+    ap.add_argument("--verbose", action="store_true", help="print every miss (accuracy)")
     args = ap.parse_args(argv)
+    if args.accuracy:
+        fams = invoicegen.UNSEEN_FAMILIES if args.families == "unseen" else invoicegen.TUNE_FAMILIES
+        base = 0 if args.families == "unseen" else 500
+        for scan, count in ((False, args.texts), (True, args.scans)):
+            jobs = [
+                (fams[i % len(fams)], base + i // len(fams), scan, not args.no_dossier)
+                for i in range(count)
+            ]
+            if jobs:
+                accuracy(f"{args.families} {'scans' if scan else 'text PDFs'}", jobs, args.verbose)
+        return 0
     rows, py_peak = text_rows(args.rounds)
     _print(
         "text PDFs: pypdfium2 text+char boxes (floor) vs extract_document(no_embedded)",
