@@ -120,6 +120,9 @@ def main(verbose: bool) -> None:
     level = logging.DEBUG if verbose else getattr(logging, settings.log_level.upper(), 20)
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("alembic").setLevel(logging.WARNING)
+    from pipeline import logsafe
+
+    logsafe.install()  # outside text in log arguments never forges a line
 
 
 # ----------------------------------------------------------------------------- init
@@ -449,17 +452,31 @@ def ingest(paths: tuple[str, ...], dossier_ref: str, as_json: bool) -> None:
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("--json", "as_json", is_flag=True, help="Print the SCHEMA.md JSON shape.")
 @click.option("--no-embedded", is_flag=True, help="Ignore embedded XML: read the page.")
-def extract(file: str, as_json: bool, no_embedded: bool) -> None:
+@click.option(
+    "--customer-vat", default=None, help="The dossier's own VAT number (as the pipeline)."
+)
+@click.option("--customer-name", default=None, help="The dossier's own name (as the pipeline).")
+def extract(
+    file: str,
+    as_json: bool,
+    no_embedded: bool,
+    customer_vat: str | None,
+    customer_name: str | None,
+) -> None:
     """Extract invoice fields from a file (no database)."""
     from extractors import ExtractionError, ExtractOptions, extract_document
+    from extractors.model import Party
 
     path = Path(file)
     if not path.is_file():
         raise UsageError(f"no such file: {file}")
+    known = None
+    if customer_vat or customer_name:
+        vat = "".join(ch for ch in customer_vat.upper() if ch.isalnum()) if customer_vat else None
+        known = Party(name=customer_name or None, vat=vat)
+    options = ExtractOptions(no_embedded=no_embedded, known_customer=known)
     try:
-        invoice = extract_document(
-            path.read_bytes(), filename=path.name, options=ExtractOptions(no_embedded=no_embedded)
-        )
+        invoice = extract_document(path.read_bytes(), filename=path.name, options=options)
     except ExtractionError as exc:
         raise click.ClickException(f"{path.name}: {exc}") from None
     data = invoice.to_schema_dict()
