@@ -17,9 +17,10 @@ from __future__ import annotations
 import binascii
 import codecs
 import re
-import unicodedata
 import urllib.parse
 from email.message import Message
+
+from extractors.safe_text import safe_filename
 
 __all__ = [
     "decode_8bit",
@@ -36,7 +37,6 @@ __all__ = [
 _ENCODED_WORD = re.compile(r"=\?([^?\s*]+)(?:\*[^?\s]*)?\?([bBqQ])\?([^?\s]*)\?=")
 _BETWEEN_WORDS = re.compile(r"(\?=)\s+(=\?)")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
-_MAX_FILENAME = 255
 
 
 def decode_8bit(raw: str | bytes) -> str:
@@ -215,16 +215,9 @@ def _join_rfc2231(segments: dict[int, tuple[str, bool]]) -> str:
 
 
 def safe_basename(name: str | None) -> str | None:
-    """Display basename: no directories, no control characters, NFC, bounded."""
-    if not name:
-        return None
-    text = decode_8bit(name) if any("\udc80" <= c <= "\udcff" for c in name) else name
-    text = _CONTROL.sub("", text.replace("\\", "/"))
-    text = text.rsplit("/", 1)[-1].strip()
-    text = unicodedata.normalize("NFC", text)
-    if text in {"", ".", ".."}:
-        return None
-    return text[:_MAX_FILENAME]
+    """Display basename of a name from the mail: :func:`extractors.safe_text.safe_filename`,
+    the one sanitiser every outside file name goes through."""
+    return safe_filename(name)
 
 
 def part_filename(part: Message) -> str | None:

@@ -7,8 +7,8 @@ import hashlib
 import logging
 from dataclasses import dataclass, field
 
+from extractors.safe_text import log_safe, safe_filename
 from intake import mime_sniff as ms
-from intake.mime_headers import safe_basename
 from intake.splitter_errors import SplitError
 from intake.splitter_model import DocumentPart, IgnoredPart, QuarantinedPart, SplitLimits
 from intake.tnef import read_tnef
@@ -113,7 +113,7 @@ class Collector:
         detail: str,
         origin: str = "attachment",
     ) -> None:
-        log.info("quarantined %s (%s): %s", filename, reason, detail)
+        log.info("quarantined %s (%s): %s", log_safe(filename), reason, log_safe(detail))
         self.quarantined.append(
             QuarantinedPart(filename, content_type, reason, digest, detail, origin)
         )
@@ -278,7 +278,7 @@ def _unpack_zip(col: Collector, blob: Blob) -> None:
         if not col.count_part():
             return
         origin = f"{prefix}/{member.path}"
-        filename = member.path.rsplit("/", 1)[-1]
+        filename = safe_filename(member.path.rsplit("/", 1)[-1])
         if member.data is None:
             col.quarantine(
                 filename,
@@ -323,7 +323,7 @@ def _unpack_tnef(col: Collector, blob: Blob) -> None:
             col,
             Blob(
                 attachment.data,
-                safe_basename(attachment.filename),
+                safe_filename(attachment.filename),
                 mime,
                 origin,
                 blob.sender,

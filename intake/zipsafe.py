@@ -9,6 +9,7 @@ import io
 import zipfile
 from dataclasses import dataclass
 
+from extractors.safe_text import safe_path
 from intake.splitter_errors import ArchiveRefused
 
 __all__ = ["ZipLimits", "ZipMember", "read_zip"]
@@ -54,11 +55,11 @@ def _check_directory(infos: list[zipfile.ZipInfo], limits: ZipLimits) -> None:
         if info.file_size > 1024 and ratio > limits.max_ratio:
             raise ArchiveRefused(
                 "zip_ratio_exceeded",
-                f"{info.filename!r} expands {ratio:.0f}x; the limit is {limits.max_ratio}x",
+                f"{_member_path(info)!r} expands {ratio:.0f}x; the limit is {limits.max_ratio}x",
             )
         if info.file_size > limits.max_member:
             raise ArchiveRefused(
-                "zip_too_large", f"{info.filename!r} declares {info.file_size:,} bytes"
+                "zip_too_large", f"{_member_path(info)!r} declares {info.file_size:,} bytes"
             )
 
 
@@ -73,14 +74,15 @@ def _inflate(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
             out += chunk
             if len(out) > cap:
                 raise ArchiveRefused(
-                    "zip_size_mismatch", f"{info.filename!r} inflates past its declared size"
+                    "zip_size_mismatch", f"{_member_path(info)!r} inflates past its declared size"
                 )
     return bytes(out)
 
 
 def _member_path(info: zipfile.ZipInfo) -> str:
-    parts = [p for p in info.filename.replace("\\", "/").split("/") if p not in ("", ".", "..")]
-    return "/".join(parts) or "unnamed"
+    """The stored path made safe (:func:`extractors.safe_text.safe_path`): no ``..``,
+    no absolute path, no control, bidi or zero-width characters."""
+    return safe_path(info.filename) or "unnamed"
 
 
 def read_zip(data: bytes, limits: ZipLimits = ZipLimits()) -> list[ZipMember]:

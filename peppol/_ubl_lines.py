@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from extractors.model import AllowanceCharge, Attachment, InvoiceLine
+from extractors.safe_text import safe_filename
 from peppol._ubl_build import maker
 from peppol._ubl_parts import decimal_of, first, firsts, firsts2, own_text, text
 from peppol._values import clean, to_decimal
@@ -140,7 +141,7 @@ def attachment(ref: Any) -> Attachment | None:
         return None
     embedded, external = firsts2(att, _EMBEDDED, _EXTERNAL)
     return _new_attachment(
-        None if embedded is None else clean(embedded.get("filename")),
+        None if embedded is None else safe_filename(embedded.get("filename")),
         None if embedded is None else clean(embedded.get("mimeCode")),
         own_text(ref_id),
         own_text(description),

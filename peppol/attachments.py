@@ -12,6 +12,7 @@ import binascii
 from dataclasses import dataclass
 from typing import Any
 
+from extractors.safe_text import safe_filename
 from peppol._values import clean
 from peppol.errors import UnsupportedDocument
 from peppol.ns import UBL_CREDITNOTE, UBL_INVOICE, cac, cbc
@@ -60,7 +61,7 @@ def embedded_attachments(
 
 
 def _decoded(index: int, element: Any) -> EmbeddedFile:
-    filename, mime = clean(element.get("filename")), clean(element.get("mimeCode"))
+    filename, mime = safe_filename(element.get("filename")), clean(element.get("mimeCode"))
     text = "".join((element.text or "").split())
     if not text:
         return EmbeddedFile(index, filename, mime, None, "the embedded file is empty")

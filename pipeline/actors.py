@@ -18,6 +18,7 @@ import dramatiq
 from dramatiq.middleware import CurrentMessage, TimeLimitExceeded
 
 from pipeline import broker as _broker
+from pipeline import logsafe as _logsafe
 from pipeline.runtime import Runtime, get_runtime
 from pipeline.states import ACTIVE_STATES, DocumentState
 from pipeline.steps import NextStep, extract_step, propose_step, split_step
@@ -26,6 +27,8 @@ from storage.models import utcnow
 
 log = logging.getLogger(__name__)
 
+# one log record, one line: outside text in log arguments is escaped (worker processes)
+_logsafe.install()
 # the configured broker must exist before the first @dramatiq.actor below
 _broker.get_broker()
 

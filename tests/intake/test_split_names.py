@@ -59,7 +59,7 @@ def one_attachment(disposition: bytes, ctype: bytes = b"application/pdf") -> byt
         (b'attachment; filename="../../etc/passwd.pdf"', "passwd.pdf"),
         (b'attachment; filename="C:\\\\Users\\\\jan\\\\f.pdf"', "f.pdf"),
         (b'attachment; filename="cafe\xcc\x81.pdf"', "café.pdf"),  # NFD -> NFC
-        (b'attachment; filename="tab\there.pdf"', "tabhere.pdf"),
+        (b'attachment; filename="tab\there.pdf"', "tab here.pdf"),
         (b'attachment; filename=".."', None),
     ],
 )
