@@ -62,6 +62,14 @@ class Settings:
     max_retries: int = 5
     ocr_languages: str = "nld+fra+deu+eng"
     ocr_page_timeout_seconds: float = 120.0
+    #: sender authentication of received mail: "check" (SPF, DKIM, DMARC over DNS),
+    #: "header" (trust the Authentication-Results of ``mail_auth_trusted_authserv_id``)
+    mail_auth: str = "check"
+    #: authserv-id of the upstream MTA whose Authentication-Results header is trusted
+    mail_auth_trusted_authserv_id: str = ""
+    #: DNS servers for the checks ("ip" or "ip:port", comma-separated; "" = the system's)
+    dns_servers: str = ""
+    dns_timeout_seconds: float = 5.0
     log_level: str = "INFO"
 
     @property
@@ -104,4 +112,11 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     settings = Settings(**values)  # type: ignore[arg-type]
     if settings.broker not in {"sqlite", "redis", "stub"}:
         raise ConfigError(f"BOEKBOX_BROKER must be sqlite or redis, got {settings.broker!r}")
+    if settings.mail_auth not in {"check", "header"}:
+        raise ConfigError(f"BOEKBOX_MAIL_AUTH must be check or header, got {settings.mail_auth!r}")
+    if settings.mail_auth == "header" and not settings.mail_auth_trusted_authserv_id:
+        raise ConfigError(
+            "BOEKBOX_MAIL_AUTH=header needs BOEKBOX_MAIL_AUTH_TRUSTED_AUTHSERV_ID"
+            " (the authserv-id of the MTA whose Authentication-Results header is trusted)"
+        )
     return settings
