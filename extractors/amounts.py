@@ -73,6 +73,7 @@ class Row:
 
 def find_totals(layout: Layout) -> Totals:
     cands = _labelled_amounts(layout)
+    _gross_from_payable(cands)
     pool = _pool(layout)
     rows = _breakdown_rows(layout)
     out = Totals()
@@ -105,13 +106,16 @@ def _labelled_amounts(layout: Layout) -> dict[str, dict[Decimal, Cand[Decimal]]]
             seen.add((phrase.index, end))
             taken = 0
             _column_total(layout, role, phrase, _w, cands[role])
+            in_row = role in ("total_excl_vat", "total_vat") and _breakdown_row_label(
+                layout, phrase
+            )
             for hit, score, rule in labelled(layout, role, [(_n, phrase, _s, end, _w)]):
                 if hit.relation == "right" and id(hit.phrase) in label_phrases:
                     if taken:
                         break
                     continue
                 for s, e, value in amounts_in(hit.text):
-                    sc = score * (0.7**taken)
+                    sc = score * (0.7**taken) * (0.5 if in_row else 1.0)
                     ev = evidence(rule, hit.phrase, sc / 3.0, hit.start + s, hit.start + e)
                     _keep(cands[role], Cand(value, sc, ev))
                     taken += 1
@@ -120,6 +124,32 @@ def _labelled_amounts(layout: Layout) -> dict[str, dict[Decimal, Cand[Decimal]]]
                 if taken >= 3 or (taken and hit.relation == "below"):
                     break
     return cands
+
+
+def _breakdown_row_label(layout: Layout, phrase: Phrase) -> bool:
+    """A label inside one row of a VAT table ('TVA 12% base 4.793,79 | 575,25'): its
+    amounts are that rate's, not the document's totals."""
+    key = "breakdown-row-lines"
+    rows = layout.cache.get(key)
+    if rows is None:
+        rows = set()
+        for line in layout.lines:
+            amounts = [(p, v) for p in line.phrases for _s, _e, v in amounts_in(p.text)]
+            if len(amounts) >= 2 and any(
+                r != 0 and _row_for(r, amounts) is not None for r in _rates(line.phrases)
+            ):
+                rows.add(line.index)
+        layout.cache[key] = rows
+    assert isinstance(rows, set)
+    return len(rows) >= 2 and phrase.line in rows  # one row alone may be the totals line
+
+
+def _gross_from_payable(cands: dict[str, dict[Decimal, Cand[Decimal]]]) -> None:
+    """'Montant à payer', 'Te betalen' with no prepaid amount printed: also the gross."""
+    if cands["prepaid_amount"]:
+        return
+    for value, cand in cands["payable_amount"].items():
+        _keep(cands["total_incl_vat"], Cand(value, cand.score * 0.8, cand.evidence))
 
 
 def _column_total(

@@ -52,10 +52,46 @@ def us_dates(layout: Layout) -> bool:
     )
 
 
-def find_number(layout: Layout) -> Cand[str] | None:
+# A phrase that refers to another document: the invoice a credit note credits,
+# an earlier invoice ("Betreft factuur F1 van 1/2", "Concerne la facture ... du").
+_OTHER_DOC = re.compile(
+    r"\b(?:betreft|betrifft|bezug|concerne|re\s*:|regarding|credit\s*for|creditering|"
+    r"crediting|original|oorspronkelijke?|ursprungliche?|initiale?|sur\s*(?:la\s*)?facture|"
+    r"op\s*factuur|zu(?:r)?\s*rechnung|ref\.?\s*(?:factuur|facture|rechnung|invoice)|"
+    r"referentie|reference\s*(?:facture|invoice)|associee|vorige|previous|annul)"
+)
+# A number label that names another number: the customer's, the order's, a VAT number.
+_OTHER_NUMBER = re.compile(
+    r"(?:klant|client|kunden?|customer|account|debiteur|order|bestel|commande|auftrag|"
+    r"btw|tva|vat|ust|mwst|ondernemings|entreprise|unternehmens|company|kbo|bce|"
+    r"reg\b|registration|rpr|rpm|telefoon|telephone|phone|tel\b|fax|artikel|article|item|"
+    r"lever|livraison|delivery|liefer|dossier|contract|contrat|vertrag|project|projet|"
+    r"page|pagina|seite)"
+)
+
+
+def refers_to_other_document(phrase_folded: str, upto: int) -> bool:
+    """Does the text before ``upto`` in a phrase say that what follows is another document's?"""
+    return _OTHER_DOC.search(phrase_folded[:upto]) is not None
+
+
+def find_number(layout: Layout, credit: bool = False) -> Cand[str] | None:
     best: Cand[str] | None = None
     spans = label_spans(layout, ("invoice_number", "issue_date"))
+    label_at: dict[tuple[int, int], tuple[int, int]] = {}
+    for name, phrase, s, e, _w in spans:
+        if name == "invoice_number":
+            label_at.setdefault((phrase.index, e), (s, e))
     for hit, score, rule in labelled(layout, "invoice_number", spans, below=1):
+        if hit.relation == "same" and refers_to_other_document(hit.phrase.folded, hit.start):
+            continue
+        label = rule.split(":")[1] if rule.count(":") >= 2 else ""
+        if _OTHER_NUMBER.search(label):
+            continue
+        if hit.relation == "same" and _label_names_other_number(hit.phrase.folded, hit.start):
+            continue
+        if credit and re.fullmatch(r"invoice|factuur|facture|rechnung", label.strip()):
+            score *= 0.5  # the credit note's own number has its own label
         text = hit.text.strip()
         text = re.sub(r"^(?:n\s?[°o]\.?|nr\.?|no\.?|#|:)\s*", "", text, flags=re.I)
         text = re.sub(r"^\(\d{3}\)\s*", "", text)
@@ -78,6 +114,13 @@ def find_number(layout: Layout) -> Cand[str] | None:
         if best is None or score > best.score:
             best = Cand(token, score, ev)
     return best
+
+
+def _label_names_other_number(folded: str, value_start: int) -> bool:
+    """'Klant nr.: C123', 'N° client: C1', 'Numéro de TVA': the label names another number."""
+    head = folded[:value_start]
+    words = re.findall(r"[a-z]+", head)
+    return any(_OTHER_NUMBER.fullmatch(w) or _OTHER_NUMBER.match(w) for w in words[-3:])
 
 
 def _plausible_number(token: str) -> bool:
@@ -112,6 +155,8 @@ def _best_date(layout: Layout, field: str, spans: list, us: bool) -> Cand[_dt.da
         context = hit.phrase.folded[: hit.start + s] if hit.relation == "same" else ""
         if field == "issue_date" and weak and _NOT_ISSUE.search(context):
             continue
+        if hit.relation == "same" and refers_to_other_document(hit.phrase.folded, hit.start + s):
+            continue
         if field == "issue_date" and weak and hit.relation == "same" and _TITLE.search(context):
             score += 1.5
         if "version" in hit.phrase.folded:
@@ -127,7 +172,7 @@ def _first_date(layout: Layout, us: bool) -> Cand[_dt.date] | None:
     for phrase in layout.phrases:
         if phrase.page != 1:
             break
-        if _NOT_ISSUE.search(phrase.folded):
+        if _NOT_ISSUE.search(phrase.folded) or refers_to_other_document(phrase.folded, 10**6):
             continue
         found = find_dates(phrase.text, us=us)
         if found:

@@ -44,6 +44,7 @@ def find_fields(
     *,
     known_customer: Party | None = None,
     hints: Sequence[SupplierHint] = (),
+    sender: str | None = None,
 ) -> InvoiceData:
     layout = build_layout(pages)
     language = detect_language(fold(layout.text))
@@ -64,7 +65,9 @@ def find_fields(
         ev[key] = cand.evidence
     totals = find_totals(layout)
     values: dict[str, Any] = {
-        "invoice_number": take("invoice_number", find_number(layout)),
+        "invoice_number": take(
+            "invoice_number", find_number(layout, doc_type is DocumentType.CREDIT_NOTE)
+        ),
         "currency": take("currency", find_currency(layout)),
         "iban": take("iban", find_iban(layout)),
         "payment_reference": take("payment_reference", find_reference(layout)),
@@ -80,19 +83,27 @@ def find_fields(
     if totals.breakdown_evidence is not None:
         ev["vat_breakdown"] = totals.breakdown_evidence
     supplier, customer = parties.supplier, parties.customer
-    if hints:
-        values, supplier, hint_ev = apply_hints(layout, hints, values, supplier, us)
+    breakdown = totals.breakdown
+    if hints:  # learned from this supplier's corrections; never raises
+        values, supplier, hint_ev, hint_warnings = apply_hints(
+            layout,
+            hints,
+            {**values, "document_type": doc_type, "vat_breakdown": breakdown},
+            supplier,
+            us,
+            sender=sender,
+            evidence=ev,
+        )
+        doc_type, breakdown = values.pop("document_type"), values.pop("vat_breakdown")
         ev.update(hint_ev)
+        warnings.extend(hint_warnings)
     lines = find_lines(layout, values.get("total_excl_vat"))
     _check(values, warnings)
     if doc_type is DocumentType.CREDIT_NOTE:
         values = _positive(values)
         breakdown = tuple(
-            b.__class__(taxable=abs(b.taxable), vat=abs(b.vat), rate=b.rate)
-            for b in totals.breakdown
+            b.__class__(taxable=abs(b.taxable), vat=abs(b.vat), rate=b.rate) for b in breakdown
         )
-    else:
-        breakdown = totals.breakdown
     source = "ocr" if any(p.source is TextSource.OCR for p in pages) else "text_layer"
     return InvoiceData(
         document_type=doc_type,

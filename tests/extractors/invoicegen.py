@@ -296,14 +296,14 @@ ITEMS = {
 
 
 def be_vat(rng: random.Random) -> str:
-    base = rng.randrange(2000000, 9999999) + rng.choice((0, 10000000))
-    head = base if base < 10000000 else base
+    head = rng.randrange(2000000, 9999999) + rng.choice((0, 0, 0, 10000000))
     check = 97 - (head % 97)
     return f"BE{head:08d}{check:02d}"
 
 
 def be_iban(rng: random.Random) -> str:
-    bank = rng.randrange(0, 10**10)
+    code = rng.choice(("001", "068", "310", "363", "735", "737", "063", "091", "103", "979"))
+    bank = int(code + f"{rng.randrange(0, 10**7):07d}")
     nat = bank % 97 or 97
     bban = f"{bank:010d}{nat:02d}"
     num = int(bban + "1114" + "00")  # B=11 E=14
@@ -628,7 +628,7 @@ def generate(family: int, seed: int, *, scan: bool = False) -> Generated:
 
     # totals
     xl, xr = 330.0, 560.0
-    if layout.vat_table == "table" or (layout.vat_table == "rows" and len(breakdown) > 1):
+    if layout.vat_table == "table" or len(breakdown) > 1:  # several rates: always printed
         if layout.vat_table == "table":
             hr = [_label(layout, "rate"), _label(layout, "base"), _label(layout, "vat_total")]
             for x, h in zip((250.0, 380.0, 480.0), hr, strict=True):
@@ -646,7 +646,8 @@ def generate(family: int, seed: int, *, scan: bool = False) -> Generated:
             y += 8
         else:
             for r, b, v in breakdown:
-                lab = f"{_label(layout, 'vat_total')} {r}% {_label(layout, 'base').lower()} {fmt_amount(layout, b)}"
+                base_label = _label(layout, "base").lower()
+                lab = f"{_label(layout, 'vat_total')} {r}% {base_label} {fmt_amount(layout, b)}"
                 t.append((200.0, y, lab, f, False))
                 t.append(
                     (_ax(xr, fmt_amount(layout, v), f, "r"), y, fmt_amount(layout, v), f, False)
@@ -690,7 +691,8 @@ def generate(family: int, seed: int, *, scan: bool = False) -> Generated:
             (
                 40.0,
                 fy + 10,
-                f"{_label(layout, 'vat')} {fmt_vat(supplier.vat, rng)} - IBAN {fmt_iban(supplier.iban)}",
+                f"{_label(layout, 'vat')} {fmt_vat(supplier.vat, rng)} - "
+                f"IBAN {fmt_iban(supplier.iban)}",
                 7.5,
                 False,
             )
