@@ -40,6 +40,7 @@ class ExtractOptions:
     no_embedded: bool = False  # ignore embedded XML, read the page
     known_customer: Party | None = None  # the dossier (roles)
     hints: tuple[SupplierHint, ...] = ()  # learned per-supplier anchors
+    sender: str | None = None  # the mail's sender address, to recognise a supplier
     limits: ExtractLimits = field(default_factory=ExtractLimits)
 
 
@@ -116,7 +117,9 @@ def read_pages(data: bytes, limits: ExtractLimits = ExtractLimits()) -> tuple[Pa
 def _find(pages: tuple[PageText, ...], options: ExtractOptions) -> InvoiceData:
     if not any(p.words for p in pages):
         raise UnsupportedContent("no text could be read from the document")
-    return find_fields(pages, known_customer=options.known_customer, hints=options.hints)
+    return find_fields(
+        pages, known_customer=options.known_customer, hints=options.hints, sender=options.sender
+    )
 
 
 def _extract_pdf(data: bytes, options: ExtractOptions) -> InvoiceData:
@@ -177,7 +180,9 @@ def _compare_with_page(
     """
     if not any(p.words for p in pages):
         return invoice
-    page = find_fields(pages, known_customer=options.known_customer, hints=options.hints)
+    page = find_fields(
+        pages, known_customer=options.known_customer, hints=options.hints, sender=options.sender
+    )
     layout_text = _compact(" ".join(w.text for p in pages for w in p.words))
     if (
         invoice.invoice_number

@@ -14,7 +14,7 @@ import logging
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from extractors.model import InvoiceData, from_json, to_json
+from extractors.model import DocumentType, InvoiceData, Party, from_json, to_json
 from pipeline.runtime import Runtime
 from storage import repo
 from storage.models import Document
@@ -30,8 +30,11 @@ _PARTY_FIELDS = {
 _DATE_FIELDS = {"issue_date", "due_date"}
 _AMOUNT_FIELDS = {"total_excl_vat", "total_vat", "total_incl_vat", "payable_amount"}
 _TEXT_FIELDS = {"invoice_number", "currency", "iban", "payment_reference"}
+_OTHER_FIELDS = {"document_type", "vat_breakdown"}
 
-CORRECTABLE = tuple(sorted({*_PARTY_FIELDS, *_DATE_FIELDS, *_AMOUNT_FIELDS, *_TEXT_FIELDS}))
+CORRECTABLE = tuple(
+    sorted({*_PARTY_FIELDS, *_DATE_FIELDS, *_AMOUNT_FIELDS, *_TEXT_FIELDS, *_OTHER_FIELDS})
+)
 
 
 class CorrectionError(ValueError):
@@ -59,7 +62,24 @@ def corrected_invoice(invoice: InvoiceData, field_name: str, value: str) -> Invo
             raise CorrectionError(f"{field_name} must be an amount, got {value!r}") from None
         return invoice.replace(**{field_name: amount})
     if field_name in _TEXT_FIELDS:
+        if field_name == "iban":
+            value = "".join(value.split()).upper()
         return invoice.replace(**{field_name: value or None})
+    if field_name == "document_type":
+        try:
+            return invoice.replace(document_type=DocumentType(value))
+        except ValueError:
+            kinds = ", ".join(t.value for t in DocumentType)
+            raise CorrectionError(f"document_type must be one of {kinds}, got {value!r}") from None
+    if field_name == "vat_breakdown":
+        from extractors.hints import parse_breakdown
+
+        try:
+            return invoice.replace(vat_breakdown=parse_breakdown(value))
+        except ValueError as exc:
+            raise CorrectionError(
+                f"vat_breakdown is rate:taxable:vat per rate, separated by ';' ({exc})"
+            ) from None
     raise CorrectionError(f"{field_name} cannot be corrected here")
 
 
@@ -105,35 +125,87 @@ def _learn_hint(
     field_name: str,
     value: str,
 ) -> None:
-    from extractors import ExtractionError, learn_hint, read_pages
+    """Fold what this correction teaches into the supplier's one hint.
 
+    Learning is a bonus: whatever goes wrong here is logged, never raised, so a
+    correction is always stored.
+    """
     if before.source in {"peppol", "cii"}:
         return  # structured data is exact: nothing to learn about the layout
+    if field_name not in LEARNABLE:
+        return  # the customer is the dossier: nothing to learn about the supplier
+    dossier = repo.get_dossier(s, doc.dossier_id)
+    own = Party(name=dossier.name, vat=dossier.vat_number)
+    sender = None
+    if doc.mail_id is not None:
+        sender = repo.get_mail(s, doc.mail_id).envelope_from or None
     try:
+        from extractors import read_pages
+
         pages = read_pages(rt.blobs.get(doc.blob_sha256))
-        hint = learn_hint(after, pages, {field_name: value})
-    except ExtractionError as exc:
-        log.info("no hint learned for document %s: %s", doc.id, exc)
+    except Exception as exc:
+        log.warning("no hint learned for document %s: %s", doc.id, exc)
         return
+    supplier_vat = after.supplier.vat if not _same_vat(after.supplier.vat, own.vat) else None
     supplier = repo.upsert_supplier(
         s,
         doc.dossier_id,
-        vat=after.supplier.vat,
+        vat=supplier_vat,
         iban=after.iban,
         name=after.supplier.name,
         country=after.supplier.country,
     )
-    if supplier is None or not hint.fields:
+    if supplier is None:
         return
-    merged = [h for h in (supplier.hints or []) if not _same_hint(h, hint.to_json())]
-    supplier.hints = [*merged, hint.to_json()]
+    try:
+        supplier.hints = learned_hints(
+            supplier.hints, after, pages, field_name, value, sender=sender, own=own
+        )
+    except Exception as exc:
+        log.warning("no hint learned for document %s: %s", doc.id, exc)
 
 
-def _same_hint(a: dict[str, Any], b: dict[str, Any]) -> bool:
-    fields_a = {f.get("field") for f in a.get("fields", [])}
-    fields_b = {f.get("field") for f in b.get("fields", [])}
-    same_party = (a.get("supplier_vat"), a.get("supplier_iban")) == (
-        b.get("supplier_vat"),
-        b.get("supplier_iban"),
-    )
-    return same_party and fields_a == fields_b
+#: the fields a correction teaches something about the supplier's documents
+LEARNABLE = frozenset(CORRECTABLE) - {"customer_name", "customer_vat"}
+
+
+def learned_hints(
+    stored: Any,
+    after: InvoiceData,
+    pages: Any,
+    field_name: str,
+    value: str,
+    *,
+    sender: str | None = None,
+    own: Party | None = None,
+) -> list[dict[str, Any]]:
+    """The supplier's stored hints (JSON) with this correction folded in: one merged hint.
+
+    Pure (no database): the bench calls it exactly as :func:`apply` does.
+    """
+    from extractors.hints import SupplierHint, learn_hint, merge_hints
+
+    merged: SupplierHint | None = None
+    for raw in stored if isinstance(stored, list) else ():
+        try:
+            merged = merge_hints(merged, SupplierHint.from_json(raw))
+        except Exception as exc:
+            log.warning("a stored hint is malformed and dropped: %s", exc)
+    if field_name not in LEARNABLE:
+        return [merged.to_json()] if merged is not None else []
+    if field_name == "supplier_vat":
+        value = "".join(ch for ch in value.upper() if ch.isalnum())
+    new = learn_hint(after, pages, {field_name: value}, sender=sender, known_customer=own)
+    if own is not None and _same_vat(new.supplier_vat, own.vat):
+        new = dataclasses.replace(new, supplier_vat=None)
+    if field_name == "supplier_name":
+        new = dataclasses.replace(new, supplier_name=value.strip() or None)
+    merged = merge_hints(merged, new)
+    return [merged.to_json()]
+
+
+def _same_vat(a: str | None, b: str | None) -> bool:
+    def norm(v: str | None) -> str:
+        return "".join(ch for ch in (v or "").upper() if ch.isalnum())
+
+    return bool(norm(a)) and norm(a) == norm(b)

@@ -14,6 +14,7 @@ retries are spent.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 from dataclasses import dataclass
@@ -216,7 +217,8 @@ def extract_step(rt: Runtime, document_id: int) -> list[NextStep]:
         dossier = repo.get_dossier(s, doc.dossier_id)
         options = ExtractOptions(
             known_customer=_dossier_party(dossier),
-            hints=_hints_for_dossier(s, dossier.id),
+            hints=_hints_for_dossier(s, dossier),
+            sender=_sender(s, doc),
             limits=extract_limits(rt.settings),
         )
 
@@ -226,21 +228,49 @@ def extract_step(rt: Runtime, document_id: int) -> list[NextStep]:
         invoice = extract_document(data, filename=filename, options=options)
     except ExtractionError as exc:
         return _quarantine(rt, document_id, str(exc), code=type(exc).__name__)
+    except Exception as exc:  # a bug in a rule must not stop the supplier's documents
+        log.exception("extraction of document %s failed unexpectedly", document_id)
+        reason = f"extraction failed unexpectedly ({type(exc).__name__}: {exc})"[:500]
+        return _quarantine(rt, document_id, reason, code="extractor_error")
     invoice = _with_validation(data, invoice)
     attachments = _embedded_attachments(rt, data, invoice)
     return _save_extraction(rt, document_id, invoice, attachments)
 
 
-def _hints_for_dossier(s: Any, dossier_id: int) -> tuple[Any, ...]:
+def _hints_for_dossier(s: Any, dossier: Dossier) -> tuple[Any, ...]:
+    """One merged hint per supplier of the dossier; a malformed stored hint is skipped."""
+    from extractors.hints import SupplierHint, merge_hints
+
+    own_vat = "".join(c for c in (dossier.vat_number or "").upper() if c.isalnum()) or None
+    out = []
+    for sup in repo.suppliers_with_hints(s, dossier.id):
+        merged: SupplierHint | None = None
+        for raw in sup.hints if isinstance(sup.hints, list) else ():
+            try:
+                merged = merge_hints(merged, SupplierHint.from_json(raw))
+            except Exception as exc:
+                log.warning("a stored hint of supplier %s is skipped: %s", sup.id, exc)
+        if merged is None:
+            continue
+        vat = merged.supplier_vat or sup.vat_number
+        merged = dataclasses.replace(
+            merged,
+            supplier_vat=None if vat == own_vat else vat,  # never the dossier's own number
+            supplier_iban=merged.supplier_iban or sup.iban,
+            supplier_name=merged.supplier_name,
+        )
+        out.append(merged)
+    return tuple(out)
+
+
+def _sender(s: Any, doc: Document) -> str | None:
+    """The envelope sender of the mail a document came in (None for uploads)."""
+    if doc.mail_id is None:
+        return None
     try:
-        from extractors import SupplierHint
-    except ImportError:
-        return ()
-    return tuple(
-        SupplierHint.from_json(h)
-        for sup in repo.suppliers_with_hints(s, dossier_id)
-        for h in sup.hints
-    )
+        return repo.get_mail(s, doc.mail_id).envelope_from or None
+    except Exception:  # the sender only helps to recognise a supplier
+        return None
 
 
 def _with_validation(data: bytes, invoice: InvoiceData) -> InvoiceData:

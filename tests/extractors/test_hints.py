@@ -102,3 +102,35 @@ def test_learned_amount_and_date_fields() -> None:
     assert str(learned.issue_date) == "2024-04-12"
     assert learned.total_incl_vat == Decimal("302.50")
     assert learned.supplier_name == "Drukkerij Janssens"
+
+
+def test_a_customer_correction_never_breaks_the_next_extraction() -> None:
+    """Regression: a customer_name/customer_vat hint became a plain InvoiceData kwarg."""
+    first = _invoice("2024-117", "05-03-2024", Decimal("100.00"))
+    got = extract_document(first)
+    pages = read_pages(first)
+    hints = (
+        learn_hint(got, pages, {"customer_name": "Boekhouding Peeters"}),
+        learn_hint(got, pages, {"customer_vat": "BE0403170701"}),
+    )
+    second = _invoice("2024-245", "12-04-2024", Decimal("250.00"))
+    learned = extract_document(second, options=ExtractOptions(hints=hints))
+    assert learned.total_incl_vat == Decimal("302.50")
+    assert learned.supplier_vat == "BE0477472701"
+
+
+def test_a_bad_stored_hint_is_skipped_with_a_warning() -> None:
+    good = _invoice("2024-117", "05-03-2024", Decimal("100.00"))
+    bad = SupplierHint.from_json(
+        {
+            "supplier_vat": "BE0477472701",
+            "fields": [
+                {"field": "customer_name", "label": "klant"},
+                {"field": "no_such_field", "label": "stuk"},
+                {"field": "total_vat", "label": "btw", "pattern": "(unclosed"},
+            ],
+        }
+    )
+    learned = extract_document(good, options=ExtractOptions(hints=(bad,)))
+    assert learned.total_incl_vat == Decimal("121.00")
+    assert any("hint" in w for w in learned.warnings)
