@@ -8,7 +8,7 @@ import pytest
 from helpers import CORPUS, dossier, run_all
 
 from pipeline.runtime import Runtime
-from pipeline.service import SYSTEM, AccessDenied, Refused, Service, quota_of
+from pipeline.service import SYSTEM, AccessDenied, Refused, Service, ServiceError, quota_of
 from pipeline.steps import NextStep
 
 UBL = CORPUS / "ubl" / "cen_BIS3_Invoice_positive.xml"
@@ -33,13 +33,19 @@ def test_an_entrepreneur_sees_nothing_of_another_dossier(runtime: Runtime) -> No
     assert svc.documents(ent) == []
     assert svc.count_documents(ent) == 0
     with pytest.raises(AccessDenied):
-        svc.document(ent, doc_b)
-    with pytest.raises(AccessDenied):
         svc.documents(ent, dossier_id=b)
-    with pytest.raises(AccessDenied):
-        svc.document_bytes(ent, doc_b)
-    with pytest.raises(AccessDenied):
-        svc.confirm(ent, doc_b)
+    # a foreign document id answers exactly like a missing one (no probing of ids)
+    missing = 10_000 + doc_b
+    for call in (svc.document, svc.document_bytes, svc.confirm, svc.reprocess):
+        with pytest.raises(ServiceError) as foreign:
+            call(ent, doc_b)
+        with pytest.raises(ServiceError) as absent:
+            call(ent, missing)
+        assert type(foreign.value) is type(absent.value) is ServiceError
+        assert str(foreign.value) == str(absent.value).replace(str(missing), str(doc_b))
+    with pytest.raises(ServiceError) as foreign_dossier:
+        svc.dossier(ent, b)
+    assert str(foreign_dossier.value) == f"unknown dossier: {b}"
     with pytest.raises(AccessDenied):
         svc.entries(ent, b)
 

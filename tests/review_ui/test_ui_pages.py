@@ -300,7 +300,7 @@ def test_entrepreneur_reads_but_cannot_book(world: World) -> None:
     assert not [b for b in at.button if b.key == "rv_confirm"]
     assert any("Read only" in c for c in texts(at, "caption"))
     at = app(seed.erik, "review", doc=str(seed.other))
-    assert "you have no access to this dossier" in texts(at, "error")
+    assert f"document {seed.other} does not exist" in texts(at, "error")
     assert len(at.image) == 0
 
 

@@ -1,0 +1,87 @@
+"""The API the review UI and the CLI call: one module per capability.
+
+Queries return frozen view objects (never ORM rows); commands take the caller
+(:class:`UserView`) and check access in the shared core (:mod:`.core`), not only by
+hiding buttons: an entrepreneur of dossier A gets nothing of dossier B, and what a
+user may do in a dossier is the permission set of their role there.  Every public
+method declares the permission it needs (:data:`REQUIRED`).  Every call is one short
+transaction; lists are paginated in the query.
+
+Capabilities: :mod:`.users`, :mod:`.dossiers`, :mod:`.documents`, :mod:`.bookings`,
+:mod:`.reports`.  :class:`Service` is all of them on one runtime.
+"""
+
+from __future__ import annotations
+
+from pipeline.service.bookings import BookingsService, check_entry_rules, normalise_lines
+from pipeline.service.core import (
+    REQUIRED,
+    ROLE_PERMISSIONS,
+    ROLES,
+    SYSTEM,
+    AccessDenied,
+    Permission,
+    Refused,
+    ServiceError,
+    UserView,
+    requires,
+)
+from pipeline.service.documents import DocumentsService
+from pipeline.service.dossiers import DossiersService
+from pipeline.service.reports import ReportsService
+from pipeline.service.users import UsersService
+from pipeline.service.views import (
+    GB,
+    PRICE_PER_EXTRA_GB_EUR,
+    AccountView,
+    DocumentDetail,
+    DocumentRow,
+    DossierView,
+    EntryView,
+    LineView,
+    MailView,
+    QuotaView,
+    SupplierView,
+    quota_of,
+)
+
+__all__ = [
+    "GB",
+    "PRICE_PER_EXTRA_GB_EUR",
+    "REQUIRED",
+    "ROLES",
+    "ROLE_PERMISSIONS",
+    "SYSTEM",
+    "AccessDenied",
+    "AccountView",
+    "DocumentDetail",
+    "DocumentRow",
+    "DossierView",
+    "EntryView",
+    "LineView",
+    "MailView",
+    "Permission",
+    "QuotaView",
+    "Refused",
+    "Service",
+    "ServiceError",
+    "SupplierView",
+    "UserView",
+    "check_entry_rules",
+    "normalise_lines",
+    "quota_of",
+    "requires",
+]
+
+
+class Service(
+    UsersService,
+    DossiersService,
+    DocumentsService,
+    BookingsService,
+    ReportsService,
+):
+    """Every UI and CLI operation; one instance per process is enough.
+
+    A new capability is a module with a ``ServiceBase`` subclass, added to the bases here.
+    """
