@@ -14,10 +14,10 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from pipeline.states import DocumentState
 from storage.blobs import BlobRef
 from storage.models import Base, utcnow
 from storage.rawsql import Raw
+from storage.states import DocumentState
 
 __all__ = ["MailIn", "MailStored", "register_blobs", "store_mails"]
 

@@ -17,7 +17,6 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from pipeline.states import DocumentState, transition
 from storage.blobs import BlobRef
 from storage.errors import NotFound
 from storage.mailstore import MailIn, register_blobs, store_mails
@@ -36,6 +35,7 @@ from storage.models import (
     User,
     utcnow,
 )
+from storage.states import DocumentState, transition
 
 # ----------------------------------------------------------------------------- helpers
 

@@ -9,9 +9,9 @@ from typing import Any
 
 from pipeline.service.core import Permission, Refused, ServiceBase, UserView, requires
 from pipeline.service.views import EntryView, entry_view
-from pipeline.states import LABELS, DocumentState
 from storage import repo
 from storage.models import Dossier, JournalEntry
+from storage.states import LABELS, DocumentState
 
 S = DocumentState
 BOOK = Permission.BOOK_PURCHASES

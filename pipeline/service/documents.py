@@ -14,8 +14,8 @@ from pipeline.service.core import (
     requires,
 )
 from pipeline.service.views import DocumentDetail, DocumentRow, MailView, entry_view, row_view
-from pipeline.states import REVIEW_STATES, DocumentState
 from storage import repo
+from storage.states import REVIEW_STATES, DocumentState
 
 S = DocumentState
 BOOK = Permission.BOOK_PURCHASES

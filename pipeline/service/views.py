@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from pipeline.states import LABELS, DocumentState
 from storage.models import Document, Dossier, JournalEntry, Supplier
+from storage.states import LABELS, DocumentState
 
 GB = 1_000_000_000
 PRICE_PER_EXTRA_GB_EUR = Decimal("1")
