@@ -10,6 +10,29 @@ Accessory costs (travel, shipping...) follow the main line's account unless the
 history has a similar line.  Lines whose keyword rule has an asset alternative
 go to class 2 when their net is at or above the capitalisation threshold;
 history overrides the threshold.
+
+Rules chosen where the brief leaves a choice open (issue 15):
+
+- The capitalisation threshold applies only to equipment and other fixed
+  assets (tools, furniture, IT hardware, machines, vehicles, buildings).  A
+  line that also reads as a service, rent, lease, licence, maintenance or
+  subscription (:data:`booking.keywords.NOT_CAPITAL`) is never capitalised,
+  and a service rule beats an equipment rule on the same text ("huur laptop"
+  is rent 610000).
+- Sales are goods (700000) or services (705000) per line: the keyword rule's
+  kind, else service or goods wording, else a time unit (HUR, DAY...) means a
+  service, else the dossier's default sales account.  On sales, explicit
+  service wording ("travaux", "werken", "installation") beats a goods rule
+  unless goods wording (levering, delivery) is also there.
+- Grid 46 (intra-EU supply of goods, category K) and an export of goods
+  (category G, grid 47) are always goods: 700000.  Works for a Belgian
+  medecontractant (grid 45) are services: 705000.
+- Goods versus services on purchases (grid 86 vs 88) follows the keyword
+  rule's kind (a laptop below the threshold on 613600 is still goods), else
+  the account (60x and class 2 are goods).
+- Utility vehicles (bestelwagen, camionnette, Lieferwagen...) are not
+  passenger cars: their VAT is fully deductible.  Lodging is non-deductible
+  only on the travel account (so "hébergement web" stays IT).
 """
 
 from __future__ import annotations
@@ -22,7 +45,17 @@ from decimal import Decimal
 
 from booking.chart import AccountKind
 from booking.context import BookingContext, HistoryEntry
-from booking.keywords import RuleMatch, is_accessory, match_names, match_rules, mentions
+from booking.keywords import (
+    GOODS_WORDS,
+    NOT_CAPITAL,
+    SERVICE_WORDS,
+    RuleMatch,
+    is_accessory,
+    match_names,
+    match_rules,
+    mentions,
+    service_unit,
+)
 from booking.keywords import mentions_vehicle as _vehicle
 from booking.model import Side
 from booking.text import similarity
@@ -35,6 +68,8 @@ _GOODS_ACCOUNTS = ("60", "2")
 _PURCHASE_KINDS = frozenset({AccountKind.EXPENSE, AccountKind.ASSET})
 _SALES_KINDS = frozenset({AccountKind.REVENUE})
 _LODGING = ("=hotel", "hotelkosten", "logies", "hebergement", "overnachting", "ubernachtung")
+_UTILITY = ("bestelwagen", "lichte vracht", "vrachtwagen", "camionnette", "=camion",
+            "utilitaire", "lieferwagen", "=lkw", "=truck", "=van", "bedrijfsvoertuig")  # fmt: skip
 _SPIRITS = ("sigaret", "=tabak", "=tabac", "cigar", "whisky", "cognac", "vodka", "=gin", "=rum",
             "likeur", "liqueur", "spiritueux", "sterke drank")  # fmt: skip
 
@@ -48,6 +83,7 @@ class Item:
     rate: Decimal | None
     category: str | None
     unit_value: Decimal
+    unit: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +93,7 @@ class AccountChoice:
     confidence: float
     source: str
     history: HistoryEntry | None = None
+    goods: bool | None = None  # None: decided from the account (60x, 2x, 700000 are goods)
 
 
 def _from_history(
@@ -93,7 +130,25 @@ def _from_history(
 
 
 def _sales_account(match: RuleMatch) -> str:
-    return "700000" if match.account.startswith(_GOODS_ACCOUNTS) else "705000"
+    goods = match.goods if match.goods is not None else match.account.startswith(_GOODS_ACCOUNTS)
+    return "700000" if goods else "705000"
+
+
+def _sales_kind(item: Item) -> AccountChoice | None:
+    """Goods (700000) or services (705000) from the line's wording or unit, when no rule says."""
+    service = mentions(item.description, SERVICE_WORDS)
+    goods = mentions(item.description, GOODS_WORDS)
+    if service and not goods:
+        why = f"'{service}' is a service: 705000"
+        return AccountChoice("705000", why, 0.7, "keyword", None, False)
+    if service_unit(item.unit):
+        return AccountChoice(
+            "705000", f"billed per {item.unit} (time): service, 705000", 0.7, "keyword", None, False
+        )
+    if goods and not service:
+        why = f"'{goods}' is a supply of goods: 700000"
+        return AccountChoice("700000", why, 0.7, "keyword", None, True)
+    return None
 
 
 def _from_rules(item: Item, side: Side, ctx: BookingContext) -> AccountChoice | None:
@@ -101,17 +156,29 @@ def _from_rules(item: Item, side: Side, ctx: BookingContext) -> AccountChoice | 
     if match is not None:
         if side is Side.SALES:
             account = _sales_account(match)
-            why = f"keyword '{match.keyword}' ({match.label}): {account}"
-            return AccountChoice(account, why, 0.8, "keyword")
+            kind = "goods" if account == "700000" else "a service"
+            why = f"keyword '{match.keyword}' ({match.label}, {kind}): {account}"
+            work = mentions(item.description, SERVICE_WORDS)
+            if account == "700000" and work and not mentions(item.description, GOODS_WORDS):
+                account = "705000"
+                why = f"'{work}' is a service (about '{match.keyword}', {match.label}): 705000"
+            return AccountChoice(account, why, 0.8, "keyword", None, account == "700000")
         threshold = ctx.dossier.capitalisation_threshold
-        if match.asset_account and abs(item.net) >= threshold:
+        service = mentions(item.description, NOT_CAPITAL)
+        if match.asset_account and abs(item.net) >= threshold and not service:
             why = (
                 f"keyword '{match.keyword}' ({match.label}); line net {item.net} is at or above "
                 f"the capitalisation threshold {threshold}: fixed asset {match.asset_account}"
             )
-            return AccountChoice(match.asset_account, why, 0.75, "keyword")
+            return AccountChoice(match.asset_account, why, 0.75, "keyword", None, True)
         why = f"keyword '{match.keyword}' ({match.label}): {match.account}"
-        return AccountChoice(match.account, why, 0.8, "keyword")
+        if match.asset_account and abs(item.net) >= threshold:
+            why += f" ('{service}': a service or subscription is never capitalised)"
+        return AccountChoice(match.account, why, 0.8, "keyword", None, match.goods)
+    if side is Side.SALES:
+        worded = _sales_kind(item)
+        if worded is not None:
+            return worded
     kinds = _SALES_KINDS if side is Side.SALES else _PURCHASE_KINDS
     named = match_names(item.description, ctx.dossier.chart, kinds=kinds)
     if named is not None:
@@ -180,7 +247,12 @@ def choose_accounts(
                 f"'{items[main].description}' on {main_choice.account}"
             )
             choices[i] = AccountChoice(
-                main_choice.account, why, main_choice.confidence, "accessory", main_choice.history
+                main_choice.account,
+                why,
+                main_choice.confidence,
+                "accessory",
+                main_choice.history,
+                main_choice.goods,
             )
         else:
             choices[i] = _choose(item, side, ctx, counterparty)
@@ -193,6 +265,9 @@ def deduction_for(item: Item, choice: AccountChoice, ctx: BookingContext) -> tup
         pct = choice.history.deductible_pct
         return pct, f"{pct} % deductible as learned for this supplier"
     account, text = choice.account, item.description
+    utility = mentions(text, _UTILITY)
+    if utility and (account.startswith(("616", "241"))):
+        return Decimal(100), f"utility vehicle ('{utility}'), not a passenger car: fully deductible"
     if account.startswith("616") or (account.startswith("241") and _vehicle(text)):
         plate = _vehicle(text)
         for vehicle in ctx.dossier.vehicles:
@@ -203,7 +278,7 @@ def deduction_for(item: Item, choice: AccountChoice, ctx: BookingContext) -> tup
         return pct, f"passenger car costs: at most {pct} % deductible (art. 45 par. 2)"
     if account.startswith("6142"):
         return Decimal(0), "restaurant and reception costs: no deduction (art. 45 par. 3)"
-    if mentions(text, _LODGING):
+    if account.startswith("615") and mentions(text, _LODGING):
         return Decimal(0), "lodging: no deduction (art. 45 par. 3)"
     if mentions(text, _SPIRITS):
         return Decimal(0), "spirits and tobacco: no deduction (art. 45 par. 3)"

@@ -42,6 +42,7 @@ def _from_lines(invoice: InvoiceData) -> list[Item]:
             rate=ln.vat_rate,
             category=ln.vat_category,
             unit_value=_unit_value(ln),
+            unit=ln.unit,
         )
         for i, ln in enumerate(invoice.lines, start=1)
     ]

@@ -18,7 +18,10 @@ from booking.text import keyword_hit, normalise
 
 __all__ = [
     "ACCESSORY",
+    "GOODS_WORDS",
+    "NOT_CAPITAL",
     "RULES",
+    "SERVICE_WORDS",
     "KeywordRule",
     "RuleMatch",
     "is_accessory",
@@ -26,6 +29,7 @@ __all__ = [
     "match_rules",
     "mentions",
     "mentions_vehicle",
+    "service_unit",
 ]
 
 
@@ -36,6 +40,7 @@ class KeywordRule:
     keywords: tuple[str, ...]
     vehicle_account: str | None = None  # when the line is about a vehicle
     asset_account: str | None = None  # at or above the capitalisation threshold
+    goods: bool = False  # a supply of goods (sales: 700000; intra-EU: grid 86/46)
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +50,7 @@ class RuleMatch:
     keyword: str
     asset_account: str | None
     weak: bool = False
+    goods: bool | None = None  # None: the rule does not say (account names)
 
 
 def _kw(text: str) -> tuple[str, ...]:
@@ -59,11 +65,12 @@ RULES: tuple[KeywordRule, ...] = (
             "diesel,benzine,brandstof,carburant,essence,gasoil,kraftstoff,=fuel,petrol,tankbeurt,"
             "adblue,=lpg,=cng,laadbeurt,laadsessie"
         ),
+        goods=True,
     ),
     KeywordRule(
         "610000",
         "rent",
-        _kw("huur,loyer,=miete,mietzins,=rent,=rental,=bail"),
+        _kw("huur,loyer,=miete,mietzins,=rent,=rental,=bail,=location,verhuur"),
         vehicle_account="616300",
     ),
     KeywordRule(
@@ -76,9 +83,10 @@ RULES: tuple[KeywordRule, ...] = (
         "612000",
         "energy and water",
         _kw(
-            "elektriciteit,electricite,electricity,=strom,energie,energy,=gas,=gaz,aardgas,"
-            "stookolie,mazout,heizol,=water,=eau,=wasser,waterverbruik"
+            "elektriciteit,electricite,electricity,strom,energie,energy,=gas,=gaz,aardgas,"
+            "stookolie,mazout,heizol,=water,=eau,=wasser,waterverbruik,wasserverbrauch"
         ),
+        goods=True,
     ),
     KeywordRule(
         "613000",
@@ -86,24 +94,26 @@ RULES: tuple[KeywordRule, ...] = (
         _kw(
             "erelonen,ereloon,honoraire,boekhouding,comptabilite,accountancy,accounting,advies,"
             "consult,conseil,beratung,juridisch,advocaat,avocat,notaris,notaire,"
-            "=audit,=fees,steuerberatung,bedrijfsrevisor"
+            "=audit,=fees,steuerberatung,bedrijfsrevisor,expertise comptable,rechtsanwalt"
         ),
     ),
     KeywordRule(
         "613100",
         "office supplies and printing",
         _kw(
-            "kantoorbenodigdheden,kantoorartikelen,kantoormateriaal,drukwerk,fournitures,"
+            "kantoorbenodigdheden,kantoorartikelen,kantoormateriaal,drukwerk,fournitures de bureau,"
             "impression,imprimes,=papier,=paper,printing,burobedarf,toner,enveloppen,briefpapier,"
-            "documentatie,documentation,tijdschrift,abonnement krant"
+            "documentatie,documentation,tijdschrift,abonnement krant,office supplies,"
+            "visitekaartjes,cartes de visite,inktpatronen,cartouches,druckerpatronen"
         ),
+        goods=True,
     ),
     KeywordRule(
         "613200",
         "telephone and internet",
         _kw(
             "telefoon,telephone,telefon,=gsm,mobiel,=mobile,internet,telecom,breedband,=fibre,"
-            "glasvezel,=sim,simkaart"
+            "glasvezel,=sim,simkaart,mobilfunk"
         ),
     ),
     KeywordRule(
@@ -111,7 +121,8 @@ RULES: tuple[KeywordRule, ...] = (
         "software and IT services",
         _kw(
             "software,logiciel,licentie,licence,lizenz,license,=saas,hosting,=cloud,webhosting,"
-            "domeinnaam,=domain,domaine,it diensten,=it services,abonnement software"
+            "domeinnaam,=domain,domaine,it diensten,=it services,abonnement software,"
+            "hebergement web,serveur,=server,webdesign,helpdesk,it support"
         ),
     ),
     KeywordRule(
@@ -125,7 +136,8 @@ RULES: tuple[KeywordRule, ...] = (
         "maintenance and repair",
         _kw(
             "onderhoud,herstelling,reparatie,reparation,entretien,reparatur,wartung,maintenance,"
-            "=repair,schoonmaak,nettoyage,reinigung,=cleaning,depannage,=pechverhelping"
+            "=repair,schoonmaak,nettoyage,reinigung,=cleaning,depannage,=pechverhelping,"
+            "instandhouding,revisie,=service beurt,onderhoudsbeurt"
         ),
         vehicle_account="616200",
     ),
@@ -141,15 +153,21 @@ RULES: tuple[KeywordRule, ...] = (
         "614100",
         "business gifts",
         _kw("geschenk,cadeau,=gift,=gifts,relatiegeschenk,kerstpakket,eindejaarsgeschenk,present"),
+        goods=True,
     ),
     KeywordRule(
         "614200",
         "restaurant and reception",
         _kw(
-            "restaurant,lunch,diner,dinner,=menu,receptie,reception,catering,traiteur,=wijn,"
-            "=wijnen,=vin,=vins,=wein,=wine,dranken,boisson,getranke,bewirtung,=repas,maaltijd,"
-            "brasserie"
+            "restaurant,lunch,diner,dinner,=menu,receptie,reception,catering,traiteur,"
+            "bewirtung,=repas,maaltijd,brasserie,geschaftsessen,zakenlunch,walking dinner"
         ),
+    ),
+    KeywordRule(
+        "614200",
+        "drinks",
+        _kw("=wijn,=wijnen,=vin,=vins,=wein,=wine,dranken,boisson,getranke,champagne"),
+        goods=True,
     ),
     KeywordRule(
         "615000",
@@ -157,16 +175,18 @@ RULES: tuple[KeywordRule, ...] = (
         _kw(
             "reiskosten,verplaatsing,deplacement,=reise,=reisen,=travel,=hotel,hotelkosten,"
             "logies,hebergement,overnachting,ubernachtung,=trein,=train,=zug,treinticket,parking,"
-            "parkeer,=taxi,vliegtuig,vlucht,=flight,=avion,=nuitee"
+            "parkeer,=taxi,vliegtuig,vlucht,=flight,=avion,=nuitee,=bahnticket"
         ),
     ),
     KeywordRule(
         "613600",
         "small tools",
         _kw(
-            "gereedschap,outillage,werkzeug,=tools,klein materiaal,petit materiel,kleingereedschap"
+            "gereedschap,outillage,werkzeug,=tools,klein materiaal,petit materiel,kleingereedschap,"
+            "boormachine,perceuse,bohrmaschine"
         ),
         asset_account="230000",
+        goods=True,
     ),
     KeywordRule(
         "613600",
@@ -174,25 +194,68 @@ RULES: tuple[KeywordRule, ...] = (
         _kw(
             "bureaustoel,=stoel,=stoelen,=tafel,vergadertafel,=kast,kasten,meubel,meubilair,"
             "mobilier,furniture,=chaise,=chaises,=table,=tables,=bureau,=desk,laptop,computer,"
-            "ordinateur,=pc,printer,imprimante,=monitor,beeldscherm,=ecran,beamer,projector"
+            "ordinateur,=pc,printer,imprimante,=monitor,beeldscherm,=ecran,beamer,projector,"
+            "smartphone,=tablet,tablette,server rack,bureaumeubilair,burostuhl,schreibtisch,"
+            "kantooruitrusting,materiel de bureau"
         ),
         asset_account="240000",
+        goods=True,
     ),
     KeywordRule(
         "613600",
         "machines and installations",
-        _kw("=machine,machines,installatie,=installation,=maschine,=anlage,compressor,heftruck"),
+        _kw(
+            "=machine,machines,=maschine,=anlage,compressor,heftruck,chariot elevateur,"
+            "gabelstapler,uitrusting,=equipment,equipement,=outillage industriel"
+        ),
         asset_account="230000",
+        goods=True,
+    ),
+    KeywordRule(
+        "616200",
+        "vehicles",
+        _kw(
+            "personenwagen,bestelwagen,lichte vracht,camionnette,voiture neuve,=vehicule,"
+            "=fahrzeug,=pkw,=lieferwagen,rollend materieel,materiel roulant,nieuwe wagen,"
+            "=auto,=voiture,=vehicle,=car"
+        ),
+        asset_account="241000",
+        goods=True,
+    ),
+    KeywordRule(
+        "221000",
+        "buildings",
+        _kw("=gebouw,nieuwbouw,=batiment,=building,=gebaude,constructions"),
+        asset_account="221000",
+        goods=True,
     ),
     KeywordRule(
         "604000",
         "goods for resale",
-        _kw("handelsgoederen,marchandises,handelsware,wederverkoop,revente,=resale,handelswaren"),
+        _kw(
+            "handelsgoederen,marchandises,handelsware,wederverkoop,revente,=resale,handelswaren,"
+            "for resale,voor verkoop,stock winkel"
+        ),
+        goods=True,
+    ),
+    KeywordRule(
+        "600000",
+        "raw materials",
+        _kw(
+            "grondstof,grondstoffen,matieres premieres,matiere premiere,rohstoff,raw material,"
+            "raw materials"
+        ),
+        goods=True,
     ),
     KeywordRule(
         "601000",
-        "raw materials and consumables",
-        _kw("grondstoffen,hulpstoffen,matieres premieres,rohstoffe,verbruiksgoederen"),
+        "consumables",
+        _kw(
+            "hulpstoffen,hulpstof,verbruiksgoederen,verbruiksmateriaal,verbruiksartikelen,"
+            "consommables,fournitures de production,verbrauchsmaterial,hilfsstoffe,consumables,"
+            "matieres consommables,=fournitures"
+        ),
+        goods=True,
     ),
     KeywordRule(
         "657000",
@@ -200,17 +263,64 @@ RULES: tuple[KeywordRule, ...] = (
         _kw("bankkosten,frais bancaires,bankgebuhren,bank charges,rekeningkosten"),
     ),
     KeywordRule(
-        "617000", "temporary staff", _kw("uitzendkracht,interim,zeitarbeit,temporary staff")
+        "617000",
+        "temporary staff",
+        _kw("uitzendkracht,interim,zeitarbeit,temporary staff,uitzendarbeid"),
+    ),
+    KeywordRule(
+        "618000",
+        "directors' remuneration",
+        _kw(
+            "bestuurdersvergoeding,bestuurdersbezoldiging,bestuursmandaat,"
+            "remuneration administrateur,mandat d administrateur,geschaftsfuhrervergutung"
+        ),
     ),
     KeywordRule(
         "640000",
         "operating taxes",
         _kw(
             "verkeersbelasting,onroerende voorheffing,precompte immobilier,taxe de circulation,"
-            "gemeentebelasting"
+            "gemeentebelasting,taxe communale"
         ),
     ),
 )
+
+#: A line that is a service, rent, lease or subscription is never capitalised.
+NOT_CAPITAL: tuple[str, ...] = _kw(
+    "abonnement,subscription,=abo,huur,=location,=rental,=rent,=miete,leasing,=lease,=renting,"
+    "licentie,licence,lizenz,license,onderhoud,maintenance,entretien,wartung,herstelling,"
+    "reparatie,reparation,reparatur,=repair,consult,advies,conseil,beratung,opleiding,formation,"
+    "training,schulung,hosting,=saas,=cloud,=support,per maand,par mois,pro monat,per month,"
+    "maandelijks,mensuel,monatlich,monthly,jaarlijks,annuel,jahrlich,yearly,annual,verzekering,"
+    "assurance,versicherung,insurance,installatiekosten,frais d installation"
+)
+
+#: Sales-side vocabulary when no rule or history decides goods or services.
+SERVICE_WORDS: tuple[str, ...] = _kw(
+    "prestatie,prestaties,prestation,dienst,diensten,dienstverlening,=service,=services,"
+    "=uren,=uur,=heures,=stunden,=hours,werkuren,opleiding,formation,training,schulung,ontwerp,"
+    "=design,ontwikkeling,developpement,entwicklung,begeleiding,coaching,vertaling,traduction,"
+    "ubersetzung,translation,commissie,=commission,beheer,=gestion,=management,arbeid,"
+    "main d oeuvre,=labour,=labor,werkzaamheden,=travaux,=arbeiten,=installatie,=installation,"
+    "werken,=plaatsen,"
+    "montage,plaatsing,=pose,studie,=etude,analyse,=analysis,programmering,dienstleistung,"
+    "=work,=works,keuring,inspectie,=inspection"
+)
+GOODS_WORDS: tuple[str, ...] = _kw(
+    "levering,geleverd,=delivery,=delivered,livraison,lieferung,artikel,=article,=articles,product,"
+    "produit,produkt,=stuks,=stuk,=pieces,=stuck,=pcs,=goods,goederen,=biens,=waren,"
+    "=marchandise,onderdelen,pieces detachees,ersatzteile,spare parts,materialen,materiaux"
+)
+_SERVICE_UNITS = frozenset(
+    {"HUR", "DAY", "MIN", "MON", "ANN", "WEE", "H", "U", "UUR", "UREN", "HEURE", "HEURES",
+     "STD", "STUNDEN", "HOUR", "HOURS", "DAG", "DAGEN", "JOUR", "JOURS", "TAG", "TAGE"}
+)  # fmt: skip
+
+
+def service_unit(unit: str | None) -> bool:
+    """Whether an invoice line's unit (UN/ECE code or printed word) is a time unit."""
+    return (unit or "").strip().upper().rstrip(".") in _SERVICE_UNITS
+
 
 #: Accessory costs: re-invoiced travel, shipping, packaging and handling.
 ACCESSORY: tuple[str, ...] = _kw(
@@ -261,22 +371,32 @@ def is_accessory(text: str) -> str | None:
 
 
 def match_rules(text: str, rules: Iterable[KeywordRule] = RULES) -> RuleMatch | None:
-    """The best keyword rule for ``text``: longest keyword, then table order."""
+    """The best keyword rule for ``text``: longest keyword, then table order.
+
+    A rule without an asset alternative (rent, lease, maintenance, software,
+    fees...) beats an equipment rule on the same text: "huur laptop" is rent,
+    "onderhoud compressor" is maintenance.
+    """
     words, joined = _words(text)
     best: tuple[int, KeywordRule, str] | None = None
+    best_plain: tuple[int, KeywordRule, str] | None = None
     for rule in rules:
         for kw in rule.keywords:
             if keyword_hit(kw, words, joined):
                 size = len(kw.lstrip("="))
                 if best is None or size > best[0]:
                     best = (size, rule, kw.lstrip("="))
+                if rule.asset_account is None and (best_plain is None or size > best_plain[0]):
+                    best_plain = (size, rule, kw.lstrip("="))
     if best is None:
         return None
+    if best[1].asset_account is not None and best_plain is not None:
+        best = best_plain
     _, rule, kw = best
     account = rule.account
     if rule.vehicle_account and mentions_vehicle(text):
         account = rule.vehicle_account
-    return RuleMatch(account, rule.label, kw, rule.asset_account)
+    return RuleMatch(account, rule.label, kw, rule.asset_account, goods=rule.goods)
 
 
 def _name_keywords(account: Account) -> tuple[str, ...]:

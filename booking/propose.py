@@ -110,10 +110,30 @@ def _effective_rate(
     return _BELGIAN_DEFAULT_RATE, "self-assessed at the Belgian rate 21 %"
 
 
-def _is_goods(account: str, side: Side) -> bool:
+def _is_goods(choice: AccountChoice, side: Side) -> bool:
+    """Goods or services for the regime (86 vs 88, 46 vs 44): the rule's word, else the account."""
+    if choice.goods is not None:
+        return choice.goods
     if side is Side.SALES:
-        return account.startswith("700")
-    return account.startswith(("60", "2"))
+        return choice.account.startswith("700")
+    return choice.account.startswith(("60", "2"))
+
+
+_GOODS_SALES = (Regime.SALES_INTRA_EU_GOODS,)
+
+
+def _sales_goods_account(
+    choice: AccountChoice, regime: Regime, item: Item
+) -> tuple[str, str | None]:
+    """Grid 46, and an export of goods (category G) in grid 47, are always sales of goods."""
+    goods_regime = regime in _GOODS_SALES or (
+        regime is Regime.SALES_EXPORT and (item.category or "").upper() == "G"
+    )
+    if goods_regime and choice.account.startswith("705"):
+        return "700000", f"{REGIMES[regime].label} is a supply of goods: 700000, not 705000"
+    if regime is Regime.SALES_MEDECONTRACTANT and choice.account.startswith("700"):
+        return "705000", "works on immovable property (grid 45) are services: 705000, not 700000"
+    return choice.account, None
 
 
 def _facts_text(invoice: InvoiceData, item: Item) -> str:
@@ -138,7 +158,7 @@ def _groups(
             item.rate,
             country,
             source,
-            _is_goods(choice.account, side),
+            _is_goods(choice, side),
             _facts_text(invoice, item),
         )
         derive = derive_sales_regime if side is Side.SALES else derive_purchase_regime
@@ -146,13 +166,16 @@ def _groups(
         regime_reasons.append(regime_reason)
         rate, rate_reason = _effective_rate(item, choice, regime)
         pct, pct_reason = Decimal(100), ""
+        account, goods_reason = choice.account, None
         if side is Side.PURCHASE:
             pct, pct_reason = deduction_for(item, choice, ctx)
-        key = (choice.account, regime, rate, pct)
-        group = groups.setdefault(key, _Group(choice.account, regime, rate, pct))
+        else:
+            account, goods_reason = _sales_goods_account(choice, regime, item)
+        key = (account, regime, rate, pct)
+        group = groups.setdefault(key, _Group(account, regime, rate, pct))
         group.base += item.net
         group.descriptions.append(item.description)
-        group.reasons += [r for r in (choice.reason, rate_reason) if r]
+        group.reasons += [r for r in (choice.reason, rate_reason, goods_reason) if r]
         if pct < 100:
             group.reasons.append(pct_reason)
         group.confidence = min(group.confidence, choice.confidence)
