@@ -10,12 +10,13 @@ from __future__ import annotations
 import functools
 import io
 import logging
+import re
 import warnings
 from collections.abc import Callable
 
 from lxml import etree
 
-__all__ = ["image_size", "sniff", "xml_kind"]
+__all__ = ["doctype_invoice_kind", "image_pixels", "image_size", "sniff", "xml_kind"]
 
 log = logging.getLogger(__name__)
 
@@ -116,6 +117,41 @@ def _local_xml_kind(data: bytes) -> str | None:
     return None
 
 
+_INVOICE_ROOTS = {
+    "Invoice": "ubl-invoice",
+    "CreditNote": "ubl-creditnote",
+    "CrossIndustryInvoice": "cii",
+    "CrossIndustryDocument": "cii",
+}
+
+
+def doctype_invoice_kind(data: bytes) -> str | None:
+    """The e-invoice kind of an XML document that declares a DOCTYPE (root element
+    name and namespace as for :func:`xml_kind`), else None.  The DTD is neither
+    loaded nor expanded: only the first start tag is read."""
+    try:
+        events = etree.iterparse(
+            io.BytesIO(data),
+            events=("start",),
+            resolve_entities=False,
+            no_network=True,
+            load_dtd=False,
+            huge_tree=False,
+        )
+        for _event, element in events:
+            info = element.getroottree().docinfo
+            if info.internalDTD is None and not info.doctype:
+                return None
+            tag = str(element.tag)
+            kind = _LOCAL_KINDS.get(tag)
+            if kind is None and "}" not in tag:
+                kind = _INVOICE_ROOTS.get(tag)  # no namespace: still looks like one
+            return kind
+    except (etree.LxmlError, ValueError, LookupError):
+        return None
+    return None
+
+
 def xml_kind(data: bytes) -> str | None:
     """``ubl-invoice``, ``ubl-creditnote``, ``cii`` or None (other XML, DTD, not XML)."""
     sniffer = _peppol_sniffer()
@@ -143,8 +179,34 @@ def _register_heif() -> None:
         log.info("pillow-heif unavailable: HEIC image sizes are not read")
 
 
+_BOMB_PIXELS = re.compile(r"\((\d+) pixels\)")
+
+
+def image_pixels(data: bytes) -> int | None:
+    """Pixels of the image from its header, also for images Pillow refuses as a
+    decompression bomb (the count is in its refusal), or None when unreadable."""
+    from PIL import Image
+
+    size = image_size(data)
+    if size is not None:
+        return size[0] * size[1]
+    if sniff(data) == HEIC:
+        _register_heif()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            Image.open(io.BytesIO(data)).close()
+    except Image.DecompressionBombError as exc:
+        found = _BOMB_PIXELS.search(str(exc))
+        return int(found.group(1)) if found else None
+    except Exception:  # damaged header
+        return None
+    return None
+
+
 def image_size(data: bytes) -> tuple[int, int] | None:
-    """(width, height) read from the image header only, or None when unreadable."""
+    """(width, height) read from the image header only, or None when unreadable
+    (or refused by Pillow as a decompression bomb: see :func:`image_pixels`)."""
     from PIL import Image
 
     if sniff(data) == HEIC:

@@ -167,7 +167,17 @@ def _handle_image(col: Collector, blob: Blob, kind: str) -> None:
         col.ignore(blob, "inline_decoration")
         return
     size = ms.image_size(blob.data)
-    if size is None:
+    pixels = size[0] * size[1] if size is not None else ms.image_pixels(blob.data)
+    if pixels is not None and pixels > col.limits.max_image_pixels:
+        col.quarantine(
+            blob.filename,
+            blob.declared or kind,
+            "over_the_pixel_limit",
+            sha256(blob.data),
+            f"{pixels:,} pixels; the limit is {col.limits.max_image_pixels:,}",
+            blob.origin,
+        )
+    elif size is None:
         col.quarantine(
             blob.filename,
             blob.declared or kind,
@@ -187,6 +197,23 @@ def _handle_image(col: Collector, blob: Blob, kind: str) -> None:
 def _wants_xml_check(blob: Blob) -> bool:
     claimed = blob.claimed_type() or ""
     return claimed in (ms.XML, OCTET) or claimed.endswith("+xml") or blob.declared is None
+
+
+def _xml_document(col: Collector, blob: Blob) -> bool:
+    """An e-invoice by its root element becomes a document, True; else False.
+
+    A UBL/CII root behind a DOCTYPE is a document too: the extract step refuses it
+    (peppol never parses a DOCTYPE) and quarantines it with that reason, so the
+    accountant sees it instead of an "ignored" part and a "no invoice" mail.
+    """
+    xml_kind = ms.xml_kind(blob.data)
+    if xml_kind is None:
+        xml_kind = ms.doctype_invoice_kind(blob.data)
+        if xml_kind is None:
+            return False
+        col.warnings.append(f"{blob.filename or 'XML part'}: e-invoice with a DOCTYPE")
+    _document(col, blob, ms.XML, xml_kind)
+    return True
 
 
 def handle_blob(col: Collector, blob: Blob) -> None:
@@ -223,12 +250,10 @@ def handle_blob(col: Collector, blob: Blob) -> None:
         _unpack_zip(col, blob)
     elif kind == ms.TNEF or claimed == ms.TNEF:
         _unpack_tnef(col, blob)
+    elif kind == ms.XML and _xml_document(col, blob):
+        return  # an e-invoice by content, whatever the label said (text/plain, octet)
     elif kind == ms.XML and _wants_xml_check(blob):
-        xml_kind = ms.xml_kind(data)
-        if xml_kind is not None:
-            _document(col, blob, ms.XML, xml_kind)
-        else:
-            col.ignore(blob, "unrecognised_content")
+        col.ignore(blob, "unrecognised_content")
     elif claimed in _CHECKED_CLAIMS:
         found = kind or "unknown bytes"
         reason = "damaged_attachment" if blob.damaged else "content_type_mismatch"

@@ -16,7 +16,9 @@ class SplitLimits:
     ``max_zip_*``: per archive (declared sizes on the central directory, before
     inflating; ``max_zip_total`` is a budget shared by nested archives);
     ``max_forward_depth``: nested message/rfc822 levels; ``min_image_side``: images
-    whose shorter side is below it are logos/icons, not scans.
+    whose shorter side is below it are logos/icons, not scans; ``max_image_pixels``:
+    an image with more pixels (by its header, never decoded) is quarantined as over
+    the pixel limit (the extractors' own ``ExtractLimits.max_pixels`` default).
     ``max_parse_cost``: containers x lines, an upper bound of the stdlib parser's
     boundary checks (each line is tested against every open boundary); a deeply
     nested mail with a big body would otherwise take minutes.
@@ -34,6 +36,7 @@ class SplitLimits:
     min_image_side: int = 200
     max_html_scan: int = 2_000_000
     max_parse_cost: int = 5_000_000
+    max_image_pixels: int = 60_000_000
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,6 +9,7 @@ walked here: multipart containers, signed and encrypted entities, embedded messa
 
 from __future__ import annotations
 
+import email
 import io
 import logging
 from collections.abc import Iterator
@@ -28,6 +29,7 @@ from intake.mime_headers import (
     raw_header,
 )
 from intake.mime_payload import decode_payload
+from intake.smime import signed_content
 from intake.splitter_content import Blob, Collector, handle_blob, sha256
 from intake.splitter_forward import (
     address_of,
@@ -185,7 +187,7 @@ class Walker:
         elif part.is_multipart():
             self.multipart(part, ctype, depth, scope)
         else:
-            self.leaf(part, ctype, scope)
+            self.leaf(part, ctype, depth, scope)
 
     def multipart(self, part: Message, ctype: str, depth: int, scope: Scope) -> None:
         children = _children(part)
@@ -240,7 +242,7 @@ class Walker:
             nested = replace(nested, base=prefix, prefix=prefix)
         self.message(inner[0], depth + 1, nested)
 
-    def leaf(self, part: Message, ctype: str, scope: Scope) -> None:
+    def leaf(self, part: Message, ctype: str, depth: int, scope: Scope) -> None:
         filename = part_filename(part)
         if ctype.startswith("text/") and ctype not in _NOT_BODY_TEXT and _is_body(part):
             return  # the mail body itself
@@ -254,13 +256,28 @@ class Walker:
             return
         if ctype in _OPAQUE:
             smime_type = parse_params(raw_header(part, "content-type")).get("smime-type", "")
-            reason = "smime_opaque" if smime_type.lower() == "signed-data" else "encrypted"
+            signed = smime_type.lower() == "signed-data"
+            if signed or (not smime_type and "pkcs7" in ctype):
+                found = signed_content(data, max_bytes=self.col.limits.max_zip_total)
+                if found.data is not None:
+                    self.smime_signed(part, ctype, data, found.data, depth, scope)
+                    return
+                if signed:
+                    self.col.quarantine(
+                        filename,
+                        ctype,
+                        "smime_opaque",
+                        sha256(data),
+                        f"opaque S/MIME signed data cannot be unpacked: {found.problem}",
+                        scope.base,
+                    )
+                    return
             self.col.quarantine(
                 filename,
                 ctype,
-                reason,
+                "encrypted",
                 sha256(data),
-                "opaque S/MIME or encrypted content is not unpacked",
+                "encrypted content (S/MIME enveloped data or PGP) cannot be read",
                 scope.base,
             )
             return
@@ -278,6 +295,18 @@ class Walker:
                 damaged=problem,
             ),
         )
+
+    def smime_signed(
+        self, part: Message, ctype: str, der: bytes, inner: bytes, depth: int, scope: Scope
+    ) -> None:
+        """Walk the MIME entity an opaque S/MIME signature wraps; keep the signature
+        itself as evidence (an ignored ``signature`` part with its SHA-256)."""
+        name = part_filename(part) or "smime.p7m"
+        self.col.ignored.append(IgnoredPart(name, ctype, sha256(der), "signature", scope.base))
+        self.col.warnings.append(f"{name}: opaque S/MIME signed data unpacked (not verified)")
+        base = "smime-signed" if scope.base == "attachment" else scope.base
+        entity = email.message_from_bytes(inner)
+        self.message(entity, depth + 1, replace(scope, base=base))
 
     def _serialize(self, msg: Message) -> bytes:
         """The embedded message as bytes (headers as received, original line ends)."""

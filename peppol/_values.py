@@ -11,7 +11,13 @@ import datetime as dt
 import re
 from decimal import Decimal, InvalidOperation
 
-__all__ = ["IBAN_SHAPE", "clean", "to_date", "to_date_102", "to_decimal"]
+__all__ = ["IBAN_SHAPE", "NO_NUMBER_WARNING", "clean", "to_date", "to_date_102", "to_decimal"]
+
+#: an e-invoice without BT-1 is kept, read as far as it goes, and flagged with this
+NO_NUMBER_WARNING = (
+    "the e-invoice has no invoice number (BT-1); it is kept and read, "
+    "type the number from the supplier's copy before booking"
+)
 
 IBAN_SHAPE = re.compile(r"[A-Z]{2}[0-9]{2}[A-Z0-9]{11,30}")
 

@@ -21,7 +21,7 @@ from extractors.model import (
     Party,
     VatBreakdown,
 )
-from peppol._values import IBAN_SHAPE, clean, to_date_102, to_decimal
+from peppol._values import IBAN_SHAPE, NO_NUMBER_WARNING, clean, to_date_102, to_decimal
 from peppol.errors import MissingMandatoryField
 from peppol.ns import CII_ZF1
 from peppol.ubl import CREDIT_TYPE_CODES
@@ -165,10 +165,12 @@ def map_cii(root: Any, ns: dict[str, str]) -> InvoiceData:
     r = _Reader(ns, w)
     number = r.text(root, "number")
     summations = r.nodes(root, "summation")
-    if number is None:
-        raise MissingMandatoryField("the CII invoice has no invoice number (BT-1)")
     if not summations:
-        raise MissingMandatoryField(f"CII invoice {number} has no monetary summation (BG-22)")
+        raise MissingMandatoryField(
+            f"CII invoice {number or '(no number)'} has no monetary summation (BG-22)"
+        )
+    if number is None:  # kept and flagged: the accountant types the number
+        w.append(NO_NUMBER_WARNING)
     type_code = r.text(root, "type_code")
     currency = r.text(root, "currency")
     money, vat_total, tax_cur_total = _summation(r, summations[0], currency)

@@ -25,7 +25,7 @@ from peppol._ubl_parts import party as _party
 from peppol._ubl_parts import payment as _payment
 from peppol._ubl_parts import tax_totals as _tax_totals
 from peppol._ubl_parts import text as _text
-from peppol._values import clean, to_date
+from peppol._values import NO_NUMBER_WARNING, clean, to_date
 from peppol.errors import MissingMandatoryField
 from peppol.ns import UBL_CREDITNOTE, cac, cbc
 
@@ -113,13 +113,13 @@ def map_ubl(root: Any) -> InvoiceData:
     s = _slots(root)
     number = _t(s[_S_ID])
     totals = s[_S_LMT]
-    if number is None:
-        raise MissingMandatoryField("the e-invoice has no invoice number (BT-1, cbc:ID)")
     if totals is None:
         raise MissingMandatoryField(
-            f"e-invoice {number} has no totals (BG-22, cac:LegalMonetaryTotal)"
+            f"e-invoice {number or '(no number)'} has no totals (BG-22, cac:LegalMonetaryTotal)"
         )
     w: list[str] = []
+    if number is None:  # kept and flagged: the accountant types the number
+        w.append(NO_NUMBER_WARNING)
     is_cn = root.tag == _CN_ROOT
     type_code = _t(s[_S_CN_TC if is_cn else _S_INV_TC])
     currency, tax_currency = _t(s[_S_CUR]), _t(s[_S_TAXCUR])

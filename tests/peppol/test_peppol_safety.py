@@ -125,10 +125,16 @@ def test_wrong_namespace_or_root(xml: bytes, reason: str) -> None:
         peppol.parse_invoice_xml(xml)
 
 
-def test_missing_invoice_number_and_totals() -> None:
+def test_missing_invoice_number_is_read_and_flagged_missing_totals_refused() -> None:
     base = (UBL_DIR / "peppol_base-example.xml").read_bytes()
-    with pytest.raises(MissingMandatoryField, match="BT-1"):
-        peppol.parse_invoice_xml(base.replace(b"<cbc:ID>Snippet1</cbc:ID>", b"", 1))
+    complete = peppol.parse_invoice_xml(base)
+    invoice = peppol.parse_invoice_xml(base.replace(b"<cbc:ID>Snippet1</cbc:ID>", b"", 1))
+    assert invoice.invoice_number is None
+    assert any("BT-1" in w for w in invoice.warnings)
+    assert invoice.total_incl_vat == complete.total_incl_vat
+    assert invoice.supplier.vat == complete.supplier.vat
+    assert invoice.issue_date == complete.issue_date
+    assert "invoice_number" not in dict(invoice.evidence)
     start, end = base.index(b"<cac:LegalMonetaryTotal>"), base.index(b"</cac:LegalMonetaryTotal>")
     no_totals = base[:start] + base[end + len(b"</cac:LegalMonetaryTotal>") :]
     with pytest.raises(MissingMandatoryField, match="BG-22"):
