@@ -21,7 +21,8 @@ export PATH := $(abspath $(BIN)):$(PATH)
 
 # Debian packages: what `make run` needs, and what the test suite needs on top.
 RUN_PACKAGES := python3-venv tesseract-ocr tesseract-ocr-nld tesseract-ocr-fra \
-	tesseract-ocr-deu tesseract-ocr-eng poppler-utils fonts-dejavu-core
+	tesseract-ocr-deu tesseract-ocr-eng poppler-utils fonts-dejavu-core \
+	libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0
 TEST_PACKAGES := $(RUN_PACKAGES) postgresql redis-server chromium docker-compose
 
 PYTEST_WORKERS ?= auto

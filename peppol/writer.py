@@ -27,8 +27,17 @@ PEPPOL_PROFILE = "urn:fdc:peppol.eu:2017:poacc:billing:01:1.0"
 _CENT = Decimal("0.01")
 
 
-def write_ubl(invoice: InvoiceData) -> bytes:
-    """Serialise ``invoice`` as a Peppol BIS 3.0 Invoice or CreditNote (UTF-8 bytes)."""
+def write_ubl(
+    invoice: InvoiceData,
+    *,
+    delivery_date: dt.date | None = None,
+    delivery_country: str | None = None,
+) -> bytes:
+    """Serialise ``invoice`` as a Peppol BIS 3.0 Invoice or CreditNote (UTF-8 bytes).
+
+    ``delivery_date`` (BT-72) and ``delivery_country`` (BT-80) write a Delivery group;
+    an intra-Community supply needs both (BR-IC-11, BR-IC-12).
+    """
     credit = invoice.document_type is DocumentType.CREDIT_NOTE
     ns = UBL_CREDITNOTE if credit else UBL_INVOICE
     root = etree.Element(
@@ -42,6 +51,12 @@ def write_ubl(invoice: InvoiceData) -> bytes:
         _attachment(root, att)
     add_party(root, "AccountingSupplierParty", invoice.supplier)
     add_party(root, "AccountingCustomerParty", invoice.customer)
+    if delivery_date is not None or delivery_country:
+        delivery = E(root, "cac", "Delivery")
+        add_text(delivery, "ActualDeliveryDate", _iso(delivery_date))
+        if delivery_country:
+            place = E(E(delivery, "cac", "DeliveryLocation"), "cac", "Address")
+            add_text(E(place, "cac", "Country"), "IdentificationCode", delivery_country)
     _payment(root, invoice, credit)
     if invoice.payment_terms:
         add_text(E(root, "cac", "PaymentTerms"), "Note", invoice.payment_terms)
