@@ -288,6 +288,38 @@ class User(Base):
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 
+class UserSession(Base):
+    """A logged-in browser: the cookie holds a random token, only its SHA-256 is stored."""
+
+    __tablename__ = "user_session"
+    __table_args__ = (UniqueConstraint("token_hash", name="uq_user_session_token"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64))
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[dt.datetime] = mapped_column()
+    revoked_at: Mapped[dt.datetime | None] = mapped_column()
+    address: Mapped[str | None] = mapped_column(String(64))
+    user_agent: Mapped[str | None] = mapped_column(String(300))
+
+
+class LoginFailure(Base):
+    """One failed log-in: throttles guessing per user name and per address."""
+
+    __tablename__ = "login_failure"
+    __table_args__ = (
+        Index("ix_login_failure_username_at", "username", "at"),
+        Index("ix_login_failure_address_at", "address", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    username: Mapped[str] = mapped_column(String(200))
+    address: Mapped[str | None] = mapped_column(String(64))
+
+
 class Membership(Base):
     __tablename__ = "membership"
 
