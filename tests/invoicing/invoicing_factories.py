@@ -109,8 +109,9 @@ def adjustments(draw: st.DrawFn) -> tuple[Adjustment, ...]:
     for _ in range(draw(st.integers(0, 2))):
         is_charge = draw(st.booleans())
         if draw(st.booleans()):
-            out.append(Adjustment(is_charge, "Korting" if not is_charge else "Transport",
-                                  percent=draw(st.sampled_from([D("2"), D("5"), D("10")]))))  # fmt: skip
+            pct = draw(st.sampled_from([D("2"), D("5"), D("10")]))
+            reason = "Transport" if is_charge else "Korting"
+            out.append(Adjustment(is_charge, reason, percent=pct))
         else:
             amount = draw(st.decimals(min_value=D("0.01"), max_value=D("3"), places=2))
             out.append(Adjustment(is_charge, "Vaste korting" if not is_charge else "Verzending",
