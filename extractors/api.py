@@ -12,6 +12,7 @@ Dispatch by content (never by file name):
 from __future__ import annotations
 
 import dataclasses
+import io
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -24,7 +25,8 @@ from extractors.errors import DamagedDocument, ExtractionError, LimitExceeded, U
 from extractors.finder import find_fields
 from extractors.hints import SupplierHint
 from extractors.limits import ExtractLimits
-from extractors.model import InvoiceData, Party
+from extractors.model import Evidence, InvoiceData, Party
+from extractors.pdfguard import check_pdf_streams
 from extractors.textlayer import has_usable_text, open_pdf, read_text_layer
 from extractors.words import PageText
 
@@ -110,6 +112,7 @@ def read_pages(data: bytes, limits: ExtractLimits = ExtractLimits()) -> tuple[Pa
         return _ocr(data, ctype, limits, None)
     if ctype != "application/pdf":
         raise UnsupportedContent(f"content type {ctype} has no pages to read")
+    check_pdf_streams(data, limits)
     pages = read_text_layer(data, limits)
     return _ocr_missing(data, pages, limits)
 
@@ -124,6 +127,7 @@ def _find(pages: tuple[PageText, ...], options: ExtractOptions) -> InvoiceData:
 
 def _extract_pdf(data: bytes, options: ExtractOptions) -> InvoiceData:
     limits = options.limits
+    check_pdf_streams(data, limits)
     pdf = open_pdf(data, limits)
     try:
         embedded = None if options.no_embedded else _embedded_xml(data, pdf)
@@ -140,7 +144,93 @@ def _extract_pdf(data: bytes, options: ExtractOptions) -> InvoiceData:
             log.warning("embedded XML unreadable, reading the page instead: %s", exc)
         else:
             return _compare_with_page(invoice, pages, options)
-    return _find(pages, options).replace(source="pdf_text" if all_text else "pdf_ocr")
+    found = _find(pages, options).replace(source="pdf_text" if all_text else "pdf_ocr")
+    if all_text and found.supplier.name is None:
+        found = _with_logo_supplier(data, found, options)
+    return found
+
+
+def _with_logo_supplier(data: bytes, invoice: InvoiceData, options: ExtractOptions) -> InvoiceData:
+    """A supplier shown only in a logo image: OCR the images at the top of page 1."""
+    try:
+        found = logo_names(data, options.limits)
+    except ExtractionError as exc:
+        log.info("logo OCR failed: %s", exc)
+        return invoice
+    known = options.known_customer.name if options.known_customer else None
+    for name, ev in found:
+        if known and _compact(known) in _compact(name):
+            continue
+        supplier = dataclasses.replace(invoice.supplier, name=name)
+        return invoice.replace(
+            supplier=supplier, evidence=(*invoice.evidence, ("supplier_name", ev))
+        )
+    return invoice
+
+
+_LOGO_MAX_PIXELS = 4_000_000
+
+
+def logo_names(data: bytes, limits: ExtractLimits) -> list[tuple[str, Evidence]]:
+    """Names read by OCR from the image objects in the top third of page 1, best first."""
+    from PIL import Image
+
+    from extractors.layout import build_layout
+    from extractors.model import BBox
+    from extractors.names import clean_name, legal_name
+    from extractors.pdfium_lock import PDFIUM_LOCK
+
+    images: list[tuple[Image.Image, BBox]] = []
+    with PDFIUM_LOCK:
+        pdf = open_pdf(data, limits)
+        try:
+            page = pdf[0]
+            width, height = page.get_size()
+            for obj in page.get_objects(max_depth=2):
+                if not isinstance(obj, pdfium.PdfImage):
+                    continue
+                x0, y0, x1, y1 = obj.get_bounds()
+                top = 1 - y1 / height
+                if top > 0.35 or (x1 - x0) < 20 or (y1 - y0) < 8:
+                    continue
+                px_w, px_h = obj.get_px_size()
+                if px_w * px_h > _LOGO_MAX_PIXELS or px_w * px_h == 0:
+                    continue
+                pil = obj.get_bitmap().to_pil().convert("L")
+                box = BBox(x0 / width, top, x1 / width, 1 - y0 / height)
+                images.append((pil, box))
+                if len(images) >= 4:
+                    break
+        except pdfium.PdfiumError as exc:
+            raise DamagedDocument(f"the PDF's images cannot be read: {exc}") from exc
+        finally:
+            pdf.close()
+    out: list[tuple[str, Evidence]] = []
+    for pil, box in images:
+        scale = max(1.0, 48.0 / max(1, pil.height // 3))  # text at least ~48 px high
+        if scale > 1:
+            pil = pil.resize((int(pil.width * scale), int(pil.height * scale)))
+        buf = io.BytesIO()
+        pil.save(buf, format="PNG")
+        pages = _ocr(buf.getvalue(), "image/png", limits, None)
+        layout = build_layout(pages)
+        names = []
+        words = [w for p in pages for w in p.words if sum(ch.isalnum() for ch in w.text) >= 2]
+        if 1 < len(words) <= 8:  # a logo's words: one name, whatever lines tesseract made
+            joined = " ".join(w.text for w in sorted(words, key=lambda w: (w.x0, w.y0)))
+            name = clean_name(joined)
+            if name and legal_name(name):
+                names.append((True, len(name) + 100, name, min(w.confidence for w in words)))
+        for line in layout.lines:
+            name = clean_name(line.text)
+            if name and len(name) >= 3 and sum(ch.isalpha() for ch in name) >= 3:
+                conf = min(p.confidence for p in line.phrases)
+                names.append((bool(legal_name(name)), len(name), name, conf))
+        for has_form, _n, name, conf in sorted(names, reverse=True):
+            out.append(
+                (name, Evidence(min(0.8, 0.45 + 0.3 * has_form) * conf, "logo-ocr", 1, box, name))
+            )
+    return out
 
 
 def _all_text(pages: tuple[PageText, ...]) -> bool:

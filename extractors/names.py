@@ -23,7 +23,7 @@ from extractors.layout import Layout, Phrase
 from extractors.model import Party
 from extractors.normalize import fold
 
-__all__ = ["clean_name", "find_names"]
+__all__ = ["clean_name", "find_names", "legal_name", "name_of_block"]
 
 _SALUTATION = re.compile(
     r"^(?:herrn?|frau|firma|dhr\.?|mevr\.?|mr\.?|mrs\.?|ms\.?|m\.|mme\.?|attn:?|t\.a\.v\.?|"
@@ -80,18 +80,36 @@ class _Block:
         return None
 
 
+# Column headings and amount labels: never a party name ("Description", "Amount due").
+_HEADING = re.compile(
+    r"(?:omschrijving|beschrijving|description|designation|libelle|beschreibung|bezeichnung|"
+    r"artikel|article|item|items|details|quantity|quantite|qte|qty|aantal|hoev|menge|anzahl|"
+    r"unit|price|prijs|prix|preis|eenheidsprijs|einzelpreis|amount|bedrag|montant|betrag|"
+    r"total|totaal|gesamt|subtotal|subtotaal|due|te|betalen|a|payer|zu|zahlen|net|netto|"
+    r"vat|btw|tva|mwst|tax|rate|tarief|taux|satz|code|pos|nr|no|excl|incl|htva|tvac|ht|ttc|"
+    r"u|p|e|%|\.|:|\s)+"
+)
+
+
 def _clean_name(text: str) -> str | None:
     t = text.strip()
+    if _HEADING.fullmatch(fold(t)):
+        return None
     while _SALUTATION.match(t):
         t = _SALUTATION.sub("", t, count=1).strip()
     t = re.sub(r"^name\s*:\s*", "", t, flags=re.I).strip(" ,:;")
-    if not t or len(t) < 2 or _NOT_NAME.match(fold(t)):
+    if not t or len(t) < 2 or _NOT_NAME.match(fold(t)) or _TITLE_ONLY.match(fold(t)):
         return None
     if sum(ch.isdigit() for ch in t) > 3 or not any(ch.isalpha() for ch in t):
         return None
     if _STREET.search(t) or _POSTCODE.search(t):
         return None
     return t
+
+
+def legal_name(text: str) -> bool:
+    """Does the name end in a legal form (BV, SRL, GmbH...)?"""
+    return _LEGAL_NAME.match(text.strip()) is not None
 
 
 def clean_name(text: str) -> str | None:
@@ -319,3 +337,41 @@ def _holders(layout: Layout) -> Iterable[Cand[str]]:
             yield Cand(
                 name, 2.0 + 0.5 * ("sold by" in m.group(0)), evidence("account-holder", p, 0.55)
             )
+
+
+_TITLE_ONLY = re.compile(
+    r"^(?:leverancier|verkoper|van|klant|aan|emetteur|fournisseur|vendeur|destinataire|client|"
+    r"lieferant|absender|verkaufer|kunde|empfanger|supplier|seller|from|to|customer|bill to|"
+    r"billed to|invoice to|factuuradres|gefactureerd aan|adresse de facturation|facture a|"
+    r"rechnungsadresse|de|a)\s*:?$"
+)
+
+
+def name_of_block(layout: Layout, phrase: Phrase, titles: set[int]) -> tuple[str, Phrase] | None:
+    """Walk up from ``phrase`` (a VAT number line) through its address block, same left
+    edge, no gap; the block's first line that is a name (section titles skipped)."""
+    chain = [phrase]
+    current = phrase
+    for line in reversed(layout.lines[: phrase.line]):
+        if line.page != phrase.page:
+            break
+        above = [
+            p for p in line.phrases if abs(p.x0 - current.x0) < 0.015 and p.y1 <= current.y0 + 1e-3
+        ]
+        if not above:
+            break
+        p = above[0]
+        if current.y0 - p.y1 > 2.2 * max(current.height, p.height):
+            break
+        chain.append(p)
+        current = p
+        if len(chain) > 8:
+            break
+    for p in reversed(chain[1:]):  # top first
+        if id(p) in titles or _TITLE_ONLY.match(p.folded.strip()):
+            continue
+        parts = _split_sender(p.text) if re.search(r"\s[-·|•]\s", p.text) else [p.text]
+        name = _clean_name(parts[0])
+        if name is not None and not _TITLE_ONLY.match(fold(name)):
+            return name, p
+    return None

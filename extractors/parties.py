@@ -14,19 +14,22 @@ from dataclasses import dataclass
 from extractors.candidates import Cand, evidence
 from extractors.layout import Layout, Phrase
 from extractors.model import Party
-from extractors.names import find_names
+from extractors.names import clean_name, find_names, name_of_block
 from extractors.normalize import find_vats, fold, repair_digits, vat_checksum_ok
 
 __all__ = ["PartyResult", "find_parties"]
 
 _SELLER = re.compile(
     r"^(?:verkaufer|rechnungsersteller|lieferant|seller|vendeur|fournisseur|leverancier|"
-    r"service provider|sold by|bill from)\b\s*:?"
+    r"service provider|sold by|bill from|"
+    r"(?:van|from|de|von|verkoper|emetteur|absender|supplier)\s*:?$)\b\s*:?"
 )
 _BUYER = re.compile(
     r"^(?:kaufer(?:/leistungsempfanger)?|rechnungsempfanger|leistungsempfanger|buyer|"
-    r"bill to(?: address)?|invoice to|adresse du client|factuuradres|facturer a|"
-    r"nom de l.abonne|vos identifiants|customer|kunde)\b\s*:?"
+    r"bill to(?: address)?|invoice to|billed to|adresse du client|factuuradres|facturer a|"
+    r"facture a|adresse de facturation|gefactureerd aan|rechnungsadresse|"
+    r"nom de l.abonne|vos identifiants|customer|kunde|"
+    r"(?:aan|to|a|an|klant|client|destinataire|empfanger)\s*:?$)\b\s*:?"
 )
 _OTHER_SECTION = re.compile(
     r"^(?:steuerbevollmachtigter|abweichender|warenempfanger|lieferadresse|adresse de livraison|"
@@ -54,6 +57,21 @@ def find_parties(layout: Layout, known_customer: Party | None) -> PartyResult:
     if cus_vat:
         ev["customer_vat"] = cus_vat
     sup_name, cus_name = find_names(layout, sections, known_customer)
+    if sup_vat is not None:
+        block = vat_block_name(layout, sup_vat.evidence, sections)
+        own = known_customer.name if known_customer and known_customer.name else None
+        if (
+            block is not None
+            and (sup_name is None or _weaker(sup_name, block))
+            and not (own and _same_name(block.value, own))
+        ):
+            sup_name = block
+    if known_customer is not None:
+        own = _known_name(layout, known_customer, cus_vat)
+        if own is not None:
+            cus_name = own
+            if sup_name is not None and _same_name(sup_name.value, own.value):
+                sup_name = None
     if sup_name:
         ev["supplier_name"] = sup_name
     if cus_name:
@@ -148,3 +166,70 @@ def _above_text(layout: Layout, phrase: Phrase) -> str:
     return " ".join(
         p.folded for p in prev.phrases if p.x0 < phrase.x1 + 0.05 and p.x1 > phrase.x0 - 0.05
     )
+
+
+def _weaker(current: Cand[str], block: Cand[str]) -> bool:
+    """The name of the block that carries the supplier's VAT number beats guesses from
+    address blocks and legal forms; a section or sender line that agrees stays."""
+    if _same_name(current.value, block.value):
+        return False
+    return current.score < 4.0 or current.evidence.rule.startswith("address-block")
+
+
+def _same_name(a: str, b: str) -> bool:
+    fa, fb = _name_key(a), _name_key(b)
+    return bool(fa) and bool(fb) and (fa in fb or fb in fa)
+
+
+def _name_key(name: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", fold(name))
+
+
+def vat_block_name(
+    layout: Layout, vat_ev: object, sections: list[tuple[Phrase, str]]
+) -> Cand[str] | None:
+    """The name at the top of the address block that prints the supplier's VAT number
+    (or the first part of a footer line 'Name - Street, City' above it)."""
+    from extractors.model import Evidence
+
+    assert isinstance(vat_ev, Evidence)
+    phrase = next(
+        (
+            p
+            for p in layout.phrases
+            if p.page == vat_ev.page
+            and vat_ev.bbox is not None
+            and p.x0 <= vat_ev.bbox.x0 + 1e-3
+            and p.x1 >= vat_ev.bbox.x1 - 1e-3
+            and p.y0 <= vat_ev.bbox.y0 + 1e-3
+            and p.y1 >= vat_ev.bbox.y1 - 1e-3
+        ),
+        None,
+    )
+    if phrase is None:
+        return None
+    found = name_of_block(layout, phrase, {id(h) for h, _k in sections})
+    if found is None:
+        return None
+    name, where = found
+    return Cand(name, 4.2, evidence("vat-block", where, 0.8))
+
+
+def _known_name(layout: Layout, known: Party, cus_vat: Cand[str] | None) -> Cand[str] | None:
+    """The dossier's own name: as printed when the page prints it, else the dossier's name
+    when the page prints the dossier's VAT number."""
+    if known.name:
+        key = _name_key(known.name)
+        for p in layout.phrases:
+            name = clean_name(p.text)
+            if (
+                name
+                and key
+                and _same_name(name, known.name)
+                and len(_name_key(name)) >= 0.6 * len(key)
+            ):
+                return Cand(name, 6.0, evidence("dossier-name", p, 0.97))
+    known_vat = re.sub(r"[^A-Z0-9]", "", (known.vat or "").upper())
+    if known.name and cus_vat is not None and cus_vat.value == known_vat:
+        return Cand(known.name, 5.0, cus_vat.evidence)
+    return None

@@ -775,13 +775,14 @@ def _logo(pdf: Any, page: Any, box: tuple[float, float, float, float], name: str
 
     x, y, w, h = box
     scale = 4
+    try:
+        fnt: Any = ImageFont.truetype("DejaVuSans-Bold.ttf", int(h * scale * 0.32))
+    except OSError:
+        fnt = ImageFont.load_default(size=int(h * scale * 0.32))
+    w = h + fnt.getlength(name) / scale + 12  # the whole name fits
     img = Image.new("RGB", (int(w * scale), int(h * scale)), (255, 255, 255))
     draw = ImageDraw.Draw(img)
     draw.rectangle((0, 0, int(h * scale) - 8, int(h * scale) - 8), fill=(30, 80, 160))
-    try:
-        fnt = ImageFont.truetype("DejaVuSans-Bold.ttf", int(h * scale * 0.32))
-    except OSError:
-        fnt = ImageFont.load_default(size=int(h * scale * 0.32))
     draw.text((int(h * scale) + 6, int(h * scale * 0.28)), name, fill=(20, 40, 90), font=fnt)
     image = pdfium.PdfImage.new(pdf)
     bitmap = pdfium.PdfBitmap.from_pil(img)
