@@ -20,11 +20,18 @@ __all__ = ["find_lines"]
 
 _HEADER_WORDS = re.compile(
     r"(?<![a-z])(?:beschreibung|bezeichnung|artikelbeschreibung|artikelbezeichnung|artikel|"
-    r"omschrijving|artikelomschrijving|description|designation|produkt|product|"
-    r"menge|aantal|quantite|qte|qty|quantity|amount|anzahl|nombre|"
-    r"preis|prijs|prix|price|unit price|einzelpreis|nettopreis|"
-    r"betrag|bedrag|montant|totaalbedrag|gesamt|summe|entgelt|nettobetrag|nettowert|"
-    r"zeilenbetrag|line amount|total ht|pos\.?|nr\.?|#|ligne|p\.u\.|taxes|unit)(?![a-z])"
+    r"omschrijving|artikelomschrijving|beschrijving|description|designation|libelle|"
+    r"produkt|product|item|details|dienst|prestation|leistung|"
+    r"menge|aantal|hoev|quantite|qte|qty|quantity|amount|anzahl|nombre|"
+    r"preis|prijs|eenheidsprijs|prix|prix unitaire|price|unit price|einzelpreis|e-preis|"
+    r"nettopreis|e\.p\.|"
+    r"betrag|bedrag|montant|montant ht|totaalbedrag|gesamt|summe|entgelt|nettobetrag|"
+    r"nettowert|zeilenbetrag|line amount|net amount|total ht|total htva|"
+    r"pos\.?|nr\.?|#|ligne|p\.u\.|taxes|unit)(?![a-z])"
+)
+_HEADER_ONE = re.compile(  # a description heading: needed when only two columns
+    r"(?<![a-z])(?:beschreibung|bezeichnung|omschrijving|beschrijving|description|designation|"
+    r"libelle|artikel|item|details|produkt|product)(?![a-z])"
 )
 _END = re.compile(
     r"^(?:\|?\s*)(?:positionssumme|summe|total|totaal|tva|btw|mwst|vat|ust|"
@@ -51,6 +58,7 @@ def find_lines(layout: Layout, net: Decimal | None) -> tuple[InvoiceLine, ...]:
             if _row_amount(ln) is not None
             and not _SKIP.search(" ".join(p.folded for p in ln.phrases))
         ]
+        rows = _adding_up(rows, net)
     out = []
     for ln in rows:
         amount = _row_amount(ln) or _row_amount_below(layout, ln) or Decimal(0)
@@ -60,12 +68,38 @@ def find_lines(layout: Layout, net: Decimal | None) -> tuple[InvoiceLine, ...]:
     return tuple(out)
 
 
+def _adding_up(rows: list[Line], net: Decimal | None) -> list[Line]:
+    """The rows up to the one where the line amounts add up to the net total: rows after
+    it are totals or a VAT table printed without a totals label."""
+    if net is None or not rows:
+        return rows
+    total = Decimal(0)
+    for n, ln in enumerate(rows, start=1):
+        amount = _row_amount(ln)
+        total += amount if amount is not None else Decimal(0)
+        if abs(abs(total) - abs(net)) <= Decimal("0.01"):
+            return rows[:n]
+    return rows
+
+
+def _is_header(line: Line) -> bool:
+    if len(line.phrases) < 2 or _row_amount(line) is not None:
+        return False
+    folded = " ".join(p.folded for p in line.phrases)
+    words = {m.group(0) for m in _HEADER_WORDS.finditer(folded)}
+    if len(words) >= 3:
+        return True
+    return len(words) >= 2 and _HEADER_ONE.search(folded) is not None
+
+
 def _table_lines(layout: Layout) -> list[Line]:
     out: list[Line] = []
     inside = False
     for line in layout.lines:
         folded = " ".join(p.folded for p in line.phrases)
-        header = len({m.group(0) for m in _HEADER_WORDS.finditer(folded)}) >= 3
+        header = len({m.group(0) for m in _HEADER_WORDS.finditer(folded)}) >= 3 or (
+            not inside and _is_header(line)
+        )
         if header:
             inside = True
             continue
