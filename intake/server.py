@@ -12,16 +12,19 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import signal
 import socket
 import ssl
+import tempfile
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
+from intake.smtp_data import Spool
 from intake.smtp_handler import IntakeHandler
-from intake.smtp_limits import LimitConfig, PeerLimits
-from intake.smtp_protocol import IntakeSMTP, ServerState
+from intake.smtp_limits import LimitConfig, MemoryBudget, PeerLimits
+from intake.smtp_protocol import IntakeSMTP, ServerState, parse_networks
 from intake.smtp_writer import GroupCommitWriter
 from pipeline.runtime import Runtime
 
@@ -30,9 +33,12 @@ __all__ = ["IntakeServer", "ServerThread", "run_server", "send_split"]
 log = logging.getLogger(__name__)
 
 IDENT = "boekbox ESMTP"
-#: commands a sender has no reason to repeat often within one connection
-CALL_LIMITS = {"NOOP": 200, "VRFY": 10, "EXPN": 10, "HELP": 10, "AUTH": 3, "STARTTLS": 2}
-UNLIMITED = 10**9
+#: commands a sender has no reason to repeat often within one connection; every
+#: other command (MAIL, RCPT, DATA, RSET, ...) gets ``smtp_max_commands`` each
+CALL_LIMITS = {
+    "NOOP": 50, "VRFY": 10, "EXPN": 10, "HELP": 10, "AUTH": 3, "STARTTLS": 2,
+    "EHLO": 10, "HELO": 10,
+}  # fmt: skip
 
 Enqueue = Callable[[Sequence[int]], None]
 
@@ -42,6 +48,16 @@ def send_split(document_ids: Sequence[int]) -> None:
     from pipeline.actors import send_many
 
     send_many("split", list(document_ids))
+
+
+def spool_dir(configured: str, blob_store: str) -> str:
+    """Where large DATA sections are spooled: the setting, else beside the local blobs
+    (same disk as where the mail ends up), else (S3) the system temp directory."""
+    if configured:
+        return configured
+    if "://" in blob_store:
+        return tempfile.gettempdir()
+    return os.path.join(blob_store, "spool")
 
 
 def tls_context(cert: str, key: str) -> ssl.SSLContext:
@@ -75,7 +91,17 @@ class IntakeServer:
             s.smtp_max_connections, s.smtp_max_connections_per_ip,
             s.smtp_max_messages_per_minute_per_ip,
         )  # fmt: skip
-        self.state = ServerState(PeerLimits(limits), proxy_protocol=s.smtp_proxy_protocol)
+        self.state = ServerState(
+            PeerLimits(limits),
+            proxy_protocol=s.smtp_proxy_protocol,
+            trusted_proxies=parse_networks(s.smtp_trusted_proxies),
+            idle_timeout=s.smtp_command_timeout,
+            busy_timeout=s.smtp_busy_timeout,
+            spool=Spool(s.smtp_spool_bytes, spool_dir(s.smtp_spool_dir, s.blob_store))
+            if s.smtp_spool_bytes > 0
+            else None,
+            budget=MemoryBudget(s.smtp_memory_budget_bytes),
+        )
         self.executor = ThreadPoolExecutor(pool_threads, thread_name_prefix="smtp-io")
         self.writer: GroupCommitWriter | None = None
         self._tls = (
@@ -98,7 +124,7 @@ class IntakeServer:
             tls_context=self._tls,
             require_starttls=False,
             timeout=s.smtp_command_timeout,
-            command_call_limit={**CALL_LIMITS, "*": UNLIMITED},
+            command_call_limit={**CALL_LIMITS, "*": max(1, s.smtp_max_commands)},
             proxy_protocol_timeout=10.0 if s.smtp_proxy_protocol else None,
         )
 

@@ -7,12 +7,13 @@ limit are transient (``421``/``451``): a legitimate sender retries later.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
-__all__ = ["LimitConfig", "PeerLimits"]
+__all__ = ["LimitConfig", "MemoryBudget", "PeerLimits"]
 
 TOO_MANY_CONNECTIONS = "421 4.7.0 Too many connections, try again later"
 TOO_MANY_FROM_PEER = "421 4.7.0 Too many connections from your address, try again later"
@@ -24,6 +25,8 @@ class LimitConfig:
     max_connections: int = 200
     max_connections_per_ip: int = 20
     max_messages_per_minute_per_ip: int = 600
+    #: share of ``max_connections`` from which the server counts as busy
+    busy_fraction: float = 0.8
 
 
 class PeerLimits:
@@ -68,6 +71,15 @@ class PeerLimits:
         else:
             self._per_ip.pop(ip, None)
 
+    @property
+    def busy(self) -> bool:
+        """Near the connection cap: idle sessions get the short timeout."""
+        return self.total >= self.config.max_connections * self.config.busy_fraction
+
+    @property
+    def full(self) -> bool:
+        return self.total >= self.config.max_connections
+
     def connections_from(self, ip: str) -> int:
         return self._per_ip.get(ip, 0)
 
@@ -89,3 +101,53 @@ class PeerLimits:
     def _forget_idle(self, now: float) -> None:
         for ip in [ip for ip, q in self._recent.items() if not q or now - q[-1] >= WINDOW_SECONDS]:
             del self._recent[ip]
+
+
+class MemoryBudget:
+    """Bytes that sessions may hold in memory at once for storing spooled mails.
+
+    A session waits (first come, first served) until its mail fits; a mail
+    larger than the whole budget is let through alone.  Event loop only.
+    """
+
+    def __init__(self, total: int) -> None:
+        self.total = total
+        self.used = 0
+        self.peak = 0
+        self._waiters: deque[tuple[int, asyncio.Future[None]]] = deque()
+
+    def _fits(self, size: int) -> bool:
+        return self.used == 0 or self.used + size <= self.total
+
+    async def acquire(self, size: int) -> None:
+        if not self._waiters and self._fits(size):
+            self._take(size)
+            return
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        entry = (size, future)
+        self._waiters.append(entry)
+        try:
+            await future
+        except asyncio.CancelledError:
+            if future.done() and not future.cancelled():
+                self.release(size)  # granted just as the session went away
+            else:
+                self._waiters.remove(entry)
+                self._wake()
+            raise
+
+    def _take(self, size: int) -> None:
+        self.used += size
+        self.peak = max(self.peak, self.used)
+
+    def release(self, size: int) -> None:
+        self.used = max(0, self.used - size)
+        self._wake()
+
+    def _wake(self) -> None:
+        while self._waiters and self._fits(self._waiters[0][0]):
+            size, future = self._waiters.popleft()
+            if future.done():
+                continue
+            self._take(size)
+            future.set_result(None)

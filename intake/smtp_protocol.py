@@ -5,28 +5,43 @@
 - A connection past the global or per-IP cap is answered ``421 4.7.0`` and closed.
 - Connections are registered with the server state, so a shutdown can stop
   idle sessions at once and wait for the ones inside DATA.
-- DATA is read in chunks rather than line by line (:mod:`intake.smtp_data`).
+- DATA is read in chunks rather than line by line (:mod:`intake.smtp_data`);
+  past a threshold it is spooled to disk, and a spooled mail is loaded for
+  storing only within a server-wide memory budget.
+- Timeouts: a session is closed (``421 4.4.2``) when it has made no progress
+  (no MAIL, RCPT or DATA bytes) for the idle timeout, so ``RSET``/``NOOP``
+  cannot keep it open; near the connection cap the timeout shrinks to the
+  busy timeout and sessions idle that long are shed to make room.  DATA bytes
+  count as progress, so a slow link can deliver a large mail.
+- PROXY protocol headers are accepted only from trusted proxy networks.
 """
 
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import logging
 import re
+import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, AnyStr
+from typing import Any, AnyStr, BinaryIO
 
 from aiosmtpd.smtp import SMTP, Envelope, syntax
 
-from intake.smtp_data import read_data, unstuff
-from intake.smtp_limits import PeerLimits
+from intake.smtp_data import Spool, read_data, unstuff
+from intake.smtp_limits import MemoryBudget, PeerLimits
 from intake.smtp_writer import Route
 
-__all__ = ["IntakeEnvelope", "IntakeSMTP", "ServerState"]
+__all__ = ["IntakeEnvelope", "IntakeSMTP", "ServerState", "parse_networks"]
 
 log = logging.getLogger(__name__)
 
 SHUTTING_DOWN = "421 4.3.2 Service shutting down, try again later"
+IDLE_TIMEOUT = "421 4.4.2 Idle timeout, closing connection"
+SHED_BUSY = "421 4.4.2 Idle too long while the server is busy, closing connection"
+UNTRUSTED_PROXY = "421 4.7.0 Your address may not send a PROXY header"
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 _REWRITES = {
     b"552 Error: message size exceeds fixed maximum message size": (
         b"552 5.3.4 Message size exceeds fixed maximum message size"
@@ -61,16 +76,64 @@ def enhance(reply: bytes) -> bytes:
     return code + b" " + extra + b" " + reply[4:]
 
 
+def parse_networks(spec: str | Sequence[str]) -> tuple[Network, ...]:
+    """``"10.0.0.0/8, ::1"`` -> networks (a bare address is a /32 or /128)."""
+    items = spec.split(",") if isinstance(spec, str) else spec
+    return tuple(ipaddress.ip_network(i.strip(), strict=False) for i in items if i.strip())
+
+
+def _ip(text: str | None) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    if not text:
+        return None
+    try:
+        addr = ipaddress.ip_address(text.split("%", 1)[0])
+    except ValueError:
+        return None
+    if isinstance(addr, ipaddress.IPv6Address) and addr.ipv4_mapped is not None:
+        return addr.ipv4_mapped
+    return addr
+
+
 @dataclass
 class ServerState:
     """What every session of one server shares (touched on the event loop only)."""
 
     limits: PeerLimits
     proxy_protocol: bool = False
+    #: networks that may send a PROXY header (with ``proxy_protocol``)
+    trusted_proxies: tuple[Network, ...] = ()
+    #: seconds without progress before an idle session is closed
+    idle_timeout: float = 300.0
+    #: the same once the server is busy (near its connection cap)
+    busy_timeout: float = 15.0
+    spool: Spool | None = None
+    budget: MemoryBudget = field(default_factory=lambda: MemoryBudget(256 * 1024 * 1024))
     closing: bool = False
     sessions: set[IntakeSMTP] = field(default_factory=set)
     in_data: int = 0
     idle: asyncio.Event = field(default_factory=asyncio.Event)
+    shed: int = 0
+    _last_sweep: float = 0.0
+
+    def trusted_proxy(self, peer: str | None) -> bool:
+        addr = _ip(peer)
+        return addr is not None and any(addr in net for net in self.trusted_proxies)
+
+    def idle_limit(self) -> float:
+        if self.limits.busy:
+            return min(self.busy_timeout, self.idle_timeout)
+        return self.idle_timeout
+
+    def shed_idle(self) -> None:
+        """Near the cap: close sessions that made no progress for the busy timeout."""
+        now = time.monotonic()
+        if now - self._last_sweep < 0.2 and not self.limits.full:
+            return
+        self._last_sweep = now
+        for session in list(self.sessions):
+            if session.sheddable(now, self.busy_timeout):
+                self.shed += 1
+                session.goodbye(SHED_BUSY)
 
 
 class IntakeEnvelope(Envelope):
@@ -79,6 +142,8 @@ class IntakeEnvelope(Envelope):
     def __init__(self) -> None:
         super().__init__()
         self.routes: dict[int, Route] = {}
+        #: the handler's view of each routed dossier (``smtp_handler.DossierTarget``)
+        self.targets: dict[int, Any] = {}
 
 
 class IntakeSMTP(SMTP):
@@ -91,6 +156,11 @@ class IntakeSMTP(SMTP):
         self._refusal: str | None = None
         self.in_data = False
         self._greeting = False
+        #: inside our own work on a command (storing a mail): no timeout, never shed
+        self.working = False
+        #: the balancer sent ``PROXY UNKNOWN``: the real sender is not known
+        self.origin_unknown = False
+        self.progress_at = time.monotonic()
 
     def _create_envelope(self) -> IntakeEnvelope:
         return IntakeEnvelope()
@@ -103,9 +173,16 @@ class IntakeSMTP(SMTP):
             return  # the same connection after STARTTLS
         peer = transport.get_extra_info("peername")
         self.peer_ip = str(peer[0]) if isinstance(peer, tuple) and peer else None
+        self.progress_at = time.monotonic()
         if self.state.closing:
             self._refusal = SHUTTING_DOWN
             return
+        if self.state.proxy_protocol and not self.state.trusted_proxy(self.peer_ip):
+            log.warning("refused a connection from %s: not a trusted proxy", self.peer_ip)
+            self._refusal = UNTRUSTED_PROXY
+            return
+        if self.state.limits.busy:
+            self.state.shed_idle()
         counted_ip = None if self.state.proxy_protocol else self.peer_ip
         self._refusal = self.state.limits.open(counted_ip)
         if self._refusal is None:
@@ -123,12 +200,56 @@ class IntakeSMTP(SMTP):
         self.peer_ip = ip
         return refusal
 
-    def connection_lost(self, error: Exception | None) -> None:
+    def _release(self) -> None:
         if self._counted:
             self._counted = False
             self.state.limits.close(self._counted_ip)
             self.state.sessions.discard(self)
+
+    def connection_lost(self, error: Exception | None) -> None:
+        self._release()
         super().connection_lost(error)
+
+    # -- timeouts ------------------------------------------------------------------------
+    def progress(self) -> None:
+        """The sender moved a transaction on (MAIL, RCPT, DATA bytes): restart the clock."""
+        self.progress_at = time.monotonic()
+        if self.transport is not None and not self.working:
+            self._reset_timeout()
+
+    def _reset_timeout(self, duration: float | None = None) -> None:
+        # aiosmtpd calls this before every command: the deadline counts from the
+        # last progress, not from the last command, so RSET/NOOP do not extend it
+        if duration is None:
+            duration = self.progress_at + self.state.idle_limit() - time.monotonic()
+        super()._reset_timeout(max(duration, 0.01))
+
+    def _pause_timeout(self) -> None:
+        if self._timeout_handle is not None:
+            self._timeout_handle.cancel()
+
+    def _timeout_cb(self) -> None:
+        if self.working:
+            return
+        log.info("closing an idle session from %s", self.peer_ip)
+        self.goodbye(IDLE_TIMEOUT)
+
+    def sheddable(self, now: float, after: float) -> bool:
+        return not (self.in_data or self.working) and now - self.progress_at >= after
+
+    def goodbye(self, reply: str) -> None:
+        """Say ``reply`` (unless inside DATA), give back the connection slot, close."""
+        transport = self.transport
+        if transport is None or transport.is_closing():
+            return
+        try:
+            if not self.in_data and isinstance(transport, asyncio.WriteTransport):
+                transport.write(reply.encode("ascii") + b"\r\n")
+        except Exception:  # a transport half torn down (TLS): just close it
+            log.debug("could not say goodbye to %s", self.peer_ip, exc_info=True)
+        finally:
+            self._release()
+            transport.close()
 
     async def _handle_client(self) -> None:
         if self._refusal is not None:
@@ -197,30 +318,55 @@ class IntakeSMTP(SMTP):
             await self.push("501 Syntax: DATA")
             return
         await self.push("354 End data with <CR><LF>.<CR><LF>")
+        self.progress()
         try:
-            section = await read_data(self._reader, self.data_size_limit or None)  # 0: no limit
+            section = await read_data(
+                self._reader, self.data_size_limit or None,  # 0: no limit
+                spool=self.state.spool, progress=self.progress,
+            )  # fmt: skip
         except asyncio.IncompleteReadError:
             log.info("connection from %s lost during DATA", self.peer_ip)
             return
-        if section.stuffed is None:
+        if section.over_limit:
             self.envelope = self._create_envelope()
             await self.push("552 Error: Too much mail data")
             return
-        content = unstuff(section.stuffed)
-        envelope.content = envelope.original_content = content
-        status = await self.event_handler.handle_DATA(self, self.session, envelope)
-        self.envelope = self._create_envelope()
+        self.working = True
+        self._pause_timeout()  # our own work: the sender is not idle
+        held = 0
+        try:
+            if section.spooled is not None:
+                held = 2 * section.size  # the stuffed and the unstuffed copy
+                await self.state.budget.acquire(held)
+                content = await _load(section.spooled)
+            else:
+                assert section.stuffed is not None
+                content = unstuff(section.stuffed)
+            envelope.content = envelope.original_content = content
+            del content
+            status = await self.event_handler.handle_DATA(self, self.session, envelope)
+        finally:
+            self.envelope = self._create_envelope()  # drop the mail before the next one
+            if held:
+                self.state.budget.release(held)
+            if section.spooled is not None:
+                section.spooled.close()
+            self.working = False
+        self.progress()
         await self.push(status)
 
     def shut(self) -> None:
         """Close an idle session with ``421`` (shutdown)."""
-        transport = self.transport
-        if transport is None or self.in_data or transport.is_closing():
+        if self.in_data:
             return
-        try:
-            if isinstance(transport, asyncio.WriteTransport):
-                transport.write(SHUTTING_DOWN.encode("ascii") + b"\r\n")
-        except Exception:  # a transport half torn down (TLS): just close it
-            log.debug("could not say goodbye to %s", self.peer_ip, exc_info=True)
-        finally:
-            transport.close()
+        self.goodbye(SHUTTING_DOWN)
+
+
+async def _load(spooled: BinaryIO) -> bytes:
+    """A spooled (dot-stuffed) DATA section as the message, read off the event loop."""
+
+    def read() -> bytes:
+        spooled.seek(0)
+        return unstuff(spooled.read())
+
+    return await asyncio.get_running_loop().run_in_executor(None, read)

@@ -140,6 +140,7 @@ def test_idle_connection_times_out(make_rt: Callable[..., Runtime], start_server
     with socket.create_connection(("127.0.0.1", srv.port), timeout=10) as sock:
         assert sock.recv(100).startswith(b"220")
         t0 = time.monotonic()
+        assert sock.recv(100).startswith(b"421 4.4.2")  # said why, then closed
         assert sock.recv(100) == b""
         assert time.monotonic() - t0 < 5
 
