@@ -305,6 +305,8 @@ def _rows_matching(rows: list[Row], net: Decimal, vat: Decimal) -> tuple[list[Ro
             x = sum((r.vat for r in subset), Decimal(0))
             if abs(t - net) <= TOL and abs(x - vat) <= Decimal("0.02"):
                 return list(subset), True
+            if net < 0 and abs(t + net) <= TOL and abs(x + vat) <= Decimal("0.02"):
+                return list(subset), True  # a credit note: negative totals, positive rows
     for size in range(min(4, len(capped)), 0, -1):  # items without VAT: taxable < net
         for subset in itertools.combinations(capped, size):
             x = sum((r.vat for r in subset), Decimal(0))

@@ -84,6 +84,7 @@ LABELS: dict[str, tuple[Label, ...]] = {
         (r"bitte\s*uberweisen\s*sie\s*bis\s*(?:zum)?", 2.5),
         (r"please\s*(?:remit|pay)\s*(?:until|by|before)", 2.5),
         (r"te\s*betalen\s*voor", 2.5),
+        (r"pay\s*(?:before|by)|payable\s*(?:before|by)", 2.5),
         (r"a\s*payer\s*avant\s*le", 2.5),
     ),
     "total_excl_vat": _labels(
