@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from pipeline.service.core import Permission, ServiceBase, UserView, requires
+from pipeline.service.core import Permission, Refused, ServiceBase, UserView, requires
 from pipeline.service.views import QuotaView, quota_of
 from storage import repo
 
@@ -30,6 +30,78 @@ class ReportsService(ServiceBase):
                 for e in entries
             ]
         return vat_return_by_period(rows)
+
+    @requires(Permission.VIEW_BOOKS)
+    def vat_export(
+        self, user: UserView, dossier_id: int, period: str, kind: str = "return"
+    ) -> bytes:
+        """Intervat XML of booked entries: the periodic return (``2026-Q1`` or ``2026-03``),
+        the annual client listing (``kind="clients"``, the period's year) or the intra-EU
+        listing (``kind="intra"``).  Refused with the reason when the data cannot be filed."""
+        from booking import intervat, vat_return
+
+        try:
+            vat_period = (
+                intervat.VatPeriod(int(period))
+                if kind == "clients" and period.isdigit()
+                else intervat.parse_period(period)
+            )
+        except (intervat.IntervatError, ValueError) as exc:
+            raise Refused(str(exc)) from None
+        if kind not in ("return", "clients", "intra"):
+            raise Refused(f"unknown export {kind!r}: return, clients or intra")
+        with self.rt.tx() as s:
+            self._require(s, user, dossier_id, Permission.VIEW_BOOKS)
+            d = repo.get_dossier(s, dossier_id)
+            settings = d.settings or {}
+            declarant = intervat.Declarant(
+                vat=d.vat_number or "",
+                name=d.name,
+                street=str(settings.get("street") or ""),
+                postcode=str(settings.get("postcode") or ""),
+                city=str(settings.get("city") or ""),
+                email=str(settings.get("email") or ""),
+                phone=str(settings.get("phone") or ""),
+            )
+            year = str(vat_period.year)
+            months = set(vat_period.months())
+            rows = []
+            for e in repo.list_entries(s, dossier_id=dossier_id, limit=1_000_000):
+                own = e.vat_period or e.period
+                inside = (
+                    own.startswith(year)
+                    if kind == "clients"
+                    else own in months or own == vat_period.key
+                )
+                if not inside:
+                    continue
+                vat = repo.get_supplier(s, e.supplier_id).vat_number if e.supplier_id else None
+                rows.append(
+                    {
+                        "counterparty_vat": vat,
+                        "lines": [
+                            {
+                                "debit": ln.debit,
+                                "credit": ln.credit,
+                                "vat_grid": list(ln.vat_grids),
+                                "vat_code": ln.vat_code,
+                            }
+                            for ln in e.lines
+                        ],
+                    }
+                )
+        try:
+            if kind == "return":
+                grids = vat_return(rows)
+                return intervat.vat_return_xml(intervat.VatReturn(declarant, vat_period, grids))
+            if kind == "clients":
+                clients = intervat.client_listing_from_entries(rows)
+                return intervat.client_listing_xml(declarant, vat_period.year, clients)
+            return intervat.intra_listing_xml(
+                declarant, vat_period, intervat.intra_listing_from_entries(rows)
+            )
+        except intervat.IntervatError as exc:
+            raise Refused(str(exc)) from None
 
     @requires(Permission.VIEW)
     def quotas(self, user: UserView) -> list[QuotaView]:
