@@ -536,6 +536,34 @@ def _stored_context(invoice: Any, dossier_ref: str | None) -> Any:
         return bookings.context_for(d, supplier)
 
 
+# ----------------------------------------------------------------------------- VAT
+
+
+@main.group()
+def vat() -> None:
+    """VAT return and listings for Intervat."""
+
+
+@vat.command("export")
+@click.option("--dossier", "dossier_ref", required=True, help="Dossier (id, name or address).")
+@click.option("--period", required=True, help="2026-Q1 or 2026-03 (clients: the year, 2026).")
+@click.option(
+    "--kind",
+    type=click.Choice(["return", "clients", "intra"]),
+    default="return",
+    show_default=True,
+    help="Periodic return, annual client listing or intra-EU listing.",
+)
+@click.argument("out", type=click.Path(dir_okay=False, writable=True))
+@_setup_errors
+def vat_export(dossier_ref: str, period: str, kind: str, out: str) -> None:
+    """Write the Intervat XML of the dossier's booked entries to OUT."""
+    svc = _service()
+    data = svc.vat_export(_system(), _dossier_id(svc, dossier_ref), period, kind)
+    Path(out).write_bytes(data)
+    click.echo(f"{kind} {period}: {len(data)} bytes written to {out}")
+
+
 # ----------------------------------------------------------------------------- services
 
 
