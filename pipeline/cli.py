@@ -629,7 +629,8 @@ def worker(processes: int | None, threads: int | None) -> None:
 
 
 def _ui_command(settings: Any) -> list[str]:
-    app = Path(__file__).resolve().parent.parent / "review_ui" / "app.py"
+    # the ASGI app: Streamlit's pages plus the routes that set the HttpOnly session cookie
+    app = Path(__file__).resolve().parent.parent / "review_ui" / "server.py"
     return [
         sys.executable,
         "-m",
@@ -644,6 +645,9 @@ def _ui_command(settings: Any) -> list[str]:
         "true",
         "--browser.gatherUsageStats",
         "false",
+        # production: no developer menu, no "Deploy" button
+        "--client.toolbarMode",
+        "developer" if settings.ui_developer_mode else "viewer",
     ]
 
 

@@ -55,6 +55,17 @@ class Settings:
     intake_bytes_per_day: int = 524_288_000
     ui_host: str = "127.0.0.1"
     ui_port: int = 8501
+    #: a web session ends after this many minutes without a click (and at logout)
+    ui_session_idle_minutes: int = 120
+    #: and in any case this many hours after the log-in
+    ui_session_max_hours: int = 12
+    #: mark the session cookie Secure (set when the UI is served over HTTPS)
+    ui_cookie_secure: bool = False
+    #: show Streamlit's developer menu and Deploy button (never in production)
+    ui_developer_mode: bool = False
+    worker_processes: int = 2
+    worker_threads: int = 1
+    reconcile_after_seconds: int = 300
     worker_processes: int = 2
     worker_threads: int = 1
     reconcile_after_seconds: int = 300

@@ -1,16 +1,25 @@
-"""boekbox review UI: ``streamlit run review_ui/app.py`` (or ``boekbox ui``).
+"""boekbox review UI: ``boekbox ui`` (``streamlit run review_ui/server.py``).
 
 Login first (users in the database, argon2 hashes, checked by the service);
 then the pages of the user's role.  A link such as ``/review?doc=<id>``
 survives the login: the page it names opens once the user is known.
+
+Who is logged in is decided on every run: the HttpOnly session cookie (see
+``review_ui/server.py``) names a server-side session; a user known only to this tab
+is re-read from the database, so a disabled account or a changed role counts at the
+next click.
 """
 
 from __future__ import annotations
+
+import json
+from urllib.parse import urlencode
 
 import streamlit as st
 
 from pipeline.service import UserView
 from review_ui import common, nav
+from review_ui.cookies import COOKIE
 from review_ui.login import login_form
 
 st.set_page_config(page_title="boekbox", page_icon=":material/receipt_long:", layout="wide")
@@ -20,15 +29,65 @@ def _sidebar(user: UserView) -> None:
     with st.sidebar:
         st.caption(f"Logged in as **{user.display_name or user.username}** ({user.role})")
         if st.button("Log out", key="logout", icon=":material/logout:"):
+            common.service().logout(_cookie())
             for key in list(st.session_state.keys()):
                 del st.session_state[key]
+            st.session_state[_LOGGED_OUT] = True
             st.rerun()  # logged out: every page shows the login form
 
 
+_LOGGED_OUT = "_logged_out"
+
+
+def _cookie() -> str | None:
+    try:
+        return st.context.cookies.get(COOKIE)
+    except Exception:  # no browser (tests)
+        return None
+
+
+def _current_user() -> UserView | None:
+    """The user of this run: the session cookie first, else this tab's user re-read."""
+    svc = common.service()
+    token = _cookie()
+    if token and not st.session_state.get(_LOGGED_OUT):
+        user = svc.session_user(token)
+        if user is not None:
+            st.session_state[common.USER_KEY] = user
+            return user
+    known = st.session_state.get(common.USER_KEY)
+    if not isinstance(known, UserView):
+        return None
+    fresh = svc.refresh_user(known)
+    if fresh is None:  # disabled or deleted since: out at once
+        for key in list(st.session_state.keys()):
+            del st.session_state[key]
+        st.warning("Your session has ended. Please log in again.")
+        return None
+    st.session_state[common.USER_KEY] = fresh
+    return fresh
+
+
+def _exchange_ticket(current: st.Page) -> None:
+    """After a log-in: let the browser trade the ticket for the HttpOnly cookie."""
+    ticket = st.session_state.pop(common.TICKET_KEY, None)
+    if not ticket:
+        return
+    st.session_state.pop(_LOGGED_OUT, None)
+    query = st.query_params.to_dict()
+    target = "/" + current.url_path + (f"?{urlencode(query)}" if query else "")
+    url = "/auth/session?" + urlencode({"ticket": ticket, "next": target})
+    st.html(
+        f"<script>window.location.replace({json.dumps(url)});</script>",
+        unsafe_allow_javascript=True,
+    )
+
+
 def main() -> None:
-    user = st.session_state.get(common.USER_KEY)
-    if isinstance(user, UserView):
+    user = _current_user()
+    if user is not None:
         current = st.navigation(nav.pages_for(user))
+        _exchange_ticket(current)
         _sidebar(user)
         current.run()
         return

@@ -18,6 +18,8 @@ import streamlit as st
 from pipeline.service import AccountView, Service, ServiceError, UserView
 
 USER_KEY = "user"
+#: a log-in's one-time ticket, waiting to be exchanged for the session cookie
+TICKET_KEY = "_login_ticket"
 FLASH_KEY = "_flash"
 
 #: the Inbox queues: label -> document states
@@ -47,6 +49,14 @@ def current_user() -> UserView:
         st.warning("Please log in.")
         st.stop()
     return user
+
+
+def client_address() -> str | None:
+    """The browser's address as the server saw it (None in tests)."""
+    try:
+        return st.context.ip_address
+    except Exception:
+        return None
 
 
 def flash(message: str, kind: str = "success") -> None:

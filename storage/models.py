@@ -297,6 +297,9 @@ class UserSession(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     token_hash: Mapped[str] = mapped_column(String(64))
     user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"), index=True)
+    #: "web" (a browser's session) or "ticket" (a one-time, one-minute code that the
+    #: browser exchanges for a web session, so the token reaches an HttpOnly cookie)
+    kind: Mapped[str] = mapped_column(String(8), default="web")
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     last_seen_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[dt.datetime] = mapped_column()

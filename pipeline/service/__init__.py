@@ -29,7 +29,8 @@ from pipeline.service.core import (
 from pipeline.service.documents import DocumentsService
 from pipeline.service.dossiers import DossiersService
 from pipeline.service.reports import ReportsService
-from pipeline.service.users import UsersService
+from pipeline.service.sessions import Login, LoginThrottled, SessionsService
+from pipeline.service.users import AccountRow, UsersService
 from pipeline.service.views import (
     GB,
     PRICE_PER_EXTRA_GB_EUR,
@@ -53,12 +54,15 @@ __all__ = [
     "ROLE_PERMISSIONS",
     "SYSTEM",
     "AccessDenied",
+    "AccountRow",
     "AccountView",
     "DocumentDetail",
     "DocumentRow",
     "DossierView",
     "EntryView",
     "LineView",
+    "Login",
+    "LoginThrottled",
     "MailView",
     "Permission",
     "QuotaView",
@@ -76,6 +80,7 @@ __all__ = [
 
 class Service(
     UsersService,
+    SessionsService,
     DossiersService,
     DocumentsService,
     BookingsService,

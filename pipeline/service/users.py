@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from pipeline.service.core import (
     ROLE_PERMISSIONS,
@@ -15,6 +17,22 @@ from pipeline.service.core import (
     requires,
 )
 from storage import repo
+from storage import sessions as session_store
+
+MIN_PASSWORD_LENGTH = 8
+
+
+@dataclass(frozen=True, slots=True)
+class AccountRow:
+    """A user account as the admin sees it."""
+
+    id: int
+    username: str
+    role: str
+    display_name: str
+    active: bool
+    created_at: dt.datetime
+    dossiers: tuple[tuple[int, str], ...]  # (dossier id, role in it)
 
 
 class UsersService(ServiceBase):
@@ -91,3 +109,81 @@ class UsersService(ServiceBase):
         with self.rt.tx() as s:
             self._check_dossier(s, caller, dossier_id)
             return [(u.username, role) for u, role in repo.dossier_members(s, dossier_id)]
+
+    # -- administration -----------------------------------------------------------------
+    @requires(None)
+    def list_users(self, caller: UserView) -> list[AccountRow]:
+        from storage.models import Membership
+
+        with self.rt.tx() as s:
+            self._require_admin(s, caller, "list users")
+            roles: dict[int, list[tuple[int, str]]] = {}
+            for m in s.query(Membership).order_by(Membership.dossier_id):
+                roles.setdefault(m.user_id, []).append((m.dossier_id, m.role))
+            return [
+                AccountRow(
+                    u.id,
+                    u.username,
+                    u.role,
+                    u.display_name,
+                    bool(u.active),
+                    u.created_at,
+                    tuple(roles.get(u.id, ())),
+                )
+                for u in session_store.list_users(s)
+            ]
+
+    @requires(None)
+    def set_user_active(self, caller: UserView, username: str, active: bool) -> None:
+        """Disable (or enable again) an account; a disabled user's sessions end at once."""
+        with self.rt.tx() as s:
+            self._require_admin(s, caller, "disable users")
+            user = repo.get_user(s, username)
+            if user is None:
+                raise ServiceError(f"unknown user {username}")
+            if not active and user.id == caller.id:
+                raise ServiceError("you cannot disable your own account")
+            user.active = active
+            ended = 0 if active else session_store.revoke_user_sessions(s, user.id)
+            repo.audit(
+                s,
+                "user_enabled" if active else "user_disabled",
+                user_id=caller.id,
+                username=user.username,
+                sessions_ended=ended,
+            )
+
+    @requires(None)
+    def reset_password(self, caller: UserView, username: str, password: str) -> None:
+        """Set a new password (admin, or the user for their own account); ends all sessions."""
+        from pipeline.passwords import hash_password
+
+        if len(password) < MIN_PASSWORD_LENGTH:
+            raise ServiceError(f"a password needs at least {MIN_PASSWORD_LENGTH} characters")
+        with self.rt.tx() as s:
+            user = repo.get_user(s, username)
+            if user is None or (user.id != caller.id and not self._is_admin(s, caller)):
+                if not self._is_admin(s, caller):
+                    raise AccessDenied("only admins reset other users' passwords")
+                raise ServiceError(f"unknown user {username}")
+            user.password_hash = hash_password(password)
+            ended = session_store.revoke_user_sessions(s, user.id)
+            session_store.clear_failures(s, user.username)
+            repo.audit(
+                s, "password_reset", user_id=caller.id, username=user.username, sessions_ended=ended
+            )
+
+    @requires(None)
+    def set_user_role(self, caller: UserView, username: str, role: str) -> None:
+        """Change a user's global role; takes effect on the user's next click."""
+        if role not in ROLES:
+            raise ServiceError(f"role must be one of {', '.join(ROLES)}")
+        with self.rt.tx() as s:
+            self._require_admin(s, caller, "change roles")
+            user = repo.get_user(s, username)
+            if user is None:
+                raise ServiceError(f"unknown user {username}")
+            before, user.role = user.role, role
+            repo.audit(
+                s, "user_role", user_id=caller.id, username=user.username, before=before, role=role
+            )
