@@ -130,8 +130,20 @@ def main(verbose: bool) -> None:
 
 @main.command()
 @click.option("--demo", is_flag=True, help="Also create a demo dossier and a demo login.")
+@click.option(
+    "--demo-password",
+    envvar="BOEKBOX_DEMO_PASSWORD",
+    default=None,
+    help="Password of the demo login (env BOEKBOX_DEMO_PASSWORD; default the published one);"
+    " given for an existing demo login, it replaces its password.",
+)
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Add the demo login even to a database that already holds other dossiers.",
+)
 @_setup_errors
-def init(demo: bool) -> None:
+def init(demo: bool, demo_password: str | None, force: bool) -> None:
     """Create or upgrade the database (idempotent)."""
     from pipeline.runtime import get_runtime
     from pipeline.service import Service, ServiceError
@@ -143,16 +155,32 @@ def init(demo: bool) -> None:
     if not demo:
         return
     svc = Service(rt)
-    existing = [d for d in svc.dossiers(_system()) if d.name == DEMO_DOSSIER]
+    dossiers = svc.dossiers(_system())
+    others = [d for d in dossiers if d.name != DEMO_DOSSIER]
+    if others and not force:
+        raise UsageError(
+            f"this database already has {len(others)} dossier(s): --demo would add an admin"
+            " login with access to the demo dossier; add --force (and --demo-password) to do it"
+        )
+    existing = [d for d in dossiers if d.name == DEMO_DOSSIER]
     dossier = (
         existing[0]
         if existing
         else svc.create_dossier(_system(), DEMO_DOSSIER, vat_number=DEMO_VAT)
     )
-    if svc.user(DEMO_USER) is None:
-        svc.add_user(_system(), DEMO_USER, DEMO_PASSWORD, "admin", dossiers=[dossier.id])
+    chosen = demo_password or DEMO_PASSWORD
+    password: str | None = chosen
+    try:
+        if svc.user(DEMO_USER) is None:
+            svc.add_user(_system(), DEMO_USER, chosen, "admin", dossiers=[dossier.id])
+        elif demo_password:
+            svc.reset_password(_system(), DEMO_USER, demo_password)
+        elif svc.authenticate(DEMO_USER, DEMO_PASSWORD) is None:
+            password = None  # changed since: not ours to print
+    except ServiceError as exc:
+        raise UsageError(f"demo login: {exc}") from None
     click.echo(f"demo dossier: {dossier.name} <{dossier.mailbox}>")
-    click.echo(f"demo login: {DEMO_USER} / {DEMO_PASSWORD}")
+    click.echo(f"demo login: {DEMO_USER} / {password or '(password unchanged)'}")
     with contextlib.suppress(ServiceError):
         svc.add_member(_system(), dossier.id, DEMO_USER, "admin")
 
@@ -580,14 +608,21 @@ def smtp() -> None:
     run_server(rt)
 
 
-def _reconcile_loop(stop: threading.Event, every: float) -> None:
+def _reconcile_loop(stop: threading.Event, every: float, gc_every: float = 0.0) -> None:
     from pipeline.actors import reconcile
 
+    next_gc = time.monotonic() + min(gc_every, 300.0) if gc_every > 0 else None
     while not stop.wait(every):
         try:
             reconcile()
         except Exception:
             logging.getLogger(__name__).exception("reconciler pass failed")
+        if next_gc is not None and time.monotonic() >= next_gc:
+            next_gc = time.monotonic() + gc_every
+            try:
+                _blob_gc_pass()
+            except Exception:
+                logging.getLogger(__name__).exception("blob garbage collection failed")
 
 
 @main.command()
@@ -619,7 +654,8 @@ def worker(processes: int | None, threads: int | None) -> None:
     ]
     stop = threading.Event()
     every = max(5.0, min(60.0, settings.reconcile_after_seconds / 5))
-    thread = threading.Thread(target=_reconcile_loop, args=(stop, every), daemon=True)
+    gc_every = settings.blob_gc_every_seconds
+    thread = threading.Thread(target=_reconcile_loop, args=(stop, every, gc_every), daemon=True)
     thread.start()
     proc = subprocess.Popen(cmd, env=env)
     _forward_signals([proc])
@@ -755,6 +791,59 @@ def reconcile_cmd(older_than: int | None) -> None:
     _service()
     n = reconcile(older_than_seconds=older_than)
     click.echo(f"{n} document(s) re-sent")
+
+
+# ----------------------------------------------------------------------------- blobs
+
+
+@main.group()
+def blobs() -> None:
+    """Maintain the blob store."""
+
+
+@blobs.command("gc")
+@click.option("--dry-run", is_flag=True, help="List what would be deleted; delete nothing.")
+@click.option(
+    "--grace-seconds",
+    type=float,
+    default=None,
+    help="Keep unreferenced blobs younger than this (default BOEKBOX_BLOB_GC_GRACE_SECONDS).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@_setup_errors
+def blobs_gc(dry_run: bool, grace_seconds: float | None, as_json: bool) -> None:
+    """Delete blobs that no row refers to and that are older than the grace period."""
+    from pipeline.runtime import get_runtime
+    from storage.blobgc import collect_garbage
+    from storage.db import check_initialised
+
+    rt = get_runtime()
+    check_initialised(rt.settings.database_url)
+    grace = rt.settings.blob_gc_grace_seconds if grace_seconds is None else grace_seconds
+    try:
+        report = collect_garbage(rt.tx, rt.blobs, grace_seconds=grace, dry_run=dry_run)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    if as_json:
+        _print_json(report.as_dict())
+        return
+    verb = "would delete" if dry_run else "deleted"
+    click.echo(
+        f"{report.store}: {report.scanned} blobs, {report.referenced} referenced,"
+        f" {report.young} younger than {grace:.0f} s; {verb} {report.deleted}"
+        f" ({report.deleted_bytes:,} bytes)"
+    )
+    for sha in report.deleted_sha256:
+        click.echo(f"  {sha}")
+
+
+def _blob_gc_pass() -> None:
+    """One garbage collection of the blob store (from the worker's reconciler loop)."""
+    from pipeline.runtime import get_runtime
+    from storage.blobgc import collect_garbage
+
+    rt = get_runtime()
+    collect_garbage(rt.tx, rt.blobs, grace_seconds=rt.settings.blob_gc_grace_seconds)
 
 
 if __name__ == "__main__":

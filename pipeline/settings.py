@@ -66,9 +66,10 @@ class Settings:
     worker_processes: int = 2
     worker_threads: int = 1
     reconcile_after_seconds: int = 300
-    worker_processes: int = 2
-    worker_threads: int = 1
-    reconcile_after_seconds: int = 300
+    #: blobs no row refers to are deleted once last written this long ago (storage.blobgc)
+    blob_gc_grace_seconds: float = 86_400.0
+    #: how often the worker's reconciler runs the blob garbage collector (0 = never)
+    blob_gc_every_seconds: float = 3_600.0
     step_time_limit_seconds: int = 600
     max_retries: int = 5
     ocr_languages: str = "nld+fra+deu+eng"

@@ -25,7 +25,7 @@ import hashlib
 import itertools
 import os
 import secrets
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol, runtime_checkable
@@ -178,6 +178,11 @@ class LocalBlobStore:
                 return False
             with open(final, "rb") as fh:
                 same = fh.read() == data
+            if same:
+                # reused: its age restarts, so the garbage collector (which renames a
+                # blob away before it re-checks the age) never takes it from under a
+                # row about to be committed; gone meanwhile -> written again
+                os.utime(final)
         except FileNotFoundError:
             return False
         if same and self._syncfs is None:
@@ -219,6 +224,55 @@ class LocalBlobStore:
         finally:
             os.close(fd)
 
+    # -- garbage collection (storage.blobgc) --------------------------------------------
+    #: a local blob's age restarts at every put, so any grace period is safe
+    min_gc_grace_seconds = 0.0
+
+    def iter_blobs(self) -> Iterator[tuple[str, float]]:
+        """Every stored blob as ``(sha256, mtime)``; the mtime restarts at each put."""
+        for outer in _subdirs(self.root):
+            for inner in _subdirs(outer):
+                with os.scandir(inner) as entries:
+                    for entry in entries:
+                        if _is_sha(entry.name):
+                            with contextlib.suppress(FileNotFoundError):
+                                yield entry.name, entry.stat(follow_symlinks=False).st_mtime
+
+    def delete_if_older(self, sha256: str, cutoff: float) -> int | None:
+        """Delete the blob if it was last put before ``cutoff``; its size, or None.
+
+        The blob is first renamed away (atomic), then its age is checked again on
+        the renamed file: a put that reused it in the meantime refreshed its mtime
+        (then it is put back), or found it gone (then it wrote it again).
+        """
+        final = str(self.path(sha256))
+        trash = f"{self._tmp}/gc-{self._token}-{next(self._names)}"
+        try:
+            os.rename(final, trash)
+        except FileNotFoundError:
+            return None
+        stat = os.stat(trash)
+        if stat.st_mtime >= cutoff:
+            with contextlib.suppress(FileExistsError):
+                os.link(trash, final)  # no clobber: a writer may have put it back already
+            os.unlink(trash)
+            return None
+        os.unlink(trash)
+        return int(stat.st_size)
+
+    def delete_stale_temp_files(self, cutoff: float) -> int:
+        """Temp files of writers that died before their rename (older than ``cutoff``)."""
+        removed = 0
+        with os.scandir(self._tmp) as entries:
+            for entry in entries:
+                try:
+                    if entry.is_file() and entry.stat().st_mtime < cutoff:
+                        os.unlink(entry.path)
+                        removed += 1
+                except FileNotFoundError:
+                    continue
+        return removed
+
     def _ensure_dir(self, path: str) -> None:
         if path in self._dirs:
             return
@@ -231,6 +285,21 @@ class LocalBlobStore:
             if self._syncfs is None:  # a new directory entry must be durable too
                 _fsync_path(os.path.dirname(directory))
         self._dirs.add(path)
+
+
+def _is_sha(name: str) -> bool:
+    return len(name) == 64 and all(c in "0123456789abcdef" for c in name)
+
+
+def _subdirs(path: Path | str) -> list[str]:
+    with os.scandir(path) as entries:
+        return sorted(
+            e.path
+            for e in entries
+            if len(e.name) == 2
+            and all(c in "0123456789abcdef" for c in e.name)
+            and e.is_dir(follow_symlinks=False)
+        )
 
 
 def _unlink_quietly(path: str) -> None:

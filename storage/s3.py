@@ -10,7 +10,8 @@ from __future__ import annotations
 import base64
 import hashlib
 import threading
-from collections.abc import Sequence
+import time
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -19,6 +20,12 @@ from storage.errors import BlobCorrupt, NotFound, StorageError, StorageUnavailab
 
 #: concurrent PUTs of one put_many batch
 PUT_CONCURRENCY = 8
+#: an existing object older than this is PUT again when reused (restarts its age)
+REFRESH_AFTER_SECONDS = 3600.0
+
+
+def _is_sha(name: str) -> bool:
+    return len(name) == 64 and all(c in "0123456789abcdef" for c in name)
 
 
 class S3BlobStore:
@@ -88,12 +95,73 @@ class S3BlobStore:
             raise StorageUnavailable(f"S3 endpoint unavailable: {exc}") from exc
         return True
 
+    def _last_modified(self, sha256: str) -> float | None:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            head = self._client.head_object(Bucket=self.bucket, Key=self._key(sha256))
+        except ClientError:
+            return None
+        except BotoCoreError as exc:
+            raise StorageUnavailable(f"S3 endpoint unavailable: {exc}") from exc
+        return float(head["LastModified"].timestamp())
+
+    # -- garbage collection (storage.blobgc) --------------------------------------------
+    #: a reused object is PUT again once older than REFRESH_AFTER_SECONDS: the grace
+    #: period must be longer, or a reused old object could look unreferenced
+    min_gc_grace_seconds = 2.0 * REFRESH_AFTER_SECONDS
+
+    def iter_blobs(self) -> Iterator[tuple[str, float]]:
+        """Every stored blob as ``(sha256, LastModified)``."""
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        prefix = f"{self.prefix}/" if self.prefix else ""
+        try:
+            pages = self._client.get_paginator("list_objects_v2").paginate(
+                Bucket=self.bucket, Prefix=prefix
+            )
+            for page in pages:
+                for obj in page.get("Contents", []):
+                    name = obj["Key"][len(prefix) :]
+                    sha = name.rsplit("/", 1)[-1]
+                    if name == f"{sha[:2]}/{sha[2:4]}/{sha}" and _is_sha(sha):
+                        yield sha, float(obj["LastModified"].timestamp())
+        except (BotoCoreError, ClientError) as exc:
+            raise StorageUnavailable(f"cannot list blobs in S3: {exc}") from exc
+
+    def delete_if_older(self, sha256: str, cutoff: float) -> int | None:
+        """Delete the object if it was last PUT before ``cutoff``; its size, or None.
+
+        S3 has no atomic rename: the age is read again just before the DELETE, so only
+        a PUT of the same content in the milliseconds between the two can be lost
+        (and a re-PUT happens only for content older than REFRESH_AFTER_SECONDS).
+        """
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        key = self._key(sha256)
+        try:
+            head = self._client.head_object(Bucket=self.bucket, Key=key)
+        except ClientError:
+            return None
+        except BotoCoreError as exc:
+            raise StorageUnavailable(f"S3 endpoint unavailable: {exc}") from exc
+        if head["LastModified"].timestamp() >= cutoff:
+            return None
+        try:
+            self._client.delete_object(Bucket=self.bucket, Key=key)
+        except (BotoCoreError, ClientError) as exc:
+            raise StorageUnavailable(f"cannot delete blob from S3: {exc}") from exc
+        return int(head.get("ContentLength", 0))
+
     def put(self, data: bytes) -> BlobRef:
         from botocore.exceptions import BotoCoreError, ClientError
 
         ref = BlobRef(sha256_hex(data), len(data))
-        if self.exists(ref.sha256):
+        modified = self._last_modified(ref.sha256)
+        if modified is not None and time.time() - modified < REFRESH_AFTER_SECONDS:
             return ref
+        # absent, or old enough for the garbage collector to consider it: PUT it
+        # (again), so its LastModified restarts before a row refers to it
         md5 = base64.b64encode(hashlib.md5(data).digest()).decode()
         try:
             self._client.put_object(
