@@ -23,6 +23,7 @@ from booking import (
 from booking import Dossier as BookingDossier
 from booking.errors import BookingError, PeriodLocked
 from extractors.model import InvoiceData
+from pipeline import payment_trust
 from pipeline.states import DocumentState
 from storage import repo
 from storage.models import Document, Dossier, JournalEntry, Supplier, utcnow
@@ -188,7 +189,22 @@ def propose_for_document(s: Any, doc: Document, invoice: InvoiceData) -> None:
         doc.state_reason = why
         doc.reason_code = "no_proposal"
         return
+    _check_payment(s, doc, entry, invoice)
     if proposal.autobook:
+        blockers = payment_trust.autobook_blockers(s, doc)
+        if blockers:
+            entry.warnings = [
+                *(entry.warnings or []),
+                "not booked automatically: " + "; ".join(blockers),
+            ]
+            repo.audit(
+                s,
+                "auto_book_blocked",
+                dossier_id=doc.dossier_id,
+                document_id=doc.id,
+                reasons=blockers,
+            )
+            return
         book_entry(s, doc, entry, user_id=None, auto=True)
         repo.audit(
             s,
@@ -204,9 +220,18 @@ def repropose(s: Any, doc: Document, invoice: InvoiceData) -> None:
     entry = repo.entry_for_document(s, doc.id)
     if entry is not None and entry.status == "booked":
         return
-    _, _, why = _store_proposal(s, doc, invoice)
+    new_entry, _, why = _store_proposal(s, doc, invoice)
     doc.state_reason = why
     doc.reason_code = "no_proposal" if why else None
+    if new_entry is not None:
+        _check_payment(s, doc, new_entry, invoice)
+
+
+def _check_payment(s: Any, doc: Document, entry: JournalEntry, invoice: InvoiceData) -> None:
+    """Set or clear the document's IBAN alert for the proposal's supplier."""
+    dossier = repo.get_dossier(s, doc.dossier_id)
+    _, iban, _ = counterparty(invoice, dossier)
+    payment_trust.check_iban(s, doc, supplier_id=entry.supplier_id, iban=iban)
 
 
 def book_entry(

@@ -21,10 +21,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from extractors.model import Attachment, InvoiceData, Party, from_json, to_json
+from pipeline import payment_trust
 from pipeline.runtime import Runtime
 from pipeline.settings import Settings
 from pipeline.states import DocumentState
-from storage import BlobRef, put_one, repo
+from storage import BlobRef, put_one, repo, trust
 from storage.models import Document, Dossier
 
 if TYPE_CHECKING:
@@ -60,6 +61,16 @@ def split_step(rt: Runtime, document_id: int) -> list[NextStep]:
         sha, envelope_from = doc.blob_sha256, (mail.envelope_from if mail else "")
         released = bool((doc.timings or {}).get("released"))
         sender_allowed = mail.sender_allowed if mail else True
+        checked = mail is None or mail.auth is not None
+        peer_ip = mail.peer_ip if mail else None
+        allow_list = tuple(
+            str(a) for a in repo.get_dossier(s, doc.dossier_id).allowed_senders or ()
+        )
+    raw = rt.blobs.get(sha)
+    if not checked:
+        sender_allowed = _authenticate_sender(
+            rt, document_id, raw, envelope_from, peer_ip, allow_list
+        )
     if not sender_allowed and not released:
         with rt.tx() as s:
             doc = repo.get_document(s, document_id)
@@ -68,12 +79,12 @@ def split_step(rt: Runtime, document_id: int) -> list[NextStep]:
                     s,
                     doc,
                     S.QUARANTINED,
-                    f"sender {envelope_from or '(none)'} is not on this dossier's allow-list;"
+                    f"sender {envelope_from or '(none)'} is not on this dossier's allow-list"
+                    " as an authenticated sender (SPF/DKIM aligned with the From domain);"
                     " release the mail to process it",
                     code="sender_not_allowed",
                 )
         return []
-    raw = rt.blobs.get(sha)
     result = split_mail(raw, SplitLimits(), envelope_sender=envelope_from or None)
     kept = [_part_bytes(q) for q in result.quarantined]
     # every part of the mail with one flush; a part that could not be written raises
@@ -143,6 +154,44 @@ def split_step(rt: Runtime, document_id: int) -> list[NextStep]:
         else:
             repo.set_state(s, doc, S.SPLIT, None, timing="split")
     return nexts
+
+
+def _authenticate_sender(
+    rt: Runtime,
+    document_id: int,
+    raw: bytes,
+    envelope_from: str,
+    peer_ip: str | None,
+    allow_list: tuple[str, ...],
+) -> bool:
+    """Check SPF/DKIM/DMARC once, store the result with the mail; the allow-list verdict.
+
+    With an allow-list, only a mail authenticated for a listed domain (or a
+    listed From address of an authenticated domain) passes: the bare MAIL FROM
+    proves nothing.
+    """
+    from intake import mailauth
+
+    settings = rt.settings
+    if settings.mail_auth == "header":
+        result = mailauth.from_trusted_header(raw, settings.mail_auth_trusted_authserv_id)
+    else:
+        resolver = mailauth.Dns(settings.dns_servers, settings.dns_timeout_seconds)
+        result = mailauth.authenticate(
+            raw, mail_from=envelope_from, peer_ip=peer_ip, resolver=resolver
+        )
+    with rt.tx() as s:
+        doc = repo.get_document(s, document_id, lock=True)
+        mail = repo.get_mail(s, doc.mail_id) if doc.mail_id else None
+        if mail is None:
+            return True
+        if mail.auth is None:
+            trust.set_mail_auth(mail, result.to_json(), result.domain)
+            if allow_list:
+                mail.sender_allowed = mailauth.allowed_by_list(
+                    allow_list, result.domain, mail.from_header
+                )
+        return bool(mail.sender_allowed)
 
 
 def _part_bytes(part: object) -> bytes:
@@ -378,7 +427,7 @@ def _save_extraction(
                 )
         twin = _invoice_twin(s, doc, invoice)
         if twin is not None:
-            return _resolve_twin(s, doc, twin)
+            return _resolve_twin(s, doc, twin, invoice)
         repo.set_state(s, doc, S.EXTRACTED, None)
     return [NextStep("propose", document_id)]
 
@@ -404,14 +453,47 @@ def _invoice_twin(s: Any, doc: Document, invoice: InvoiceData) -> Document | Non
 _STRUCTURED = {"application/xml", "text/xml"}
 
 
-def _resolve_twin(s: Any, doc: Document, twin: Document) -> list[NextStep]:
-    """Same supplier, number and total: keep one master; UBL beats a PDF copy."""
+def _resolve_twin(s: Any, doc: Document, twin: Document, invoice: InvoiceData) -> list[NextStep]:
+    """Same supplier, number and total: keep one master; UBL beats a PDF copy.
+
+    Only when the payment details agree: a copy asking for payment elsewhere
+    (another IBAN or structured reference) never replaces its partner; both
+    stay, each with a conflict alert naming the other.
+    """
     doc_is_xml = doc.content_type in _STRUCTURED
     twin_is_xml = twin.content_type in _STRUCTURED
     twin_movable = twin.state in {S.RECEIVED.value, S.EXTRACTED.value, S.PROPOSED.value}
     if twin.state == S.RECEIVED.value:
         # the twin is still being read: go on; its own extract step finds this
         # document and resolves the pair then (UBL master, the other a duplicate)
+        repo.set_state(s, doc, S.EXTRACTED, None)
+        return [NextStep("propose", doc.id)]
+    twin_extraction = repo.get_extraction(s, twin.id)
+    conflict = (
+        payment_trust.payment_disagreement(invoice, from_json(twin_extraction.invoice))
+        if twin_extraction is not None
+        else None
+    )
+    if conflict is not None:
+        what = f"supplier {doc.supplier_vat}, number {doc.invoice_number}"
+        for one, other in ((doc, twin), (twin, doc)):
+            payment_trust.put_alert(
+                one,
+                payment_trust.PAYMENT_CONFLICT,
+                f"PAYMENT CONFLICT: document #{other.id} is the same invoice ({what}) but"
+                f" asks for payment elsewhere ({conflict}); neither replaces the other."
+                " Check with the supplier which one is genuine and reject the other.",
+                other_id=other.id,
+                detail=conflict,
+            )
+        repo.audit(
+            s,
+            "payment_conflict",
+            dossier_id=doc.dossier_id,
+            document_id=doc.id,
+            other_id=twin.id,
+            detail=conflict,
+        )
         repo.set_state(s, doc, S.EXTRACTED, None)
         return [NextStep("propose", doc.id)]
     if doc_is_xml and not twin_is_xml and twin_movable:

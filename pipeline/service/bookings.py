@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from pipeline import payment_trust
 from pipeline.service.core import Permission, Refused, ServiceBase, UserView, requires
 from pipeline.service.views import EntryView, entry_view
 from storage import repo
@@ -55,6 +56,12 @@ class BookingsService(ServiceBase):
             entry = repo.entry_for_document(s, doc.id)
             if entry is None:
                 raise Refused("this document has no proposed entry")
+            iban_alert = payment_trust.alert(doc, payment_trust.IBAN_ALERT)
+            if iban_alert is not None and iban_alert.get("kind") == "changed":
+                raise Refused(
+                    f"this invoice asks for payment to a changed IBAN ({iban_alert.get('iban')});"
+                    " check it with the supplier and confirm the IBAN before booking"
+                )
             before = _lines_signature(entry)
             if lines is not None:
                 _replace_lines(s, entry, normalise_lines(lines))
@@ -64,6 +71,8 @@ class BookingsService(ServiceBase):
             edited = entry.edited or _lines_signature(entry) != before
             entry.edited = edited
             bookings.book_entry(s, doc, entry, user_id=user.id)
+            if iban_alert is not None:  # a new IBAN: booking it is the confirmation
+                _accept_iban(s, user, doc, iban_alert, via="booking")
             extraction = repo.get_extraction(s, doc.id)
             invoice = from_json(extraction.invoice) if extraction is not None else None
             bookings.learn(s, entry, edited=edited, invoice=invoice)
@@ -78,6 +87,23 @@ class BookingsService(ServiceBase):
                 number=entry.number,
             )
             return entry_view(entry)
+
+    @requires(Permission.BOOK_PURCHASES)
+    def confirm_iban(self, user: UserView, doc_id: int, iban: str) -> str:
+        """The accountant confirms the new or changed IBAN of an invoice (audited).
+
+        ``iban`` must be the one the document's warning shows (a stale page
+        cannot confirm another); it becomes a known IBAN of the supplier.
+        """
+        with self.rt.tx() as s:
+            doc = self._document(s, user, doc_id, lock=True, permission=BOOK)
+            found = payment_trust.alert(doc, payment_trust.IBAN_ALERT)
+            if found is None:
+                raise Refused("this document has no IBAN waiting for confirmation")
+            wanted = "".join(ch for ch in iban.upper() if ch.isalnum())
+            if wanted != found.get("iban"):
+                raise Refused(f"the IBAN waiting for confirmation is {found.get('iban')}")
+            return _accept_iban(s, user, doc, found, via="explicit")
 
     @requires(Permission.BOOK_PURCHASES)
     def reopen(self, user: UserView, doc_id: int) -> EntryView:
@@ -133,6 +159,25 @@ class BookingsService(ServiceBase):
 
 
 # ----------------------------------------------------------------------------- helpers
+
+
+def _accept_iban(s: Any, user: UserView, doc: Any, found: dict[str, Any], *, via: str) -> str:
+    accepted = payment_trust.accept_iban(s, doc, user_id=user.id, source=f"confirmed:{via}")
+    if accepted is None:
+        raise Refused("the IBAN could not be confirmed (no supplier)")
+    repo.audit(
+        s,
+        "iban_confirmed",
+        user_id=user.id,
+        dossier_id=doc.dossier_id,
+        document_id=doc.id,
+        iban=accepted,
+        kind=found.get("kind"),
+        previous=list(found.get("known") or ()),
+        supplier_id=found.get("supplier_id"),
+        via=via,
+    )
+    return accepted
 
 
 def _money(value: Any, what: str) -> Decimal:

@@ -72,6 +72,8 @@ class DocumentRow:
     warning_count: int
     created_at: dt.datetime
     timings: dict[str, Any] = field(default_factory=dict)
+    #: prominent warnings (new/changed IBAN, payment conflict), each {code, message, ...}
+    alerts: tuple[dict[str, Any], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,6 +125,11 @@ class MailView:
     peer_ip: str | None
     ignored: tuple[dict[str, Any], ...]
     quarantined: tuple[dict[str, Any], ...]
+    from_header: str | None = None
+    #: sender authentication {spf, dkim, dmarc, domain, source, detail, ...}; None = not checked
+    auth: dict[str, Any] | None = None
+    #: the domain the mail is authenticated for, None when it is not
+    auth_domain: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -231,6 +238,7 @@ def row_view(d: Document, dossier_names: dict[int, str]) -> DocumentRow:
         warning_count=int(d.warning_count or 0),
         created_at=d.created_at,
         timings=dict(d.timings or {}),
+        alerts=tuple(dict(a) for a in (d.alerts or ()) if isinstance(a, dict)),
     )
 
 

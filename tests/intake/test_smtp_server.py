@@ -246,18 +246,35 @@ def test_null_sender_and_dsn_are_stored_not_answered(
         assert mail.envelope_from == ""
 
 
-def test_allow_list_quarantines_unlisted_senders(smtp_rt: Runtime, start_server: Start) -> None:
+def test_allow_list_quarantines_unlisted_senders(
+    make_rt: Callable[..., Runtime], start_server: Start
+) -> None:
+    """The allow-list judges the sender authenticated by SPF (here) or DKIM, aligned with
+    the From header: a listed From address sent through another domain's SPF is a spoof."""
+    from dnsserver import LocalDns
+
+    zone = LocalDns().start()
+    for domain in ("janssens.example", "vandamme.example", "elders.example"):
+        zone.add(domain, "TXT", '"v=spf1 ip4:127.0.0.1 -all"')
+    zone.add("dezon.example", "TXT", '"v=spf1 ip4:192.0.2.1 -all"')  # not our client
+    smtp_rt = make_rt(dns_servers=zone.servers, dns_timeout_seconds=2.0)
     add_dossier(
         smtp_rt,
         "bakkerij-janssens",
-        allowed_senders=["boekhouding@janssens.example", "@vandamme.example"],
+        allowed_senders=["boekhouding@janssens.example", "@vandamme.example", "@dezon.example"],
     )
     srv = start_server(smtp_rt)
     results = {}
-    for n, sender in enumerate(
-        ["boekhouding@janssens.example", "Facturen@VanDamme.example", "spam@elders.example"]
-    ):
-        code, reply = deliver(srv, invoice_mail(n, sender=sender), [JANSSENS], sender=sender)
+    cases = [
+        ("boekhouding@janssens.example", "boekhouding@janssens.example"),
+        ("Facturen@VanDamme.example", "Facturen@VanDamme.example"),
+        ("spam@elders.example", "spam@elders.example"),
+        ("spoof@elders.example", "boekhouding@janssens.example"),  # MAIL FROM, From header
+        ("facturen@dezon.example", "facturen@dezon.example"),  # listed, SPF fails
+    ]
+    for n, (sender, header_from) in enumerate(cases):
+        raw = invoice_mail(n, sender=header_from)
+        code, reply = deliver(srv, raw, [JANSSENS], sender=sender)
         assert code == 250  # stored, never dropped nor bounced
         doc_id = queued_ids(reply)[0]
         split_step(smtp_rt, doc_id)
@@ -267,8 +284,11 @@ def test_allow_list_quarantines_unlisted_senders(smtp_rt: Runtime, start_server:
             mail = s.get(Mail, doc.mail_id)
             assert mail is not None
             results[sender] = (mail.sender_allowed, doc.state)
+    zone.stop()
     assert results == {
         "boekhouding@janssens.example": (True, "split"),
         "Facturen@VanDamme.example": (True, "split"),
         "spam@elders.example": (False, "quarantined"),
+        "spoof@elders.example": (False, "quarantined"),
+        "facturen@dezon.example": (False, "quarantined"),
     }
