@@ -79,6 +79,9 @@ class DocumentsService(ServiceBase):
                     m.peer_ip,
                     tuple(m.ignored or ()),
                     tuple(m.quarantined or ()),
+                    from_header=m.from_header,
+                    auth=dict(m.auth) if m.auth is not None else None,
+                    auth_domain=m.auth_domain,
                 )
             schema: dict[str, Any] = {}
             if extraction is not None:
