@@ -211,9 +211,14 @@ class DocumentsService(ServiceBase):
     def ingest(
         self, user: UserView, dossier_id: int, data: bytes, filename: str | None
     ) -> DocumentRow:
-        """Add a file without SMTP (upload, CLI); mails (.eml) are split like received ones."""
+        """Add a file without SMTP (upload, CLI); mails (.eml) are split like received ones.
+
+        The name is cleaned like every outside file name (``safe_filename``: no path,
+        control, bidi or zero-width characters)."""
+        from extractors.safe_text import safe_filename
         from intake.ingest import classify_upload
 
+        filename = safe_filename(filename)
         with self.rt.tx() as s:
             self._require(s, user, dossier_id, Permission.UPLOAD)
         kind, content_type = classify_upload(data, filename)
