@@ -28,6 +28,7 @@ from pipeline.service.core import (
 )
 from pipeline.service.documents import DocumentsService
 from pipeline.service.dossiers import DossiersService
+from pipeline.service.intake import AlertView, IntakeService, IntakeView, PurgeView
 from pipeline.service.reports import ReportsService
 from pipeline.service.sessions import Login, LoginThrottled, SessionsService
 from pipeline.service.users import AccountRow, UsersService
@@ -56,15 +57,18 @@ __all__ = [
     "AccessDenied",
     "AccountRow",
     "AccountView",
+    "AlertView",
     "DocumentDetail",
     "DocumentRow",
     "DossierView",
     "EntryView",
+    "IntakeView",
     "LineView",
     "Login",
     "LoginThrottled",
     "MailView",
     "Permission",
+    "PurgeView",
     "QuotaView",
     "Refused",
     "Service",
@@ -82,6 +86,7 @@ class Service(
     UsersService,
     SessionsService,
     DossiersService,
+    IntakeService,
     DocumentsService,
     BookingsService,
     ReportsService,
