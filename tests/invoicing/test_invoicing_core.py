@@ -1,0 +1,216 @@
+"""Model identifiers, VAT cases and mentions, totals, numbering, EPC payload, escaping."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal as D
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from extractors.model import Severity
+from invoicing.epc import epc_payload
+from invoicing.errors import InvalidIdentifier, InvoicingError, VatCaseError
+from invoicing.issue import issue
+from invoicing.model import (
+    Adjustment,
+    Customer,
+    DocumentKind,
+    InvoiceDraft,
+    Item,
+    ItemKind,
+    Language,
+    Seller,
+    VatCase,
+    derive_peppol_id,
+    validate_peppol_id,
+)
+from invoicing.numbering import due_date, format_number, ogm_for, ogm_is_valid, parse_ogm
+from invoicing.pdf import invoice_html, render_html_pdf
+from invoicing.ubl import write_invoice_ubl
+from invoicing.vat import compute_totals, mentions
+from peppol import validate
+from tests.invoicing.invoicing_factories import (
+    BE_COMPANY,
+    FR_COMPANY,
+    ISSUE,
+    SELLER,
+    US_COMPANY,
+    draft,
+    line,
+)
+
+
+def test_customer_ids_are_checked_and_peppol_id_derived() -> None:
+    assert BE_COMPANY.enterprise_number == "0202239951"
+    assert BE_COMPANY.peppol_id == "0208:0202239951"
+    assert FR_COMPANY.peppol_id == "9957:FR40303265045"
+    assert derive_peppol_id("BE", "BE0202239951", None) == "9925:BE0202239951"
+    with pytest.raises(InvalidIdentifier, match="invalid VAT number"):
+        Customer(name="X", country="BE", vat="BE0202239952")
+    with pytest.raises(InvalidIdentifier, match="does not belong to country NL"):
+        Customer(name="X", country="NL", vat="BE0202239951")
+    with pytest.raises(InvalidIdentifier, match="invalid enterprise number"):
+        Customer(name="X", country="BE", enterprise_number="0202.239.952")
+    with pytest.raises(InvalidIdentifier, match="unknown scheme"):
+        Customer(name="X", country="BE", peppol_id="1234:0202239951")
+    with pytest.raises(InvalidIdentifier, match="invalid enterprise number"):
+        validate_peppol_id("0208:0202239952")
+    with pytest.raises(InvalidIdentifier, match="scheme 9925 is for BE"):
+        validate_peppol_id("9925:FR40303265045")
+    with pytest.raises(InvalidIdentifier, match="scheme:identifier"):
+        validate_peppol_id("0208")
+    assert validate_peppol_id(" 0208 : 0202.239.951 ") == "0208:0202239951"
+    with pytest.raises(InvalidIdentifier, match="IBAN or BIC"):
+        Seller("S", "", "", "Gent", "BE0403170701", "0403170701", "BE00 0000", "GKCCBEBB")
+
+
+def test_item_default_accounts() -> None:
+    assert Item("Boek", D("10"), kind=ItemKind.GOODS).account == "700000"
+    assert Item("Advies", D("10")).account == "705000"
+    assert Item("Huur", D("10"), revenue_account="706000").account == "706000"
+
+
+def test_line_without_rate_and_bad_rates_are_refused() -> None:
+    with pytest.raises(VatCaseError, match=r"line 2 \('Werk'\) has no VAT rate"):
+        compute_totals(draft(line("1.00"), line("1.00", None)), SELLER)
+    with pytest.raises(VatCaseError, match="not a Belgian rate"):
+        compute_totals(draft(line("1.00", "19")), SELLER)
+    # In a case without Belgian VAT the case decides: the item's rate is not used.
+    t = compute_totals(draft(line("1.00", None), customer=FR_COMPANY,
+                             vat_case=VatCase.INTRA_EU_GOODS), SELLER)  # fmt: skip
+    assert t.vat == 0
+
+
+def test_reverse_charge_and_export_need_the_right_customer() -> None:
+    no_vat = Customer(name="Client", country="FR", peppol_id="0088:5412345000013")
+    with pytest.raises(VatCaseError, match="needs the customer's VAT number"):
+        compute_totals(draft(line("1.00"), customer=no_vat, vat_case=VatCase.INTRA_EU_SERVICES),
+                       SELLER)  # fmt: skip
+    with pytest.raises(VatCaseError, match="another EU member state"):
+        compute_totals(draft(line("1.00"), vat_case=VatCase.INTRA_EU_GOODS), SELLER)
+    with pytest.raises(VatCaseError, match="Belgian customer VAT"):
+        compute_totals(draft(line("1.00"), customer=FR_COMPANY,
+                             vat_case=VatCase.COCONTRACTOR), SELLER)  # fmt: skip
+    with pytest.raises(VatCaseError, match="outside the EU"):
+        compute_totals(draft(line("1.00"), customer=FR_COMPANY, vat_case=VatCase.EXPORT), SELLER)
+    compute_totals(draft(line("1.00"), customer=US_COMPANY, vat_case=VatCase.EXPORT), SELLER)
+
+
+def test_vat_is_rounded_once_per_rate_not_per_line() -> None:
+    # 10 lines of 0.05 at 21 %: per line 0.0105 -> 0.01 each = 0.10; on the total 0.105 -> 0.11.
+    t = compute_totals(draft(*[line("0.05")] * 10, line("3.33", "6"), line("3.33", "6")), SELLER)
+    assert [(r.rate, r.taxable, r.vat) for r in t.rows] == [
+        (D("21"), D("0.50"), D("0.11")),
+        (D("6"), D("6.66"), D("0.40")),
+    ]
+    assert (t.tax_exclusive, t.vat, t.payable) == (D("7.16"), D("0.51"), D("7.67"))
+
+
+def test_document_discount_split_over_rates_to_the_cent() -> None:
+    discount = Adjustment(False, "Korting", amount=D("10.00"))
+    shipping = Adjustment(True, "Verzending", amount=D("5.00"), vat_rate=D("21"))
+    d = draft(line("100.00", "21"), line("50.00", "6"), adjustments=(discount, shipping))
+    t = compute_totals(d, SELLER)
+    assert (t.allowances, t.charges) == (D("10.00"), D("5.00"))
+    assert [(r.rate, r.taxable) for r in t.rows] == [(D("21"), D("98.33")), (D("6"), D("46.67"))]
+    assert t.tax_exclusive == D("145.00")
+    with pytest.raises(VatCaseError, match="no line has that rate"):
+        compute_totals(draft(line("1.00", "21"), line("1.00", "6"),
+                             adjustments=(Adjustment(True, "X", amount=D("1"), vat_rate=D("12")),)),
+                       SELLER)  # fmt: skip
+    with pytest.raises(InvoicingError, match="exceed"):
+        compute_totals(draft(line("1.00"), adjustments=(Adjustment(False, "X", amount=D("2")),)),
+                       SELLER)  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("case", "customer", "words"),
+    [
+        (VatCase.INTRA_EU_SERVICES, FR_COMPANY, {Language.FR: "Autoliquidation", Language.NL:
+         "Verlegging van heffing", Language.DE: "Steuerschuldnerschaft", Language.EN:
+         "Reverse charge"}),
+        (VatCase.COCONTRACTOR, BE_COMPANY, {Language.NL: "art. 20 KB nr. 1", Language.FR:
+         "art. 20 AR n° 1", Language.DE: "Art. 20 KE Nr. 1", Language.EN: "co-contractor"}),
+        (VatCase.SMALL_ENTERPRISE, BE_COMPANY, dict.fromkeys(Language, "56bis")),
+        (VatCase.EXEMPT, BE_COMPANY, dict.fromkeys(Language, "44")),
+        (VatCase.INTRA_EU_GOODS, FR_COMPANY, dict.fromkeys(Language, "39bis")),
+        (VatCase.EXPORT, US_COMPANY, dict.fromkeys(Language, "146")),
+    ],
+)  # fmt: skip
+def test_mandatory_mentions_in_four_languages(case, customer, words) -> None:  # type: ignore[no-untyped-def]
+    for lang, word in words.items():
+        cust = Customer(name=customer.name, country=customer.country, vat=customer.vat,
+                        language=lang, peppol_id=customer.peppol_id)  # fmt: skip
+        d = draft(line("10.00"), customer=cust, vat_case=case)
+        (mention,) = mentions(d)
+        assert word in mention
+        inv = issue(d, SELLER, dossier_id=1, sequence=1, issue_date=ISSUE)
+        assert mention in invoice_html(inv).replace("&#x27;", "'")
+    assert mentions(draft(line("1.00"))) == ()
+    assert "art. 44" in mentions(draft(line("1.00"), line("1.00", exempt=True)))[0]
+
+
+def test_numbering_and_ogm() -> None:
+    assert format_number("F", 2026, 7) == "F2026-0007"
+    assert format_number("", 2026, 12345) == "2026-12345"
+    with pytest.raises(InvoicingError):
+        format_number("F/../", 2026, 1)
+    with pytest.raises(InvoicingError):
+        format_number("F", 2026, 0)
+    # base 0000000097 % 97 == 0 -> check digits 97, not 00
+    assert ogm_for(0, 2000, 97) == "+++000/0000/09797+++"
+    assert ogm_for(1, 2000, 97) == "+++001/0000/09776+++"
+    assert parse_ogm("***001/0000/09797***") == "001000009797"
+    assert parse_ogm("001000009797") == "001000009797"
+    assert parse_ogm("free text") is None
+    assert due_date(dt.date(2026, 1, 31), 30) == dt.date(2026, 3, 2)
+
+
+@given(st.integers(0, 999), st.integers(2000, 2099), st.integers(1, 99_999))
+def test_every_ogm_is_valid_and_distinct_per_sequence(dossier: int, year: int, seq: int) -> None:
+    ogm = ogm_for(dossier, year, seq)
+    assert ogm_is_valid(ogm)
+    digits = parse_ogm(ogm)
+    assert digits is not None
+    assert int(digits[5:10]) == seq
+    if seq > 1:
+        assert ogm_for(dossier, year, seq - 1) != ogm
+
+
+def test_epc_payload() -> None:
+    payload = epc_payload(SELLER, D("121.00"), "+++007/2600/01271+++")
+    assert payload.split("\n") == [
+        "BCD", "002", "1", "SCT", "GKCCBEBB", "Bakkerij De Smet BV", "BE71096123456769",
+        "EUR121.00", "", "007260001271",
+    ]  # fmt: skip
+    with pytest.raises(InvoicingError):
+        epc_payload(SELLER, D("0"), "+++007/2600/01271+++")
+
+
+def test_hostile_text_is_escaped_and_nothing_is_fetched() -> None:
+    evil = Customer(name='<img src="http://evil.example/x.png">Evil', country="BE",
+                    vat="BE0202239951")  # fmt: skip
+    d = InvoiceDraft(customer=evil, lines=(line("1.00"),), note="<script>alert(1)</script>")
+    inv = issue(d, SELLER, dossier_id=1, sequence=1, issue_date=ISSUE)
+    html = invoice_html(inv)
+    assert '<img src="http' not in html
+    assert "&lt;script&gt;" in html
+    fetched = render_html_pdf('<img src="file:///etc/passwd"><img src="http://127.0.0.1:1/x">')
+    assert fetched.startswith(b"%PDF")
+
+
+def test_credit_note_needs_the_credited_invoice() -> None:
+    with pytest.raises(InvoicingError, match="BT-25"):
+        InvoiceDraft(customer=BE_COMPANY, lines=(line("1.00"),), kind=DocumentKind.CREDIT_NOTE)
+
+
+def test_validation_is_not_vacuous() -> None:
+    """A UBL the writer would produce without the buyer's Peppol id fails: the
+    zero-fatal assertion of the property test can fail."""
+    nobody = Customer(name="Anon", country="BE", is_consumer=True)
+    inv = issue(draft(line("1.00"), customer=nobody, vat_case=VatCase.PRIVATE), SELLER,
+                dossier_id=1, sequence=1, issue_date=ISSUE)  # fmt: skip
+    fatal = [f for f in validate(write_invoice_ubl(inv)) if f.severity is Severity.FATAL]
+    assert fatal
