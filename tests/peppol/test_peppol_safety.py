@@ -135,10 +135,22 @@ def test_missing_invoice_number_is_read_and_flagged_missing_totals_refused() -> 
     assert invoice.supplier.vat == complete.supplier.vat
     assert invoice.issue_date == complete.issue_date
     assert "invoice_number" not in dict(invoice.evidence)
+
     start, end = base.index(b"<cac:LegalMonetaryTotal>"), base.index(b"</cac:LegalMonetaryTotal>")
     no_totals = base[:start] + base[end + len(b"</cac:LegalMonetaryTotal>") :]
     with pytest.raises(MissingMandatoryField, match="BG-22"):
         peppol.parse_invoice_xml(no_totals)
+
+
+def test_cii_without_invoice_number_is_read_and_flagged() -> None:
+    cii = peppol.embedded_xml_from_pdf((PDF_DIR / "hk_pdf_zf_en16931_1.pdf").read_bytes())
+    assert cii is not None
+    stripped = cii.replace(b"<ram:ID>471102</ram:ID>", b"", 1)
+    assert stripped != cii
+    invoice = peppol.parse_invoice_xml(stripped)
+    assert invoice.invoice_number is None
+    assert any("BT-1" in w for w in invoice.warnings)
+    assert invoice.total_incl_vat == peppol.parse_invoice_xml(cii).total_incl_vat
 
 
 def test_missing_issue_date_and_bad_values_become_warnings() -> None:
