@@ -17,6 +17,7 @@ Examples::
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import logging
 import os
@@ -435,6 +436,58 @@ def quota(dossier_ref: str | None, as_json: bool) -> None:
             f"{q.dossier_name:<30} {q.used_bytes / 1e6:>10.1f} MB  {q.documents:>6} docs"
             f"  extra {q.extra_gb} GB  EUR {q.monthly_cost_eur}/month"
         )
+
+
+@main.command()
+@click.option("--dossier", "dossier_ref", help="Only this dossier.")
+@click.option("--limit", default=100, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@_setup_errors
+def alerts(dossier_ref: str | None, limit: int, as_json: bool) -> None:
+    """Alerts for the accountant (e.g. a dossier over its daily intake limit), newest first."""
+    svc = _service()
+    did = _dossier_id(svc, dossier_ref) if dossier_ref else None
+    rows = svc.alerts(_system(), did, limit=limit)
+    if as_json:
+        _print_json([dataclasses.asdict(a) for a in rows])
+        return
+    for a in rows:
+        click.echo(f"{a.at:%Y-%m-%d %H:%M}  dossier {a.dossier_id}  {a.kind}: {a.message}")
+
+
+@main.command("intake-limit")
+@click.argument("dossier_ref")
+@click.argument("bytes_per_day", required=False)
+@_setup_errors
+def intake_limit(dossier_ref: str, bytes_per_day: str | None) -> None:
+    """Show or set a dossier's daily intake cap in bytes (0: none; "default": the setting)."""
+    svc = _service()
+    did = _dossier_id(svc, dossier_ref)
+    if bytes_per_day is None:
+        view = svc.intake(_system(), did)
+    elif bytes_per_day == "default":
+        view = svc.set_intake_limit(_system(), did, None)
+    elif bytes_per_day.isdigit():
+        view = svc.set_intake_limit(_system(), did, int(bytes_per_day))
+    else:
+        raise UsageError("BYTES_PER_DAY is a number of bytes, 0 or default")
+    source = "own" if view.own_limit else "default"
+    cap = f"{view.limit_bytes} bytes/day ({source})" if view.limit_bytes else f"none ({source})"
+    click.echo(f"dossier {did}: today {view.today_bytes} bytes; limit {cap}")
+
+
+@main.command("purge-junk")
+@click.option("--dossier", "dossier_ref", required=True, help="Dossier (id, name or address).")
+@click.argument("doc_ids", nargs=-1, type=int, required=True)
+@_setup_errors
+def purge_junk(dossier_ref: str, doc_ids: tuple[int, ...]) -> None:
+    """Purge junk mails (by any of their documents) so they are no longer billed; audited.
+    Booked documents are never purged."""
+    svc = _service()
+    did = _dossier_id(svc, dossier_ref)
+    for p in svc.purge_junk(_system(), did, list(doc_ids)):
+        state = "already purged" if p.already_purged else f"freed {p.freed_bytes} bytes"
+        click.echo(f"mail document {p.mail_document_id} ({len(p.document_ids)} documents): {state}")
 
 
 def _iter_files(paths: Sequence[str]) -> Iterator[Path]:
