@@ -233,6 +233,8 @@ def _anchors(layout: Layout, invoice: InvoiceData, customer: Party) -> tuple[str
         text = p.folded.strip(" :.")
         if len(text) < 5 or sum(ch.isdigit() for ch in text) > 4:
             continue  # numbers, dates and amounts change from one invoice to the next
+        if any(True for _ in amounts_in(p.text)) or find_dates(p.text):
+            continue
         if any(a and (a in text or text in a) for a in avoid):
             continue
         if cvat and cvat in re.sub(r"\D", "", text):
@@ -336,11 +338,16 @@ def _is_plain_decimal(value: str) -> bool:
 
 
 _VOLATILE = re.compile(r"\S*\d\S*")
+_CURRENCY_SIGNS = frozenset({"€", "$", "£"})
 
 
 def _label_text(folded: str) -> str:
     """A label without the per-invoice values in it (amounts, numbers, dates); rates stay."""
-    kept = [t for t in folded.split() if not _VOLATILE.fullmatch(t) or re.fullmatch(r"\d+%", t)]
+    kept = [
+        t
+        for t in folded.split()
+        if (not _VOLATILE.fullmatch(t) or re.fullmatch(r"\d+%", t)) and t not in _CURRENCY_SIGNS
+    ]
     return " ".join(kept).strip(" :#")
 
 
@@ -427,6 +434,8 @@ def match_hint(
             score += 10
         elif h.supplier_vat and len(h.supplier_vat) > 9 and h.supplier_vat[2:] in digits:
             score += 6  # the enterprise number printed without the country prefix
+        elif h.supplier_vat and supplier.vat:
+            score -= 8  # this page names another supplier VAT number, and not the hint's
         if h.supplier_iban:
             ib = h.supplier_iban.replace(" ", "").upper()
             if ib == (iban or "").replace(" ", "").upper() or ib in compact_text:

@@ -134,3 +134,129 @@ def test_a_bad_stored_hint_is_skipped_with_a_warning() -> None:
     learned = extract_document(good, options=ExtractOptions(hints=(bad,)))
     assert learned.total_incl_vat == Decimal("121.00")
     assert any("hint" in w for w in learned.warnings)
+
+
+def _page(
+    *,
+    title: str = "FACTUUR",
+    number: str = "2024-117",
+    net: Decimal = Decimal("100.00"),
+    vat_line: bool = True,
+    iban: str = "BE21 0689 9428 6403",
+    rows: tuple[tuple[int, Decimal], ...] = (),
+) -> bytes:
+    """A flexible invoice of 'Drukkerij Janssens BV' for the learning tests."""
+    rates = rows or ((21, net),)
+    vats = [(r, b, (b * r / 100).quantize(Decimal("0.01"))) for r, b in rates]
+    total_net = sum((b for _r, b, _v in vats), Decimal(0))
+    total_vat = sum((v for _r, _b, v in vats), Decimal(0))
+    texts = [
+        (50, 50, "Drukkerij Janssens BV"),
+        (50, 62, "Kerkstraat 12"),
+        (50, 74, "2000 Antwerpen"),
+        (330, 140, "Boekhouding Peeters"),
+        (330, 152, "Markt 1"),
+        (50, 220, title),
+        (50, 240, "Stuk"),
+        (120, 240, number),
+        (50, 255, "Datum"),
+        (120, 255, "05-03-2024"),
+        (50, 700, f"Rekening {iban}"),
+    ]
+    if vat_line:
+        texts.append((50, 86, "BTW BE0477.472.701"))
+    y = 380
+    for r, b, v in vats:
+        texts += [(300, y, f"Heffing {r}% op {_money(b)}"), (470, y, _money(v))]
+        y += 15
+    texts += [
+        (300, y, "Totaal excl. BTW"),
+        (470, y, _money(total_net)),
+        (300, y + 15, "Totaal incl. BTW"),
+        (470, y + 15, _money(total_net + total_vat)),
+    ]
+    return make_pdf([texts])
+
+
+def test_the_supplier_is_recognised_without_its_vat_number_by_name_and_layout() -> None:
+    first = _page(number="2024-117")
+    got = extract_document(first)
+    hint = learn_hint(got, read_pages(first), {"invoice_number": "2024-117"})
+    assert hint.anchors  # the fixed texts of the layout
+    second = _page(number="2024-245", vat_line=False)  # no VAT number read on B
+    plain = extract_document(second)
+    assert plain.supplier_vat is None
+    assert plain.invoice_number != "2024-245"
+    learned = extract_document(second, options=ExtractOptions(hints=(hint,)))
+    assert learned.invoice_number == "2024-245"
+    assert learned.supplier_vat == "BE0477472701"  # the supplier's own, learned
+
+
+def test_a_learned_label_never_carries_the_amounts_of_the_first_invoice() -> None:
+    first = _page(net=Decimal("100.00"))
+    got = extract_document(first)
+    hint = learn_hint(got, read_pages(first), {"total_vat": "21.00"})
+    (fh,) = hint.fields
+    assert fh.label == "heffing 21% op"
+    second = _page(net=Decimal("250.00"))
+    learned = extract_document(second, options=ExtractOptions(hints=(hint,)))
+    assert learned.total_vat == Decimal("52.50")
+    ev = learned.evidence_for("total_vat")
+    assert ev is not None
+    assert ev.rule.startswith("hint:right:heffing 21% op")
+
+
+def test_a_compact_iban_correction_reads_a_grouped_iban() -> None:
+    first = _page(iban="BE21068994286403")
+    got = extract_document(first)
+    hint = learn_hint(got, read_pages(first), {"iban": "BE21 0689 9428 6403"})
+    assert hint.supplier_iban == "BE21068994286403"
+    assert [f.pattern for f in hint.fields] == [""]  # no shape that stops at a space
+    second = _page(iban="BE21 0689 9428 6403")
+    learned = extract_document(second, options=ExtractOptions(hints=(hint,)))
+    assert learned.iban == "BE21068994286403"
+
+
+def test_the_document_type_is_learned() -> None:
+    first = _page(title="CORRECTIEFACTUUR")
+    got = extract_document(first)
+    assert got.document_type.value == "invoice"  # the finder alone does not know the word
+    hint = learn_hint(got, read_pages(first), {"document_type": "credit_note"})
+    again = _page(title="CORRECTIEFACTUUR", number="2024-300")
+    learned = extract_document(again, options=ExtractOptions(hints=(hint,)))
+    assert learned.document_type.value == "credit_note"
+    normal = extract_document(_page(number="2024-301"), options=ExtractOptions(hints=(hint,)))
+    assert normal.document_type.value == "invoice"
+
+
+def test_the_vat_breakdown_is_learned_and_used_only_when_it_adds_up() -> None:
+    rows_a = ((21, Decimal("100.00")), (6, Decimal("50.00")))
+    first = _page(rows=rows_a)
+    got = extract_document(first)
+    hint = learn_hint(got, read_pages(first), {"vat_breakdown": "21:100.00:21.00;6:50.00:3.00"})
+    assert {f.pattern for f in hint.fields} == {"21:taxable", "21:vat", "6:taxable", "6:vat"}
+    rows_b = ((21, Decimal("300.00")), (6, Decimal("80.00")))
+    learned = extract_document(_page(rows=rows_b), options=ExtractOptions(hints=(hint,)))
+    got_rows = sorted((r.rate, r.taxable, r.vat) for r in learned.vat_breakdown)
+    assert got_rows == [
+        (Decimal("6"), Decimal("80.00"), Decimal("4.80")),
+        (Decimal("21"), Decimal("300.00"), Decimal("63.00")),
+    ]
+    ev = learned.evidence_for("vat_breakdown")
+    assert ev is not None
+    assert ev.rule == "hint:vat_breakdown"
+
+
+def test_all_fields_of_one_supplier_are_merged_and_the_newest_wins() -> None:
+    from extractors.hints import FieldHint, merge_hints
+
+    a = SupplierHint("BE0477472701", fields=(FieldHint("invoice_number", "stuk"),))
+    b = SupplierHint(None, supplier_name="Janssens", fields=(FieldHint("total_vat", "btw"),))
+    c = SupplierHint(None, fields=(FieldHint("invoice_number", "nummer"),))
+    merged = merge_hints(merge_hints(a, b), c)
+    assert merged.supplier_vat == "BE0477472701"
+    assert merged.supplier_name == "Janssens"
+    assert sorted((f.field, f.label) for f in merged.fields) == [
+        ("invoice_number", "nummer"),
+        ("total_vat", "btw"),
+    ]

@@ -14,7 +14,7 @@ from pipeline.service import SYSTEM, Service
 from pipeline.steps import NextStep
 
 sys.path.append(str(Path(__file__).resolve().parents[1] / "extractors"))
-from pdfgen import make_pdf  # noqa: E402
+from pdfgen import make_pdf
 
 
 def _invoice(number: str, day: str, net: Decimal) -> bytes:
@@ -112,3 +112,25 @@ def test_a_malformed_stored_hint_is_skipped(runtime: Runtime) -> None:
     doc = _ingest(runtime, did, _invoice("2024-117", "05-03-2024", Decimal("100.00")), "a.pdf")
     row = Service(runtime).document(SYSTEM, doc).row
     assert row.state == "proposed", row.reason
+
+
+def test_a_supplier_name_correction_alone_is_stored_and_used(runtime: Runtime) -> None:
+    svc = Service(runtime)
+    did = dossier(runtime)
+    a = _ingest(runtime, did, _invoice("2024-117", "05-03-2024", Decimal("100.00")), "a.pdf")
+    svc.correct_field(SYSTEM, a, "supplier_name", "Drukkerij Janssens")
+    b = _ingest(runtime, did, _invoice("2024-245", "12-04-2024", Decimal("250.00")), "b.pdf")
+    assert svc.document(SYSTEM, b).row.supplier_name == "Drukkerij Janssens"
+
+
+def test_a_document_type_and_vat_breakdown_can_be_corrected(runtime: Runtime) -> None:
+    svc = Service(runtime)
+    did = dossier(runtime)
+    a = _ingest(runtime, did, _invoice("2024-117", "05-03-2024", Decimal("100.00")), "a.pdf")
+    svc.correct_field(SYSTEM, a, "vat_breakdown", "21:100.00:21.00")
+    svc.correct_field(SYSTEM, a, "document_type", "credit_note")
+    with pytest.raises(Exception, match="rate:taxable:vat"):
+        svc.correct_field(SYSTEM, a, "vat_breakdown", "21%")
+    detail = svc.document(SYSTEM, a)
+    assert detail.row.state == "proposed", detail.row.reason
+    assert detail.fields["document_type"] == "credit_note"
