@@ -12,7 +12,6 @@ Dispatch by content (never by file name):
 from __future__ import annotations
 
 import dataclasses
-import io
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -178,6 +177,7 @@ def logo_names(data: bytes, limits: ExtractLimits) -> list[tuple[str, Evidence]]
     from extractors.layout import build_layout
     from extractors.model import BBox
     from extractors.names import clean_name, legal_name
+    from extractors.ocr import ocr_region
     from extractors.pdfium_lock import PDFIUM_LOCK
 
     images: list[tuple[Image.Image, BBox]] = []
@@ -210,17 +210,16 @@ def logo_names(data: bytes, limits: ExtractLimits) -> list[tuple[str, Evidence]]
         scale = max(1.0, 48.0 / max(1, pil.height // 3))  # text at least ~48 px high
         if scale > 1:
             pil = pil.resize((int(pil.width * scale), int(pil.height * scale)))
-        buf = io.BytesIO()
-        pil.save(buf, format="PNG")
-        pages = _ocr(buf.getvalue(), "image/png", limits, None)
+        pages = (ocr_region(pil, limits),)
         layout = build_layout(pages)
         names = []
         words = [w for p in pages for w in p.words if sum(ch.isalnum() for ch in w.text) >= 2]
-        if 1 < len(words) <= 8:  # a logo's words: one name, whatever lines tesseract made
+        if 1 < len(words) <= 6:  # a logo's words: one name, whatever lines tesseract made
             joined = " ".join(w.text for w in sorted(words, key=lambda w: (w.x0, w.y0)))
             name = clean_name(joined)
-            if name and legal_name(name):
-                names.append((True, len(name) + 100, name, min(w.confidence for w in words)))
+            if name:
+                conf = min(w.confidence for w in words)
+                names.append((legal_name(name), len(name) + 100, name, conf))
         for line in layout.lines:
             name = clean_name(line.text)
             if name and len(name) >= 3 and sum(ch.isalpha() for ch in name) >= 3:

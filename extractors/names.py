@@ -32,7 +32,8 @@ _SALUTATION = re.compile(
 )
 _LEGAL_WORDS = (
     r"gmbh|ag|bv|b\.v\.|nv|n\.v\.|bvba|cvba|srl|sprl|sa|s\.a\.|sas|sarl|s\.a\.r\.l\.|ltd\.?|"
-    r"limited|inc\.?|llc|se|vzw|asbl|plc|a\.g\.|gmbh & co\.? kg|kg"
+    r"limited|inc\.?|llc|se|vzw|asbl|plc|a\.g\.|gmbh & co\.? kg|kg|vof|commv|comm\.v\.?|"
+    r"scrl|scs|snc|ohg|ug"
 )
 _LEGAL_NAME = re.compile(
     rf"^(\D{{2,50}}?[\s,]+(?:{_LEGAL_WORDS}))(?=$|,|\s+(?:au capital|-|\||·|\())", re.I

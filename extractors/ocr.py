@@ -27,7 +27,7 @@ from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 
-from PIL import Image
+from PIL import Image, ImageOps
 
 from extractors.errors import LimitExceeded, OcrFailed, UnsupportedContent
 from extractors.imaging import PreparedImage, prepare
@@ -35,7 +35,7 @@ from extractors.limits import ExtractLimits
 from extractors.ocr_source import IMAGE_TYPES, SourcePage, iter_image_pages, iter_pdf_pages
 from extractors.words import PageText, TextSource, Word
 
-__all__ = ["OcrTimeout", "ocr_pages"]
+__all__ = ["OcrTimeout", "ocr_pages", "ocr_region"]
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +80,40 @@ def ocr_pages(
     source = _source_pages(data, content_type, limits, pages)
     with tempfile.TemporaryDirectory(prefix="boekbox-ocr-") as tmp:
         return _run_pool(source, limits, Path(tmp))
+
+
+def ocr_region(image: Image.Image, limits: ExtractLimits, dpi: float = 300.0) -> PageText:
+    """The words of a small image region (a logo) as it is: no page detection, deskew or
+    flattening, which are made for whole pages and mistake a logo's coloured block for
+    a photographed sheet.  Raises :class:`LimitExceeded` over ``max_pixels``."""
+    if image.width * image.height > limits.max_pixels:
+        raise LimitExceeded(f"image region of {image.width}x{image.height} pixels is too large")
+    gray = _without_solid_bars(image if image.mode == "L" else image.convert("L"))
+    gray = ImageOps.expand(gray, border=max(8, gray.height // 6), fill=255)
+    with tempfile.TemporaryDirectory(prefix="boekbox-ocr-") as tmp:
+        job = _PageJob(1, limits, Path(tmp), time.monotonic() + limits.ocr_page_timeout_s)
+        words = _tesseract_words(gray, dpi, job, psm="6")
+    return PageText(1, gray.width * 72 / dpi, gray.height * 72 / dpi, tuple(words), TextSource.OCR)
+
+
+def _without_solid_bars(gray: Image.Image) -> Image.Image:
+    """Columns and rows that are mostly ink (a logo's coloured block, a rule) painted
+    white: text never fills 70 % of a column of its own line, and tesseract reads the
+    letters next to a block as part of it."""
+    import numpy as np
+
+    arr = np.asarray(gray, dtype=np.uint8)
+    if arr.size == 0:
+        return gray
+    ink = arr < min(200, int(arr.mean()))
+    cols = ink.mean(axis=0) > 0.7
+    rows = ink.mean(axis=1) > 0.7
+    if not cols.any() and not rows.any():
+        return gray
+    out = arr.copy()
+    out[:, cols] = 255
+    out[rows, :] = 255
+    return Image.fromarray(out, mode="L")
 
 
 def _source_pages(
@@ -190,14 +224,14 @@ def _write(image: Image.Image, tmp: Path, name: str) -> Path:
     return path
 
 
-def _tesseract_words(image: Image.Image, dpi: float, job: _PageJob) -> list[Word]:
+def _tesseract_words(image: Image.Image, dpi: float, job: _PageJob, psm: str = "3") -> list[Word]:
     path = _write(image, job.tmp, f"page-{job.number}")
     # The resolution matters to tesseract's layout analysis: on the corpus, leaving it
     # to tesseract's estimate lost amounts on photos, and a 1.9 degree skewed table
     # vanished with --dpi unless deskewed (hence _MIN_DESKEW in imaging).
     args = [str(path), "stdout", "-l", job.limits.ocr_languages, "--dpi", str(round(dpi))]
     try:
-        tsv = _tesseract([*args, "--psm", "3", "tsv"], job)
+        tsv = _tesseract([*args, "--psm", psm, "tsv"], job)
     finally:
         path.unlink(missing_ok=True)
     return parse_tsv(tsv, job.number, image.width, image.height)

@@ -8,6 +8,7 @@ customer; everything else printed with a VAT label is the supplier's.
 
 from __future__ import annotations
 
+import difflib
 import re
 from dataclasses import dataclass
 
@@ -34,6 +35,11 @@ _BUYER = re.compile(
 _OTHER_SECTION = re.compile(
     r"^(?:steuerbevollmachtigter|abweichender|warenempfanger|lieferadresse|adresse de livraison|"
     r"livraison|delivery|ship to|zahlungsempfanger|payee)"
+)
+# 'Livraison hors UE', 'Delivery outside the EU': a VAT regime, not a delivery address.
+_REGIME = re.compile(
+    r"\b(?:hors|outside|buiten|ausserhalb|intra|intracommunautaire|exempt|exoner|vrijgesteld|"
+    r"steuerfrei|export|uitvoer|ausfuhr)"
 )
 _CUSTOMER_VAT_LABEL = re.compile(
     r"(?:uw|votre|vos|your|ihre?)\s*(?:btw|tva|vat|ust)|tva\s*client|customer\s*vat|"
@@ -103,7 +109,7 @@ def _sections(layout: Layout) -> list[tuple[Phrase, str]]:
             out.append((p, "seller"))
         elif _BUYER.match(f) and len(f) < 40:
             out.append((p, "buyer"))
-        elif _OTHER_SECTION.match(f) and len(f) < 45:
+        elif _OTHER_SECTION.match(f) and len(f) < 45 and not _REGIME.search(f):
             out.append((p, "other"))
     return out
 
@@ -114,8 +120,8 @@ def _section_of(layout: Layout, phrase: Phrase, sections: list[tuple[Phrase, str
     for header, kind in sections:
         if header.page != phrase.page or header.line > phrase.line:
             continue
-        if phrase.line - header.line > 14:
-            continue
+        if phrase.line - header.line > 14 or phrase.y0 - header.y1 > 0.15:
+            continue  # an address block is compact: far below is another part of the page
         if not (header.x0 - 0.06 < phrase.x1 and phrase.x0 < header.x1 + 0.25):
             continue
         if best is None or header.line > best[0] or (header.line == best[0]):
@@ -222,13 +228,13 @@ def _known_name(layout: Layout, known: Party, cus_vat: Cand[str] | None) -> Cand
         key = _name_key(known.name)
         for p in layout.phrases:
             name = clean_name(p.text)
-            if (
-                name
-                and key
-                and _same_name(name, known.name)
-                and len(_name_key(name)) >= 0.6 * len(key)
-            ):
+            if not name or not key:
+                continue
+            if _same_name(name, known.name) and len(_name_key(name)) >= 0.6 * len(key):
                 return Cand(name, 6.0, evidence("dossier-name", p, 0.97))
+            ratio = difflib.SequenceMatcher(None, _name_key(name), key).ratio()
+            if ratio >= 0.88:  # the dossier's name misread by OCR: the dossier spells it
+                return Cand(known.name, 5.5, evidence("dossier-name:similar", p, 0.9))
     known_vat = re.sub(r"[^A-Z0-9]", "", (known.vat or "").upper())
     if known.name and cus_vat is not None and cus_vat.value == known_vat:
         return Cand(known.name, 5.0, cus_vat.evidence)
