@@ -42,6 +42,10 @@ def init_demo(boekbox: str) -> str:
     )
     sys.stdout.write(result.stdout)
     sys.stderr.write(result.stderr)
+    if result.returncode == 2 and "--force" in result.stderr:
+        # a database with real dossiers: the database is upgraded, no demo login is added
+        sys.stderr.write("run_demo: starting without a demo login (log in with your own)\n")
+        return ""
     if result.returncode != 0:
         sys.exit(result.returncode)
     domain = os.environ.get("BOEKBOX_MAIL_DOMAIN", "dossiers.boekbox.localhost")

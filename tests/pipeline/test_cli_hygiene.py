@@ -111,3 +111,27 @@ def test_a_missing_document_id_is_one_line(tmp_path: Path) -> None:
     assert proc.returncode != 0
     assert "document 999 does not exist" in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_make_run_starts_without_a_demo_login_on_a_database_with_dossiers(
+    tmp_path: Path,
+) -> None:
+    import subprocess
+    import sys
+
+    boekbox(tmp_path, "init")
+    boekbox(tmp_path, "dossier", "add", "Bakkerij Janssens")
+    script = Path(__file__).resolve().parents[2] / "scripts" / "run_demo.py"
+    env = _env(tmp_path)
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+    result = subprocess.run(
+        [sys.executable, str(script), "--no-up"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "without a demo login" in result.stderr
+    assert not _authenticates(tmp_path, "boekbox-demo")
