@@ -155,8 +155,10 @@ def _all_names(result: object) -> list[str]:
         for part in getattr(result, group):
             if part.filename is not None:
                 names.append(part.filename)
-            names.extend(p for p in part.origin.split("/") if ":" not in p)
-            names.extend(p.split(":", 1)[1] for p in part.origin.split("/") if ":" in p)
+            for piece in part.origin.split("/"):
+                label, colon, rest = piece.partition(":")
+                known = colon and label in {"zip", "tnef", "rfc822", "embedded"}
+                names.append(rest if known else piece)
     return names
 
 
@@ -235,3 +237,21 @@ def test_installed_log_guard_escapes_outside_arguments(
     assert "\\x0a2026-12-06" in first
     assert "\\x1b[2J" in first
     assert second == "count 3 of {'k': 1}"
+
+
+_HOSTILE_CHARS = st.sampled_from(
+    ["/", "\\", "..", ".", "\n", "\r", "\x1b[2J", "\x00", "\u202e", "\u2066", "\u200b", "\ufeff"]
+)
+_NAME_PIECES = st.lists(st.text(max_size=6) | _HOSTILE_CHARS, min_size=1, max_size=12)
+
+
+@given(_NAME_PIECES, _NAME_PIECES)
+def test_any_part_or_member_name_comes_out_clean(part: list[str], member: list[str]) -> None:
+    part_name = "".join(part) + ".pdf"
+    member_name = "".join(member).replace("\x00", "") + ".pdf"  # zip names cannot hold NUL
+    archive = _zip({member_name: PDF + b"%m"})
+    raw = _mail(_attach(PDF + b"%p", part_name, "pdf"), _attach(archive, "a.zip", "zip"))
+    result = split_mail(raw)
+    assert len(result.documents) == 2
+    for name in _all_names(result):
+        _clean(name)
