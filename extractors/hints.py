@@ -285,7 +285,8 @@ def _learn_breakdown(layout: Layout, value: str) -> list[FieldHint]:
         rows = parse_breakdown(value)
     except ValueError:
         return []
-    out = []
+    rates = sorted({f"{r.rate.normalize():f}" for r in rows if r.rate is not None})
+    out = [FieldHint("vat_breakdown", "", "derive", "rates:" + ",".join(rates))] if rates else []
     for row in rows:
         rate = f"{row.rate.normalize():f}" if row.rate is not None else ""
         for part, amount in (("taxable", row.taxable), ("vat", row.vat)):
@@ -300,7 +301,9 @@ def _learn_breakdown(layout: Layout, value: str) -> list[FieldHint]:
 
 
 def _locate(layout: Layout, name: str, value: str) -> tuple[Phrase, int, int] | None:
-    for phrase in layout.phrases:
+    # totals are printed under the lines that may carry the same amount: the last one wins
+    phrases = reversed(layout.phrases) if name in AMOUNT_FIELDS else iter(layout.phrases)
+    for phrase in phrases:
         span = _match_in(name, phrase.text, value)
         if span is not None:
             return phrase, span[0], span[1]
@@ -329,8 +332,11 @@ def _match_in(name: str, text: str, value: str) -> tuple[int, int] | None:
         upper = text.upper()
         m = re.search(r"\s?".join(re.escape(ch) for ch in want_iban), upper) if want_iban else None
         return (m.start(), m.end()) if m else None
-    i = fold(text).find(fold(value.strip()))
-    return (i, i + len(value.strip())) if i >= 0 and value.strip() else None
+    want_text = fold(value.strip())
+    if not want_text:
+        return None
+    m = re.search(rf"(?<![0-9a-z]){re.escape(want_text)}(?![0-9a-z])", fold(text))
+    return (m.start(), m.end()) if m else None  # a whole token, never inside another number
 
 
 def _is_plain_decimal(value: str) -> bool:
@@ -489,6 +495,7 @@ def apply_hints(
         supplier = replace(supplier, vat=hint.supplier_vat, country=hint.supplier_vat[:2])
         ev["supplier_vat"] = Evidence(0.85, "hint:supplier")
     rows: dict[str, dict[str, Decimal]] = {}
+    derive: list[Decimal] = []
     for fh in hint.fields:
         try:
             if fh.field not in LAYOUT_FIELDS:
@@ -497,6 +504,9 @@ def apply_hints(
                 found_type = _read_type(layout, fh, evidence or {})
                 if found_type is not None:
                     out["document_type"], ev["document_type"] = found_type
+                continue
+            if fh.relation == "derive":
+                derive.extend(_rates(fh.pattern))
                 continue
             found = _read(layout, fh, us)
         except Exception as exc:
@@ -507,15 +517,87 @@ def apply_hints(
             continue
         if fh.field == "vat_breakdown":
             rate, _sep, part = fh.pattern.partition(":")
+            if rate == "rates":
+                continue
             rows.setdefault(rate, {})[part] = found[0]
             continue
         out[fh.field], ev[fh.field] = found
-    if rows:
-        learned = _breakdown(rows, out)
-        if learned:
-            out["vat_breakdown"] = learned
-            ev["vat_breakdown"] = Evidence(0.85, "hint:vat_breakdown")
+    learned = _breakdown(rows, out) if rows else ()
+    if not learned and derive and not _adds_up(out.get("vat_breakdown") or (), out):
+        try:
+            learned = _derived_breakdown(layout, derive, out)
+        except Exception as exc:
+            warnings.append(f"learned VAT rates skipped: {exc}"[:200])
+    if learned:
+        out["vat_breakdown"] = learned
+        ev["vat_breakdown"] = Evidence(0.85, "hint:vat_breakdown")
     return out, supplier, ev, warnings
+
+
+def _rates(pattern: str) -> list[Decimal]:
+    out = []
+    for bit in pattern.partition(":")[2].split(","):
+        try:
+            out.append(Decimal(bit))
+        except InvalidOperation:
+            continue
+    return out
+
+
+def _adds_up(rows: Sequence[VatBreakdown], values: Mapping[str, Any]) -> bool:
+    """A breakdown that agrees with the totals read (and is not empty)."""
+    if not rows:
+        return False
+    net, vat = values.get("total_excl_vat"), values.get("total_vat")
+    tol = Decimal("0.02")
+    if net is not None and abs(sum((abs(r.taxable) for r in rows), Decimal(0)) - abs(net)) > tol:
+        return False
+    return vat is None or abs(sum((abs(r.vat) for r in rows), Decimal(0)) - abs(vat)) <= tol
+
+
+#: Belgian VAT rates, tried after the supplier's learned ones
+_STANDARD_RATES = (Decimal(21), Decimal(12), Decimal(6), Decimal(0))
+_PERCENT_TOKEN = re.compile(r"^(\d{1,2}(?:[.,]\d{1,2})?)\s?%$")
+
+
+def _derived_breakdown(
+    layout: Layout, rates: Sequence[Decimal], values: Mapping[str, Any]
+) -> tuple[VatBreakdown, ...]:
+    """The breakdown of a supplier that prints none: one learned rate applied to the totals,
+    or the invoice lines (a rate column and a line amount) summed per learned rate.
+    Kept only when it agrees with the totals read."""
+    net, vat = values.get("total_excl_vat"), values.get("total_vat")
+    if net is None or vat is None:
+        return ()
+    net, vat = abs(net), abs(vat)
+    cent = Decimal("0.01")
+    learned = list(rates)
+    rates = list(dict.fromkeys([*learned, *_STANDARD_RATES]))
+    fits = [r for r in rates if abs((net * r / 100).quantize(cent) - vat) <= cent]
+    if len(fits) == 1 and (vat != 0 or fits[0] in learned):
+        return (VatBreakdown(taxable=net, vat=vat, rate=fits[0]),)
+    sums: dict[Decimal, Decimal] = {}
+    for line in layout.lines:
+        rate_here = None
+        for p in line.phrases:
+            m = _PERCENT_TOKEN.match(p.text.strip())
+            if m is not None:
+                rate_here = Decimal(m.group(1).replace(",", "."))
+        if rate_here is None or rate_here not in rates:
+            continue
+        amounts = [v for p in line.phrases for _s, _e, v in amounts_in(p.text)]
+        if len(amounts) < 2:
+            continue  # a line of the invoice has a price and an amount; a VAT total has one
+        sums[rate_here] = sums.get(rate_here, Decimal(0)) + abs(amounts[-1])
+    rows = tuple(
+        VatBreakdown(taxable=b, vat=(b * r / 100).quantize(cent), rate=r)
+        for r, b in sorted(sums.items())
+    )
+    if not rows or abs(sum((r.taxable for r in rows), Decimal(0)) - net) > cent:
+        return ()
+    if abs(sum((r.vat for r in rows), Decimal(0)) - vat) > cent * len(rows):
+        return ()
+    return rows
 
 
 def _breakdown(rows: Mapping[str, Mapping[str, Decimal]], values: Mapping[str, Any]) -> tuple:
