@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from ui_world import APP, PASSWORD, World
+from ui_world import PASSWORD, SERVER, World
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -70,7 +70,7 @@ def ui_url(world: World, tmp_path: Path) -> Iterator[str]:
         "-m",
         "streamlit",
         "run",
-        APP,
+        SERVER,
         "--server.headless=true",
         "--server.address=127.0.0.1",
         f"--server.port={port}",
@@ -136,7 +136,8 @@ def test_login_confirm_and_find_it_in_the_journal(
             expect(page.get_by_text("booked in the purchase journal as #1")).to_be_visible()
             assert world.service.document(seed.anna, seed.pdf).row.state == "booked"
 
-            # the session lives in the open tab: navigate, do not reload
+            # the session survives a reload (the HttpOnly cookie names it)
+            page.reload()
             page.get_by_test_id("stSidebarNav").get_by_role("link", name="Journals").click()
             expect(page.get_by_role("heading", name="Journals")).to_be_visible()
             expect(page.get_by_text("1 booked entry on this page")).to_be_visible()
@@ -152,3 +153,58 @@ def test_login_confirm_and_find_it_in_the_journal(
             browser.close()
     assert (tmp_path / "journals.png").stat().st_size > 10_000
     assert (tmp_path / "review-booked.png").stat().st_size > 10_000
+
+
+def test_the_session_survives_reloads_and_new_tabs_until_logout(
+    world: World, ui_url: str, chromium_path: str
+) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    seed = world.seed
+    expect.set_options(timeout=30_000)
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(
+            executable_path=chromium_path, headless=True, args=CHROMIUM_ARGS
+        )
+        try:
+            context = browser.new_context(viewport={"width": 390, "height": 844})  # a phone
+            page = context.new_page()
+            page.set_default_timeout(30_000)
+            page.goto(f"{ui_url}/journals")
+            page.get_by_role("textbox", name="User name").fill("erik")
+            page.get_by_role("textbox", name="Password").fill(PASSWORD)
+            page.get_by_role("button", name="Log in").click()
+            expect(page.get_by_role("heading", name="Journals")).to_be_visible()
+            expect(page).to_have_url(f"{ui_url}/journals")
+            cookie = next(c for c in context.cookies() if c["name"] == "boekbox_session")
+            assert cookie["httpOnly"]
+            assert cookie["sameSite"] == "Lax"
+            assert page.evaluate("document.cookie").find("boekbox_session") == -1
+
+            page.reload()
+            expect(page.get_by_role("heading", name="Journals")).to_be_visible()
+            other = context.new_page()  # a new tab
+            other.goto(f"{ui_url}/review?doc={seed.pdf}")
+            expect(other.get_by_text(f"#{seed.pdf} · Amazon Web Services, Inc.")).to_be_visible()
+            other.close()
+
+            # disabling the account ends the live session at the next load
+            world.service.set_user_active(seed.root, "erik", False)
+            page.reload()
+            expect(page.get_by_role("textbox", name="Password")).to_be_visible()
+            world.service.set_user_active(seed.root, "erik", True)
+
+            page.get_by_role("textbox", name="User name").fill("erik")
+            page.get_by_role("textbox", name="Password").fill(PASSWORD)
+            page.get_by_role("button", name="Log in").click()
+            expect(page.get_by_text("Logged in as")).to_be_visible()
+            page.reload()
+            expect(page.get_by_text("Logged in as")).to_be_visible()
+            # on a phone the sidebar starts collapsed: open it, as a user would
+            page.get_by_test_id("stExpandSidebarButton").click()
+            page.get_by_role("button", name="Log out").click()
+            expect(page.get_by_role("textbox", name="Password")).to_be_visible()
+            page.reload()
+            expect(page.get_by_role("textbox", name="Password")).to_be_visible()
+        finally:
+            browser.close()

@@ -32,6 +32,8 @@ from storage.db import dispose_engines, migrate
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CORPUS = REPO_ROOT.parent / "shared" / "corpus"
 APP = str(REPO_ROOT / "review_ui" / "app.py")
+#: what ``boekbox ui`` serves: the pages plus the session-cookie routes
+SERVER = str(REPO_ROOT / "review_ui" / "server.py")
 PASSWORD = "secret-pass"
 
 
