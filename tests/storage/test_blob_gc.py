@@ -150,3 +150,30 @@ def test_s3_store_old_orphan_goes_and_fresh_stays(
     assert store.exists(fresh.sha256)
     with pytest.raises(ValueError, match="below"):
         collect_garbage(sqlite_runtime.tx, store, grace_seconds=60)
+
+
+def test_the_worker_reconciler_loop_runs_the_collector(sqlite_url: str, tmp_path: Path) -> None:
+    import threading
+
+    from dbfixtures import make_runtime
+
+    from pipeline import cli
+    from pipeline.runtime import reset_runtime
+
+    rt = make_runtime(sqlite_url, tmp_path, blob_gc_grace_seconds=60.0)
+    try:
+        store = rt.blobs
+        assert isinstance(store, LocalBlobStore)
+        orphan = store.put(b"left by a refused mail")
+        _age(store, orphan.sha256, 3600)
+        stop = threading.Event()
+        loop = threading.Thread(target=cli._reconcile_loop, args=(stop, 0.05, 0.05))
+        loop.start()
+        deadline = time.monotonic() + 30
+        while store.exists(orphan.sha256) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        stop.set()
+        loop.join(10)
+        assert not store.exists(orphan.sha256)
+    finally:
+        reset_runtime(None)
