@@ -1,4 +1,5 @@
-"""Storage: bytes, documents, the free 1 GB, extra GB and monthly cost per dossier."""
+"""Storage: bytes, documents, the free 1 GB, extra GB and monthly cost per dossier,
+and the alerts of those dossiers (e.g. the daily intake cap reached)."""
 
 from __future__ import annotations
 
@@ -76,6 +77,25 @@ def render() -> None:
             )
         },
     )
+    alerts = service().alerts(user, limit=20)
+    if alerts:
+        names = {q.dossier_id: q.dossier_name for q in quotas}
+        st.subheader("Alerts")
+        st.dataframe(  # a table, never Markdown: nothing here is rendered as markup
+            pd.DataFrame(
+                [
+                    {
+                        "When": a.at.strftime("%Y-%m-%d %H:%M"),
+                        "Dossier": names.get(a.dossier_id or 0, str(a.dossier_id)),
+                        "Alert": a.message or a.kind,
+                    }
+                    for a in alerts
+                ]
+            ),
+            hide_index=True,
+            key="storage_alerts",
+        )
+        st.caption("Junk that got in can be purged so it is not billed: `boekbox purge-junk`.")
     history = _history(quotas)
     if not history.empty:
         st.subheader("Use over time (MB)")

@@ -33,6 +33,7 @@ TABLES = {
     "jr_table": "VAT period",
     "vat_table": "Meaning",
     "storage_table": "EUR / month",
+    "storage_alerts": "Alert",
 }
 
 
@@ -351,6 +352,20 @@ def test_storage_page_puts_dossiers_over_the_limit_first(world: World) -> None:
     )
     assert table.iloc[1]["Extra GB"] == 0
     assert [m.value for m in at.metric][1:] == ["1", "EUR 2.00"]
+
+
+def test_storage_page_lists_the_intake_alerts_of_the_users_dossiers(world: World) -> None:
+    from storage import intake_guard
+
+    with world.runtime.tx() as s:
+        intake_guard.raise_alert(
+            s, intake_guard.INTAKE_LIMIT_ALERT, dossier_id=world.seed.dossier_b,
+            since=intake_guard.day_start(), message="Daily intake limit of 100 bytes reached",
+        )  # fmt: skip
+    at = app(world.seed.anna, "storage")
+    alerts = frame(at, "storage_alerts")
+    assert list(alerts["Dossier"]) == ["Garage Peeters"]
+    assert list(alerts["Alert"]) == ["Daily intake limit of 100 bytes reached"]
 
 
 def test_dossiers_page_creates_a_dossier_for_admins_only(world: World) -> None:
