@@ -95,12 +95,12 @@ def invoice_html(issued: IssuedInvoice) -> str:
     if not credit:
         qr = epc_qr_svg(seller, totals.payable, issued.structured_communication)
         pay_block = (
-            f"<div class='pay'><div class='qr'>{qr}</div><div>"
+            f"<table class='pay'><tr><td class='qr'>{qr}</td><td>"
             f"{_e(label(lang, 'to_pay'))}: <strong>EUR {money(totals.payable)}</strong><br>"
             f"{_e(label(lang, 'pay_with'))} {_e(label(lang, 'iban'))} {_e(seller.iban)} "
             f"(BIC {_e(seller.bic)})<br>{_e(label(lang, 'reference'))}:<br>"
             f"<span class='ogm'>{_e(issued.structured_communication)}</span><br>"
-            f"<small>{_e(label(lang, 'scan_to_pay'))}</small></div></div>"
+            f"<small>{_e(label(lang, 'scan_to_pay'))}</small></td></tr></table>"
         )
     due_row = "" if credit else row("due_date", _e(fmt_date(issued.due_date, lang)))
     delivery_row = ""
