@@ -13,7 +13,9 @@ class ExtractLimits:
 
     ``max_bytes``: size of the input document.  ``max_pages``: pages read (text
     layer or OCR).  ``max_pixels``: pixels of one page image (decompression
-    bombs).  ``ocr_page_timeout_s``: tesseract time per page.  ``ocr_workers``:
+    bombs).  ``max_stream_bytes``: decoded size of one compressed PDF stream
+    (checked before PDFium sees the file).  ``ocr_page_timeout_s``: tesseract
+    time per page.  ``ocr_workers``:
     pages OCRed in parallel.  ``ocr_dpi``: render resolution of scanned PDF
     pages.  ``ocr_languages``: tesseract language string.
     """
@@ -21,6 +23,7 @@ class ExtractLimits:
     max_bytes: int = 50_000_000
     max_pages: int = 50
     max_pixels: int = 60_000_000
+    max_stream_bytes: int = 256_000_000
     ocr_page_timeout_s: float = 120.0
     ocr_workers: int = 2
     ocr_dpi: int = 300

@@ -66,7 +66,7 @@ def check_pixels(width: int, height: int, limits: ExtractLimits, what: str) -> N
     if width * height > limits.max_pixels:
         raise LimitExceeded(
             f"{what}: {width}x{height} = {width * height:,} pixels, "
-            f"over the limit of {limits.max_pixels:,}"
+            f"over the pixel limit of {limits.max_pixels:,}"
         )
 
 
