@@ -12,6 +12,7 @@ from decimal import Decimal
 from enum import StrEnum
 
 from booking.chart import Account, starter_chart
+from booking.currency import RateTable
 
 __all__ = [
     "AutobookMode",
@@ -101,6 +102,13 @@ class BookingContext:
     a proposal was confirmed without edits.  ``period`` overrides the booking
     period (``"YYYY-MM"``) when the accountant books a late invoice in the first
     open period.
+
+    Foreign currency (:mod:`booking.currency`): ``exchange_rate`` is a rate the
+    accountant gave (units per EUR); ``rates`` the ECB table.  When the caller
+    passes ``rates`` (even empty) a foreign invoice without any rate is refused
+    (:class:`~booking.currency.RateNeeded`, "ask"); when it passes neither, the
+    proposal stays in the document currency with a CHECK warning (callers that
+    do not load rates yet never book it automatically).
     """
 
     dossier: Dossier = field(default_factory=Dossier)
@@ -109,3 +117,5 @@ class BookingContext:
     autobook_policy: AutobookPolicy = field(default_factory=AutobookPolicy)
     recent_confirmations: tuple[bool, ...] = ()
     period: str | None = None
+    exchange_rate: Decimal | None = None
+    rates: RateTable | None = None

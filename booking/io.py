@@ -142,6 +142,8 @@ def invoice_from_json(raw: Any) -> InvoiceData:
         total_vat=_dec(obj, "total_vat", "invoice"),
         total_incl_vat=_dec(obj, "total_incl_vat", "invoice"),
         payable_amount=_dec(obj, "payable_amount", "invoice"),
+        tax_currency=obj.get("tax_currency"),
+        tax_currency_vat_total=_dec(obj, "tax_currency_vat_total", "invoice"),
         iban=obj.get("iban"),
         payment_reference=obj.get("payment_reference"),
         note=obj.get("note"),
@@ -269,4 +271,23 @@ def proposal_to_json(p: Proposal) -> dict[str, Any]:
         "confidence": round(p.confidence, 3),
         "autobook": p.autobook,
         "autobook_reason": p.autobook_reason,
+        **_currency_json(p),
+    }
+
+
+def _currency_json(p: Proposal) -> dict[str, Any]:
+    """The rate and the document's own figures, for a foreign-currency invoice only."""
+    if p.exchange_rate is None:
+        return {}
+    originals = {
+        "original_total_excl_vat": p.original_total_excl_vat,
+        "original_total_vat": p.original_total_vat,
+        "original_total_incl_vat": p.original_total_incl_vat,
+    }
+    return {
+        "document_currency": p.document_currency,
+        "exchange_rate": format(p.exchange_rate, "f"),
+        "rate_source": p.rate_source,
+        "rate_date": None if p.rate_date is None else p.rate_date.isoformat(),
+        **{k: None if v is None else _money(v) for k, v in originals.items()},
     }

@@ -72,6 +72,14 @@ class Proposal:
     confidence: float = 1.0
     autobook: bool = False
     autobook_reason: str = ""
+    #: foreign currency: amounts above are in EUR; the document's own currency and figures
+    document_currency: str = "EUR"
+    exchange_rate: Decimal | None = None  # units of ``document_currency`` per EUR
+    rate_source: str | None = None  # "invoice", "ubl_tax_total", "ecb" or "user"
+    rate_date: _dt.date | None = None
+    original_total_excl_vat: Decimal | None = None
+    original_total_vat: Decimal | None = None
+    original_total_incl_vat: Decimal | None = None
 
     @property
     def total_debit(self) -> Decimal:

@@ -9,6 +9,7 @@ credit 440000 for the document total.  Sales invoice: 400000 debit, 70x credit,
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -17,6 +18,7 @@ from decimal import Decimal
 from booking.accounts import AccountChoice, Item, choose_accounts, deduction_for
 from booking.amounts import ZERO, allocate, vat_of
 from booking.context import BookingContext, Dossier
+from booking.currency import EuroConversion, RateNeeded, to_euro
 from booking.errors import InvalidInvoice, PeriodLocked
 from booking.items import build_items, fmt_rate
 from booking.learning import autobook_decision
@@ -260,7 +262,9 @@ def propose(invoice: InvoiceData, context: BookingContext | None = None) -> Prop
     :class:`~booking.errors.InvalidInvoice` when the invoice cannot be booked.
     """
     ctx = context or BookingContext()
+    invoice, conversion, fx_warnings = _in_euro(invoice, ctx)
     side, side_reason, warnings = _side(invoice, ctx.dossier)
+    warnings += fx_warnings
     info = _period(invoice, ctx)
     items, item_warnings = build_items(invoice)
     warnings += item_warnings
@@ -284,7 +288,40 @@ def propose(invoice: InvoiceData, context: BookingContext | None = None) -> Prop
         warnings.append(
             "negative invoice (correction): grids are reduced; a credit note would use 85/63"
         )
-    return _finish(invoice, ctx, side, side_reason, info, lines, views, regime_reasons, warnings)
+    proposal = _finish(
+        invoice, ctx, side, side_reason, info, lines, views, regime_reasons, warnings
+    )
+    return proposal if conversion is None else _with_conversion(proposal, conversion)
+
+
+def _in_euro(
+    invoice: InvoiceData, ctx: BookingContext
+) -> tuple[InvoiceData, EuroConversion | None, list[str]]:
+    """The invoice in euro (rate from the invoice, the UBL, the ECB table or the user)."""
+    try:
+        conversion = to_euro(invoice, ctx.rates, stated_rate=ctx.exchange_rate)
+    except RateNeeded as exc:
+        if ctx.rates is not None or ctx.exchange_rate is not None:
+            raise
+        currency = (invoice.currency or "").upper()
+        return invoice, None, [f"CHECK: {exc}; the amounts are still in {currency}, not EUR"]
+    if conversion is None:
+        return invoice, None, []
+    return conversion.invoice, conversion, []
+
+
+def _with_conversion(p: Proposal, c: EuroConversion) -> Proposal:
+    return dataclasses.replace(
+        p,
+        regime_reason=f"{p.regime_reason}; {c.explanation}",
+        document_currency=c.currency,
+        exchange_rate=c.rate,
+        rate_source=c.source,
+        rate_date=c.rate_date,
+        original_total_excl_vat=c.original_total_excl_vat,
+        original_total_vat=c.original_total_vat,
+        original_total_incl_vat=c.original_total_incl_vat,
+    )
 
 
 def _journal(dossier: Dossier, side: Side, credit_note: bool) -> str:
