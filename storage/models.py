@@ -251,6 +251,13 @@ class JournalEntry(Base):
     booked_by: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
     booked_at: Mapped[dt.datetime | None] = mapped_column()
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    #: foreign-currency document: its currency, the rate used (units per EUR), where the
+    #: rate came from (user, invoice, ubl_tax_total, ecb), the ECB date, its own total
+    document_currency: Mapped[str | None] = mapped_column(String(3))
+    exchange_rate: Mapped[Decimal | None] = mapped_column(Numeric(20, 6))
+    rate_source: Mapped[str | None] = mapped_column(String(16))
+    rate_date: Mapped[dt.date | None] = mapped_column(Date)
+    original_total: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
 
     lines: Mapped[list[JournalLine]] = relationship(
         order_by="JournalLine.seq", cascade="all, delete-orphan", lazy="selectin"
@@ -286,6 +293,17 @@ class User(Base):
     display_name: Mapped[str] = mapped_column(String(200), default="")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class ExchangeRate(Base):
+    """An ECB reference rate: units of ``currency`` for one euro on ``day``."""
+
+    __tablename__ = "exchange_rate"
+
+    currency: Mapped[str] = mapped_column(String(3), primary_key=True)
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    rate: Mapped[Decimal] = mapped_column(Numeric(20, 6))
+    source: Mapped[str] = mapped_column(String(16), default="ecb")
 
 
 class UserSession(Base):
