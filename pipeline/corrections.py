@@ -147,6 +147,12 @@ def _learn_hint(
         log.warning("no hint learned for document %s: %s", doc.id, exc)
         return
     supplier_vat = after.supplier.vat if not _same_vat(after.supplier.vat, own.vat) else None
+    earlier = None  # the supplier the document was filed under before this correction
+    if field_name in {"supplier_vat", "supplier_name", "iban"}:
+        old_vat = before.supplier.vat if not _same_vat(before.supplier.vat, own.vat) else None
+        earlier = repo.find_supplier(
+            s, doc.dossier_id, vat=old_vat, iban=before.iban, name=before.supplier.name
+        )
     supplier = repo.upsert_supplier(
         s,
         doc.dossier_id,
@@ -157,9 +163,12 @@ def _learn_hint(
     )
     if supplier is None:
         return
+    stored = list(supplier.hints or [])
+    if earlier is not None and earlier.id != supplier.id and earlier.hints:
+        stored = [*earlier.hints, *stored]  # what was learned under the wrong identity moves
     try:
         supplier.hints = learned_hints(
-            supplier.hints, after, pages, field_name, value, sender=sender, own=own
+            stored, after, pages, field_name, value, sender=sender, own=own
         )
     except Exception as exc:
         log.warning("no hint learned for document %s: %s", doc.id, exc)

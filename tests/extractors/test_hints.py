@@ -266,3 +266,21 @@ def test_all_fields_of_one_supplier_are_merged_and_the_newest_wins() -> None:
         ("invoice_number", "nummer"),
         ("total_vat", "btw"),
     ]
+
+
+def test_the_mail_sender_recognises_the_supplier() -> None:
+    from extractors.hints import FieldHint
+
+    hint = SupplierHint(
+        senders=("facturen@janssens.example",),
+        fields=(FieldHint("invoice_number", "stuk", "right", r"\d+-\d+"),),
+    )
+    second = _page(number="2024-245", vat_line=False)
+    other = extract_document(
+        second, options=ExtractOptions(hints=(hint,), sender="info@elsewhere.example")
+    )
+    assert other.invoice_number != "2024-245"
+    known = extract_document(
+        second, options=ExtractOptions(hints=(hint,), sender="Facturen@Janssens.example")
+    )
+    assert known.invoice_number == "2024-245"

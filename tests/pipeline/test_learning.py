@@ -88,17 +88,15 @@ def test_all_corrections_of_a_supplier_are_used_together(runtime: Runtime) -> No
 def test_an_unexpected_error_in_the_extractor_quarantines_the_document(
     runtime: Runtime, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import extractors
+    from pipeline import steps
 
-    def broken(*_a: object, **_k: object) -> None:
-        raise TypeError("a bug in a rule")
-
-    monkeypatch.setattr(extractors, "extract_document", broken)
+    # limits the extractor cannot use: it fails with an AttributeError, not an ExtractionError
+    monkeypatch.setattr(steps, "extract_limits", lambda _settings: "not limits")
     did = dossier(runtime)
     doc = _ingest(runtime, did, _invoice("2024-117", "05-03-2024", Decimal("100.00")), "a.pdf")
     row = Service(runtime).document(SYSTEM, doc).row
     assert row.state == "quarantined"
-    assert "a bug in a rule" in (row.reason or "")
+    assert "AttributeError" in (row.reason or "")
 
 
 def test_a_malformed_stored_hint_is_skipped(runtime: Runtime) -> None:
