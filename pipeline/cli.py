@@ -275,6 +275,73 @@ def user_add(username: str, role: str, dossiers: tuple[str, ...], password: str 
     click.echo(f"user {u.username} ({u.role}) created")
 
 
+@user.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@_setup_errors
+def user_list(as_json: bool) -> None:
+    """Every login: role, active or disabled, dossiers with the role held there."""
+    rows = _service().list_users(_system())
+    if as_json:
+        _print_json(
+            [
+                {
+                    "username": r.username,
+                    "role": r.role,
+                    "active": r.active,
+                    "display_name": r.display_name,
+                    "created_at": r.created_at.isoformat(),
+                    "dossiers": [{"dossier_id": d, "role": role} for d, role in r.dossiers],
+                }
+                for r in rows
+            ]
+        )
+        return
+    for r in rows:
+        where = ", ".join(f"#{d} {role}" for d, role in r.dossiers) or "-"
+        state = "active" if r.active else "DISABLED"
+        click.echo(f"{r.username:<24} {r.role:<13} {state:<9} {where}")
+
+
+@user.command("disable")
+@click.argument("username")
+@_setup_errors
+def user_disable(username: str) -> None:
+    """Disable a login; its open sessions end at once."""
+    _service().set_user_active(_system(), username, False)
+    click.echo(f"user {username} disabled")
+
+
+@user.command("enable")
+@click.argument("username")
+@_setup_errors
+def user_enable(username: str) -> None:
+    """Enable a disabled login again."""
+    _service().set_user_active(_system(), username, True)
+    click.echo(f"user {username} enabled")
+
+
+@user.command("reset-password")
+@click.argument("username")
+@click.option("--password", envvar="BOEKBOX_NEW_PASSWORD", help="New password (or prompt).")
+@_setup_errors
+def user_reset_password(username: str, password: str | None) -> None:
+    """Set a new password; the user's open sessions end."""
+    if password is None:
+        password = click.prompt("new password", hide_input=True, confirmation_prompt=True)
+    _service().reset_password(_system(), username, password)
+    click.echo(f"password of {username} reset; open sessions ended")
+
+
+@user.command("role")
+@click.argument("username")
+@click.argument("role", type=click.Choice(["admin", "accountant", "entrepreneur"]))
+@_setup_errors
+def user_role(username: str, role: str) -> None:
+    """Change a login's global role (counts at the user's next click)."""
+    _service().set_user_role(_system(), username, role)
+    click.echo(f"user {username} is now {role}")
+
+
 # ----------------------------------------------------------------------------- suppliers
 
 
