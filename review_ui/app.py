@@ -27,7 +27,9 @@ st.set_page_config(page_title="boekbox", page_icon=":material/receipt_long:", la
 
 def _sidebar(user: UserView) -> None:
     with st.sidebar:
-        st.caption(f"Logged in as **{user.display_name or user.username}** ({user.role})")
+        st.caption(
+            f"Logged in as **{common.esc(user.display_name or user.username)}** ({user.role})"
+        )
         if st.button("Log out", key="logout", icon=":material/logout:"):
             common.service().logout(_cookie())
             for key in list(st.session_state.keys()):

@@ -10,6 +10,7 @@ pass the service's access check first.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal
 from typing import Any
 
@@ -43,6 +44,25 @@ def service() -> Service:
     return Service()
 
 
+#: every ASCII punctuation character: CommonMark lets a backslash make each one literal
+_PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
+
+
+def esc(value: object) -> str:
+    """Outside text (mail, document, file name, user input) as literal Markdown.
+
+    Every string that comes from a mail or a document goes through here before
+    Streamlit renders it as Markdown (``st.markdown``, ``st.caption``,
+    ``st.warning``, titles, widget and link labels): each ASCII punctuation
+    character is backslash-escaped, so no link, image, HTML tag, autolink,
+    emphasis, heading, colour directive or formula can form; control
+    characters and line breaks become spaces, so nothing starts a block.
+    """
+    text = "" if value is None else str(value)
+    text = "".join(ch if ch.isprintable() else " " for ch in text)
+    return _PUNCTUATION.sub(r"\\\1", text)
+
+
 def current_user() -> UserView:
     user = st.session_state.get(USER_KEY)
     if not isinstance(user, UserView):
@@ -54,9 +74,10 @@ def current_user() -> UserView:
 def client_address() -> str | None:
     """The browser's address as the server saw it (None in tests)."""
     try:
-        return st.context.ip_address
+        value = st.context.ip_address
     except Exception:
         return None
+    return value if isinstance(value, str) else None
 
 
 def flash(message: str, kind: str = "success") -> None:
@@ -68,7 +89,8 @@ def show_flash() -> None:
     item = st.session_state.pop(FLASH_KEY, None)
     if item:
         kind, message = item
-        getattr(st, kind if kind in {"success", "info", "warning", "error"} else "info")(message)
+        show = getattr(st, kind if kind in {"success", "info", "warning", "error"} else "info")
+        show(esc(message))
 
 
 def money(value: Decimal | float | None) -> str:
@@ -121,7 +143,7 @@ def run_command(label: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
     try:
         result = fn(*args, **kwargs)
     except ServiceError as exc:
-        st.error(f"{label} refused: {exc}")
+        st.error(f"{esc(label)} refused: {esc(exc)}")
         return None
     clear_lists()
     return result

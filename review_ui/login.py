@@ -11,7 +11,7 @@ from __future__ import annotations
 import streamlit as st
 
 from pipeline.service import ServiceError, UserView
-from review_ui.common import TICKET_KEY, USER_KEY, client_address, service
+from review_ui.common import TICKET_KEY, USER_KEY, client_address, esc, service
 
 
 def login_form() -> UserView | None:
@@ -30,7 +30,7 @@ def login_form() -> UserView | None:
             username.strip(), password, address=client_address(), user_agent=_user_agent()
         )
     except ServiceError as exc:
-        st.error(str(exc))
+        st.error(esc(exc))
         return None
     st.session_state[USER_KEY] = login.user
     st.session_state[TICKET_KEY] = login.ticket

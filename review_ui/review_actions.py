@@ -12,7 +12,7 @@ import streamlit as st
 
 from pipeline.service import DocumentDetail, ServiceError, UserView
 from review_ui import nav
-from review_ui.common import clear_lists, flash, run_command, service
+from review_ui.common import clear_lists, esc, flash, run_command, service
 
 
 def go_to(doc_id: int | None) -> None:
@@ -31,7 +31,7 @@ def _confirm(
     try:
         entry = service().confirm(user, doc_id, lines)
     except ServiceError as exc:
-        st.error(f"Not booked: {exc}")
+        st.error(f"Not booked: {esc(exc)}")
         return
     clear_lists()
     st.session_state.pop(f"rv_field_{doc_id}", None)

@@ -5,7 +5,15 @@ from __future__ import annotations
 import streamlit as st
 
 from pipeline.service import DossierView, UserView
-from review_ui.common import clear_lists, current_user, flash, run_command, service, show_flash
+from review_ui.common import (
+    clear_lists,
+    current_user,
+    esc,
+    flash,
+    run_command,
+    service,
+    show_flash,
+)
 
 ROLES = ("accountant", "entrepreneur", "admin")
 
@@ -37,13 +45,13 @@ def _create_form(user: UserView) -> None:
 
 
 def _dossier_box(user: UserView, d: DossierView) -> None:
-    with st.expander(f"{d.name}  ·  {d.mailbox}", expanded=False):
-        st.markdown(f"**Mailbox** `{d.mailbox}`  \n**VAT** {d.vat_number or '(none)'}")
+    with st.expander(f"{esc(d.name)}  ·  {esc(d.mailbox)}", expanded=False):
+        st.markdown(f"**Mailbox** {esc(d.mailbox)}  \n**VAT** {esc(d.vat_number or '(none)')}")
         st.markdown(
-            "**Allowed senders** " + (", ".join(d.allowed_senders) or "anyone (no allow-list)")
+            "**Allowed senders** " + (esc(", ".join(d.allowed_senders)) or "anyone (no allow-list)")
         )
         members = service().members(user, d.id)
-        st.markdown("**Members** " + (", ".join(f"{u} ({r})" for u, r in members) or "(none)"))
+        st.markdown("**Members** " + (esc(", ".join(f"{u} ({r})" for u, r in members)) or "(none)"))
         with st.form(f"ds_edit_{d.id}"):
             senders = st.text_area(
                 "Allowed senders", "\n".join(d.allowed_senders), key=f"ds_senders_{d.id}"

@@ -9,7 +9,7 @@ import streamlit as st
 
 from pipeline.service import EntryView
 from review_ui import nav
-from review_ui.common import current_user, money, service, show_flash
+from review_ui.common import current_user, esc, money, service, show_flash
 from review_ui.views._dossier_pick import pick_dossier
 
 PAGE_SIZE = 100
@@ -63,7 +63,7 @@ def _filters() -> tuple[str | None, str | None, int]:
     page_no = int(page_col.number_input("Page", min_value=1, step=1, key="jr_page"))
     period = period.strip()
     if period and not PERIOD.fullmatch(period):
-        st.warning(f"Period {period!r} is not YYYY-MM: showing all periods.")
+        st.warning(f"Period {esc(repr(period))} is not YYYY-MM: showing all periods.")
         period = ""
     return journal or None, period or None, page_no
 

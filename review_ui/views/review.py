@@ -19,9 +19,11 @@ from review_ui.common import (
     accounts,
     clear_lists,
     current_user,
+    esc,
     flash,
     money,
     page_image,
+    run_command,
     service,
     show_flash,
 )
@@ -62,10 +64,10 @@ def _header(detail: DocumentDetail, older: int | None, newer: int | None) -> Non
     row = detail.row
     title = " · ".join(x for x in (f"#{row.id}", row.supplier_name, row.invoice_number) if x)
     head, prev_col, next_col = st.columns([5, 1, 1], vertical_alignment="bottom")
-    head.subheader(title)
+    head.subheader(esc(title))
     head.caption(
-        f"**{row.state_label}** · {row.dossier_name} · {row.filename or row.kind}"
-        + (f" · {row.reason}" if row.reason else "")
+        f"**{esc(row.state_label)}** · {esc(row.dossier_name)} · {esc(row.filename or row.kind)}"
+        + (f" · {esc(row.reason)}" if row.reason else "")
     )
     if prev_col.button("Previous", key="rv_prev", shortcut="Alt+Up", disabled=newer is None):
         go_to(newer)
@@ -77,6 +79,55 @@ def _header(detail: DocumentDetail, older: int | None, newer: int | None) -> Non
             label=f"Duplicate of document #{row.duplicate_of}",
             query_params={"doc": str(row.duplicate_of)},
         )
+
+
+def _sender_line(detail: DocumentDetail) -> None:
+    """Whether the mail this document came with is authenticated (SPF/DKIM/DMARC)."""
+    mail = detail.mail
+    if mail is None:
+        return
+    auth = mail.auth or {}
+    checks = " · ".join(
+        f"{name} {esc(auth.get(key, 'none'))}"
+        for name, key in (("SPF", "spf"), ("DKIM", "dkim"), ("DMARC", "dmarc"))
+    )
+    if mail.auth is None:
+        st.warning("Sender not checked yet (SPF, DKIM, DMARC).")
+    elif mail.auth_domain:
+        st.caption(f"Sender authenticated for **{esc(mail.auth_domain)}** ({checks})")
+    else:
+        claimed = auth.get("from_domain") or mail.from_header or mail.envelope_from or "(none)"
+        st.warning(
+            f"Sender NOT authenticated: the mail claims to be from {esc(claimed)}"
+            f" but proves no domain ({checks}). It is never booked automatically."
+        )
+
+
+def _alerts_panel(user: UserView, detail: DocumentDetail) -> None:
+    """Prominent payment warnings: a new or changed IBAN, a copy asking payment elsewhere."""
+    row = detail.row
+    for alert in row.alerts:
+        st.error(esc(alert.get("message", alert.get("code", ""))), icon=":material/warning:")
+        if (
+            alert.get("code") == "iban_unconfirmed"
+            and user.can_book
+            and row.state == "proposed"
+            and st.button(
+                f"I checked it with the supplier: confirm IBAN {esc(alert.get('iban', ''))}",
+                key=f"rv_confirm_iban_{row.id}",
+            )
+            and run_command(
+                "Confirm IBAN", service().confirm_iban, user, row.id, str(alert.get("iban", ""))
+            )
+        ):
+            flash(f"IBAN {alert.get('iban', '')} confirmed for this supplier.")
+            st.rerun()
+        if alert.get("other_id"):
+            st.page_link(
+                nav.page("review"),
+                label=f"Open the other copy, document #{int(alert['other_id'])}",
+                query_params={"doc": str(int(alert["other_id"]))},
+            )
 
 
 def _value(value: Any) -> str:
@@ -164,7 +215,7 @@ def _correct_form(user: UserView, detail: DocumentDetail) -> None:
         try:
             service().correct_field(user, doc_id, str(name), value)
         except (ServiceError, ValueError) as exc:  # the service lets CorrectionError through
-            st.error(f"Correction refused: {exc}")
+            st.error(f"Correction refused: {esc(exc)}")
             return
     clear_lists()
     st.session_state["rv_version"] = st.session_state.get("rv_version", 0) + 1
@@ -175,10 +226,10 @@ def _correct_form(user: UserView, detail: DocumentDetail) -> None:
 def _findings_panel(detail: DocumentDetail) -> None:
     for finding in detail.findings:
         severity = str(finding.get("severity", "warning"))
-        text = f"**{finding.get('rule_id', '')}** {finding.get('message', '')}"
+        text = f"**{esc(finding.get('rule_id', ''))}** {esc(finding.get('message', ''))}"
         (st.error if severity == "fatal" else st.warning)(text)
     for warning in detail.warnings:
-        st.warning(warning)
+        st.warning(esc(warning))
 
 
 def _pages_panel(user: UserView, detail: DocumentDetail, field: str | None) -> None:
@@ -196,7 +247,7 @@ def _pages_panel(user: UserView, detail: DocumentDetail, field: str | None) -> N
     try:
         image = page_image(row.sha256, page_no, DPI, box, user, row.id)
     except ServiceError as exc:
-        st.warning(str(exc))
+        st.warning(esc(exc))
         return
     if image is None:
         st.info("No page image: an e-invoice without an embedded PDF; the fields are its data.")
@@ -212,17 +263,21 @@ def _mail_panel(detail: DocumentDetail) -> None:
     if mail is None:
         st.info("A mail without stored headers.")
         return
-    st.markdown(f"**From** {mail.envelope_from or '(none)'}  \n**Subject** {mail.subject or ''}")
-    st.caption(f"received {mail.received_at:%Y-%m-%d %H:%M} from {mail.peer_ip or 'upload'}")
+    st.markdown(
+        f"**From** {esc(mail.envelope_from or '(none)')}  \n"
+        + (f"**From header** {esc(mail.from_header)}  \n" if mail.from_header else "")
+        + f"**Subject** {esc(mail.subject or '')}"
+    )
+    st.caption(f"received {mail.received_at:%Y-%m-%d %H:%M} from {esc(mail.peer_ip or 'upload')}")
     for part in mail.ignored:
         name = part.get("filename") or part.get("content_type")
-        st.write(f"ignored: {name}: {part.get('reason')}")
+        st.markdown(esc(f"ignored: {name}: {part.get('reason')}"))
     for part in mail.quarantined:
-        st.write(f"quarantined: {part.get('filename') or ''}: {part.get('reason')}")
+        st.markdown(esc(f"quarantined: {part.get('filename') or ''}: {part.get('reason')}"))
     for child in detail.children:
         st.page_link(
             nav.page("review"),
-            label=f"#{child.id} {child.filename or child.kind} ({child.state_label})",
+            label=esc(f"#{child.id} {child.filename or child.kind} ({child.state_label})"),
             query_params={"doc": str(child.id)},
         )
 
@@ -232,14 +287,15 @@ def _entry_panel(user: UserView, detail: DocumentDetail, nxt: int | None) -> Non
     if entry is None:
         return
     st.markdown(
-        f"**Proposed entry** · {entry.journal} journal · {entry.date} · period {entry.period}"
-        f" · VAT {entry.vat_period} · confidence {entry.confidence:.2f}"
+        f"**Proposed entry** · {esc(entry.journal)} journal · {esc(entry.date)}"
+        f" · period {esc(entry.period)} · VAT {esc(entry.vat_period)}"
+        f" · confidence {entry.confidence:.2f}"
         + (f" · booked as #{entry.number}" if entry.number else "")
     )
     if entry.reason:
-        st.caption(entry.reason)
+        st.caption(esc(entry.reason))
     for warning in entry.warnings:
-        st.warning(warning)
+        st.warning(esc(warning))
     chart = accounts(user.id, detail.row.dossier_id, user)
     options, label = entry_editor.account_options(chart, entry)
     editable = user.can_book and detail.row.state == "proposed"
@@ -274,12 +330,14 @@ def render() -> None:
     try:
         detail = service().document(user, doc_id)
     except ServiceError as exc:
-        st.error(str(exc))
+        st.error(esc(exc))
         return
     if st.query_params.get("doc") != str(doc_id):
         st.query_params["doc"] = str(doc_id)
     older, newer = service().neighbours(user, doc_id, states=[detail.row.state])
     _header(detail, older, newer)
+    _alerts_panel(user, detail)
+    _sender_line(detail)
     left, right = st.columns([5, 4], gap="medium")
     with right:
         field = _fields_panel(detail)
