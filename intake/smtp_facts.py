@@ -15,10 +15,11 @@ from dataclasses import dataclass
 from intake.mail_header import scan_header
 from intake.mime_headers import decode_header_value, unfold_raw
 
-__all__ = ["MailFacts", "mail_facts", "redelivery_key", "sender_allowed"]
+__all__ = ["MailFacts", "mail_facts", "redelivery_key", "sender_allowed", "storable"]
 
 log = logging.getLogger(__name__)
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _MESSAGE_ID = re.compile(r"<([^<>\s]{1,990})>")
 #: the header section is cut here before parsing: a mail with more header than this
 #: still gets stored, just without subject/From on the record (the splitter decides)
@@ -54,8 +55,23 @@ def redelivery_key(message_id: str | None, trace_stripped_sha256: str) -> str:
     return digest.hexdigest()
 
 
+def storable(text: str | None) -> str | None:
+    """``text`` as every database stores it: NUL (refused by PostgreSQL) and lone
+    surrogates (not UTF-8) become U+FFFD, so a header can never make a mail fail
+    at DATA on every retry."""
+    if text is None:
+        return None
+    if "\x00" in text:
+        text = text.replace("\x00", "\ufffd")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        text = _SURROGATE.sub("\ufffd", text)
+    return text
+
+
 def _text(value: bytes | None) -> str | None:
-    return None if value is None else decode_header_value(value)
+    return None if value is None else storable(decode_header_value(value))
 
 
 def mail_facts(raw: bytes) -> MailFacts:
@@ -64,7 +80,7 @@ def mail_facts(raw: bytes) -> MailFacts:
     message_id = subject = from_header = None
     try:
         raw_id = scan.values.get("message-id")
-        message_id = _message_id(unfold_raw(raw_id) if raw_id is not None else None)
+        message_id = storable(_message_id(unfold_raw(raw_id) if raw_id is not None else None))
         subject = _text(scan.values.get("subject"))
         from_header = _text(scan.values.get("from"))
     except Exception:  # the record loses a convenience, the mail is still stored

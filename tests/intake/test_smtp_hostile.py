@@ -266,6 +266,35 @@ def test_a_sender_that_cannot_be_stored_is_refused_at_mail(
     assert count(rt, Mail) == 1
 
 
+@pytest.mark.parametrize("database", ["sqlite", "postgresql"])
+def test_a_header_with_nul_is_stored_not_refused_at_data_forever(
+    database: str,
+    make_rt: Callable[..., Runtime],
+    start_server: Start,
+    request: pytest.FixtureRequest,
+) -> None:
+    if database == "postgresql":
+        url = request.getfixturevalue("fresh_pg_url")
+        migrate(url)
+        rt = make_rt(database_url=url)
+    else:
+        rt = make_rt()
+    add_dossier(rt, "bakkerij-janssens")
+    srv = start_server(rt)
+    raw = invoice_mail().replace(b"Subject: Factuur 1", b"Subject: =?utf-8?b?AGE=?= \x00x")
+    raw = raw.replace(b"Message-ID: <invoice.1@", b"Message-ID: <inv\x00oice.1@")
+    raw = raw.replace(b"From: facturatie", b"From: =?utf-8?q?a=00b?= facturatie")
+    code, reply = deliver(srv, raw, [JANSSENS])
+    assert code == 250, reply  # PostgreSQL refuses NUL in text: was 451 on every retry
+    with rt.tx() as s:
+        (mail,) = s.scalars(select(Mail))
+        assert "\x00" not in (mail.subject or "") + (mail.from_header or "")
+        assert "\x00" not in (mail.message_id or "")
+        assert rt.blobs.get(mail.raw_sha256) == raw  # the mail itself is kept as sent
+    assert deliver(srv, raw, [JANSSENS])[0] == 250  # a redelivery is the same record
+    assert count(rt, Mail) == 1
+
+
 # ----------------------------------------------------------------------------- PROXY, postmaster
 
 
