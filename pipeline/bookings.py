@@ -7,6 +7,8 @@ and learns from the accountant's confirmations.
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 import logging
 from decimal import Decimal
 from typing import Any
@@ -21,6 +23,7 @@ from booking import (
     propose,
 )
 from booking import Dossier as BookingDossier
+from booking.currency import MAX_RATE_AGE_DAYS, RateTable
 from booking.errors import BookingError, PeriodLocked
 from extractors.model import InvoiceData
 from pipeline import payment_trust
@@ -121,6 +124,11 @@ def entry_fields(p: Proposal) -> dict[str, Any]:
         "warnings": list(p.warnings),
         "confidence": float(p.confidence),
         "status": "proposed",
+        "document_currency": None if p.exchange_rate is None else p.document_currency,
+        "exchange_rate": p.exchange_rate,
+        "rate_source": p.rate_source,
+        "rate_date": p.rate_date,
+        "original_total": p.original_total_incl_vat if p.exchange_rate is not None else None,
     }
 
 
@@ -157,13 +165,15 @@ def _store_proposal(
     supplier = repo.upsert_supplier(
         s, dossier.id, vat=vat, iban=iban, name=name, country=invoice.supplier.country
     )
+    rates = rate_table_for(s, invoice)
     try:
         try:
-            proposal = propose(invoice, context_for(dossier, supplier))
+            proposal = propose(invoice, _with_rates(context_for(dossier, supplier), rates))
         except PeriodLocked as exc:
             if exc.first_open is None:
                 raise
-            proposal = propose(invoice, context_for(dossier, supplier, period=exc.first_open))
+            ctx = context_for(dossier, supplier, period=exc.first_open)
+            proposal = propose(invoice, _with_rates(ctx, rates))
     except BookingError as exc:
         return None, None, f"no proposal: {exc}"
     entry = repo.replace_entry(
@@ -175,6 +185,26 @@ def _store_proposal(
     )
     entry.supplier_id = supplier.id if supplier else None
     return entry, proposal, None
+
+
+def rate_table_for(s: Any, invoice: InvoiceData) -> RateTable | None:
+    """The ECB rates a foreign-currency invoice needs (the week up to its date).
+
+    None while no rates were ever imported (the proposal then stays in the document
+    currency with a CHECK warning); once they were, a missing rate asks the user.
+    """
+    currency = (invoice.currency or "EUR").strip().upper()
+    if currency == "EUR" or invoice.issue_date is None or len(currency) != 3:
+        return None
+    day = invoice.issue_date
+    rows = repo.rates_between(s, currency, day - dt.timedelta(days=MAX_RATE_AGE_DAYS), day)
+    if rows:
+        return RateTable({currency: tuple(rows)})
+    return RateTable({}) if repo.count_rates(s) else None
+
+
+def _with_rates(ctx: Any, rates: RateTable | None) -> Any:
+    return ctx if rates is None else dataclasses.replace(ctx, rates=rates)
 
 
 def propose_for_document(s: Any, doc: Document, invoice: InvoiceData) -> None:

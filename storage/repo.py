@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 from collections.abc import Iterable, Sequence
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import func, select, update
@@ -25,6 +26,7 @@ from storage.models import (
     AuditEvent,
     Document,
     Dossier,
+    ExchangeRate,
     Extraction,
     JournalEntry,
     JournalLine,
@@ -781,3 +783,49 @@ def audit_trail(session: Session, document_id: int) -> list[AuditEvent]:
             select(AuditEvent).where(AuditEvent.document_id == document_id).order_by(AuditEvent.id)
         )
     )
+
+
+# ----------------------------------------------------------------------------- exchange rates
+
+
+def store_rates(
+    session: Session, rows: Iterable[tuple[str, dt.date, Decimal]], *, source: str = "ecb"
+) -> int:
+    """Insert or replace exchange rates ``(currency, day, units per EUR)``; returns the count."""
+    batch: list[dict[str, Any]] = []
+    count = 0
+    for currency, day, rate in rows:
+        batch.append({"currency": currency.upper(), "day": day, "rate": rate, "source": source})
+        if len(batch) >= 2000:
+            count += _flush_rates(session, batch)
+            batch = []
+    if batch:
+        count += _flush_rates(session, batch)
+    return count
+
+
+def _flush_rates(session: Session, batch: list[dict[str, Any]]) -> int:
+    stmt = _insert(session, ExchangeRate).values(batch)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["currency", "day"],
+        set_={"rate": stmt.excluded.rate, "source": stmt.excluded.source},
+    )
+    session.execute(stmt)
+    return len(batch)
+
+
+def rates_between(
+    session: Session, currency: str, first: dt.date, last: dt.date
+) -> list[tuple[dt.date, Decimal]]:
+    """The stored rates of ``currency`` from ``first`` to ``last``, oldest first."""
+    stmt = (
+        select(ExchangeRate.day, ExchangeRate.rate)
+        .where(ExchangeRate.currency == currency.upper())
+        .where(ExchangeRate.day >= first, ExchangeRate.day <= last)
+        .order_by(ExchangeRate.day)
+    )
+    return [(day, Decimal(rate)) for day, rate in session.execute(stmt)]
+
+
+def count_rates(session: Session) -> int:
+    return int(session.scalar(select(func.count()).select_from(ExchangeRate)) or 0)

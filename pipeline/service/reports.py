@@ -103,6 +103,23 @@ class ReportsService(ServiceBase):
         except intervat.IntervatError as exc:
             raise Refused(str(exc)) from None
 
+    @requires(None)
+    def import_rates(self, user: UserView, data: bytes) -> int:
+        """Load an ECB reference-rate CSV (eurofxref-hist.csv); returns the rates stored.
+
+        Admins only.  The whole file is checked before anything is stored.
+        """
+        from booking.currency import RateTableError, parse_ecb_csv
+
+        try:
+            table = parse_ecb_csv(data)
+        except RateTableError as exc:
+            raise Refused(f"rate file refused: {exc}") from None
+        rows = ((cur, day, rate) for cur, series in table.rates.items() for day, rate in series)
+        with self.rt.tx() as s:
+            self._require_admin(s, user, "import exchange rates")
+            return repo.store_rates(s, rows)
+
     @requires(Permission.VIEW)
     def quotas(self, user: UserView) -> list[QuotaView]:
         with self.rt.tx() as s:
