@@ -712,6 +712,21 @@ def vat_export(dossier_ref: str, period: str, kind: str, out: str) -> None:
     click.echo(f"{kind} {period}: {len(data)} bytes written to {out}")
 
 
+@main.group()
+def rates() -> None:
+    """Exchange rates for foreign-currency invoices (ECB reference rates)."""
+
+
+@rates.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@_setup_errors
+def rates_import(file: str) -> None:
+    """Load the ECB CSV (eurofxref-hist.csv or eurofxref.csv, unzipped) into the rate table."""
+    svc = _service()
+    count = svc.import_rates(_system(), Path(file).read_bytes())
+    click.echo(f"{count} exchange rates stored")
+
+
 # ----------------------------------------------------------------------------- services
 
 
