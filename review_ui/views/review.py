@@ -181,6 +181,7 @@ def _fields_panel(detail: DocumentDetail) -> str | None:
 
 
 CORRECTABLE = (
+    "document_type",
     "supplier_name",
     "supplier_vat",
     "invoice_number",
@@ -193,6 +194,7 @@ CORRECTABLE = (
     "iban",
     "payment_reference",
     "currency",
+    "vat_breakdown",
     "customer_name",
     "customer_vat",
 )
@@ -208,7 +210,12 @@ def _correct_form(user: UserView, detail: DocumentDetail) -> None:
             "Field", CORRECTABLE, format_func=FIELD_LABELS.__getitem__, key=f"rv_cfield_{doc_id}"
         )
         value = st.text_input(
-            "Right value", help="Dates YYYY-MM-DD, amounts like 1234.50", key=f"rv_cvalue_{doc_id}"
+            "Right value",
+            help=(
+                "Dates YYYY-MM-DD, amounts like 1234.50, document type invoice or credit_note,"
+                " VAT breakdown rate:taxable:vat per rate separated by ; (21:100.00:21.00)"
+            ),
+            key=f"rv_cvalue_{doc_id}",
         )
         if not st.form_submit_button("Save correction"):
             return
