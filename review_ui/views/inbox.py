@@ -26,6 +26,13 @@ def _counts_table(user: UserView, names: dict[int, str]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["Dossier", *QUEUES])
 
 
+#: payment alerts as a short word in the inbox (the Review page shows the full text)
+ALERT_LABELS = {
+    "iban_unconfirmed": "IBAN to check",
+    "payment_conflict": "payment conflict",
+}
+
+
 def _rows_frame(rows: list[DocumentRow]) -> pd.DataFrame:
     return pd.DataFrame(
         [
@@ -38,6 +45,7 @@ def _rows_frame(rows: list[DocumentRow]) -> pd.DataFrame:
                 "Date": day(r.invoice_date),
                 "Total": float(r.total_incl_vat) if r.total_incl_vat is not None else None,
                 "Warnings": r.warning_count,
+                "Alert": ", ".join(ALERT_LABELS.get(str(a.get("code")), "alert") for a in r.alerts),
                 "State": r.state_label,
                 "Reason": r.reason or "",
                 "File": r.filename or r.kind,
@@ -53,6 +61,7 @@ def _rows_frame(rows: list[DocumentRow]) -> pd.DataFrame:
             "Date",
             "Total",
             "Warnings",
+            "Alert",
             "State",
             "Reason",
             "File",
