@@ -160,3 +160,16 @@ def test_admin_lists_users_and_only_admins_manage_them(runtime: Runtime) -> None
         svc.reset_password(SYSTEM, "erik", "short")
     with pytest.raises(ServiceError, match="unknown user"):
         svc.set_user_active(SYSTEM, "nobody", False)
+
+
+def test_single_sign_on_maps_only_to_an_active_local_account(runtime: Runtime) -> None:
+    svc = _svc(runtime)
+    login = svc.sso_login("Anna ", issuer="https://idp.example.test")
+    assert login.user.username == "anna"
+    token, _ = svc.open_session(login.ticket)
+    assert svc.session_user(token) == login.user
+    with pytest.raises(ServiceError, match="no active boekbox account"):
+        svc.sso_login("stranger@example.test")
+    svc.set_user_active(SYSTEM, "anna", False)
+    with pytest.raises(ServiceError, match="no active boekbox account"):
+        svc.sso_login("anna")
