@@ -129,3 +129,31 @@ def test_issue_fixes_number_ogm_and_due_date() -> None:
     assert inv.number == "F2026-0012"
     assert inv.structured_communication == "+++007/2600/01271+++"
     assert inv.due_date == dt.date(2027, 1, 5)
+
+
+@pytest.mark.parametrize("case", list(VatCase))
+def test_each_vat_case_with_rates_discount_charge_and_credit_note(case: VatCase) -> None:
+    from invoicing.model import Adjustment
+    from tests.invoicing.invoicing_factories import CUSTOMERS
+
+    customer = CUSTOMERS[case][0]
+    d = draft(
+        line("100.00", "21", "2"),
+        line("19.99", "6", "3"),
+        line("5.00", "12"),
+        customer=customer,
+        vat_case=case,
+        adjustments=(
+            Adjustment(False, "Korting", percent=D("10")),
+            Adjustment(True, "Verzending", amount=D("7.50")),
+        ),
+    )
+    inv = issue(d, SELLER, dossier_id=3, sequence=9, issue_date=ISSUE, prefix="F")
+    cn = issue(credit_note_draft(inv), SELLER, dossier_id=3, sequence=10, issue_date=ISSUE,
+               prefix="C", remaining_to_credit=inv.totals.payable)  # fmt: skip
+    for doc in (inv, cn):
+        ubl = write_invoice_ubl(doc, TINY_PDF)
+        assert _fatal(ubl) == []
+        _assert_reads_back(ubl, doc)
+    rated = case in (VatCase.DOMESTIC, VatCase.PRIVATE)
+    assert len(inv.totals.rows) == (3 if rated else 1)
