@@ -346,7 +346,11 @@ class Membership(Base):
 
     user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"), primary_key=True)
     dossier_id: Mapped[int] = mapped_column(ForeignKey("dossier.id"), primary_key=True)
-    role: Mapped[str] = mapped_column(String(16), default="accountant")
+    #: a named preset of permissions (accountant, client_bookkeeper, client_portal, ...)
+    role: Mapped[str] = mapped_column(String(32), default="accountant")
+    #: the permissions held in this dossier when the accountant set them one by one;
+    #: None means the role's preset
+    permissions: Mapped[list[Any] | None] = mapped_column()
 
 
 class AuditEvent(Base):
