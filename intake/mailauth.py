@@ -25,6 +25,7 @@ import email.policy
 import email.utils
 import logging
 import re
+import time
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -75,6 +76,11 @@ class AuthResult:
 # ----------------------------------------------------------------------------- DNS
 
 
+#: seconds a resolver that timed out is not asked again
+UNREACHABLE_PAUSE = 30.0
+_UNREACHABLE: dict[str, float] = {}
+
+
 class DnsError(Exception):
     """A lookup failed temporarily (timeout, no server answered)."""
 
@@ -104,16 +110,31 @@ class Dns:
         self.timeout = timeout
 
     def query(self, name: str, qtype: str) -> list[Any]:
-        """The answer records (empty for NXDOMAIN / no answer); DnsError when unsure."""
+        """The answer records (empty for NXDOMAIN / no answer); DnsError when unsure.
+
+        After a timeout the same servers are not asked again for
+        :data:`UNREACHABLE_PAUSE` seconds (every lookup fails at once), so a closed
+        network costs one timeout, not one per lookup of every mail.
+        """
+        key = ",".join(f"{h}:{p}" for h, p in self._servers())
+        since = _UNREACHABLE.get(key)
+        if since is not None and time.monotonic() - since < UNREACHABLE_PAUSE:
+            raise DnsError("DNS servers unreachable (timed out moments ago)")
         try:
             answer = self.resolver.resolve(name, qtype, search=False, lifetime=self.timeout)
         except (dns.resolver.NXDOMAIN, dns.resolver.NoAnswer):
             return []
-        except (dns.exception.Timeout, dns.resolver.NoNameservers) as exc:
+        except dns.exception.Timeout as exc:
+            _UNREACHABLE[key] = time.monotonic()
             raise DnsError(str(exc)) from None
-        except dns.exception.DNSException as exc:
+        except dns.exception.DNSException as exc:  # NoNameservers (SERVFAIL, refused), ...
             raise DnsError(str(exc)) from None
+        _UNREACHABLE.pop(key, None)
         return list(answer)
+
+    def _servers(self) -> list[tuple[str, int]]:
+        ports = getattr(self.resolver, "nameserver_ports", {}) or {}
+        return [(str(h), int(ports.get(h, 53))) for h in self.resolver.nameservers]
 
     def txt(self, name: str) -> list[bytes]:
         return [b"".join(r.strings) for r in self.query(name, "TXT")]

@@ -134,11 +134,34 @@ def test_unreachable_dns_is_a_temporary_error_never_a_pass(key) -> None:
             peer_ip="192.0.2.10",
             resolver=Dns(f"127.0.0.1:{port}", timeout=0.3),
         )
+        asked = _drain(sock)
+        # a resolver that just timed out is not asked again: the next mail fails at once
+        again = authenticate(
+            raw,
+            mail_from="facturen@supplier.example",
+            peer_ip="192.0.2.10",
+            resolver=Dns(f"127.0.0.1:{port}", timeout=0.3),
+        )
+        asked_again = _drain(sock)
     finally:
         sock.close()
     assert result.spf == "temperror"
     assert result.dkim == "temperror"
     assert result.domain is None
+    assert asked > 0
+    assert (again.spf, again.dkim, again.domain) == ("temperror", "temperror", None)
+    assert asked_again == 0
+
+
+def _drain(sock) -> int:  # type: ignore[no-untyped-def]
+    sock.setblocking(False)
+    n = 0
+    while True:
+        try:
+            sock.recv(4096)
+        except BlockingIOError:
+            return n
+        n += 1
 
 
 def test_two_from_addresses_are_never_authenticated(zone, key) -> None:
