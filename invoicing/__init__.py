@@ -50,6 +50,7 @@ from invoicing.reminders import (
     reminders_due,
 )
 from invoicing.sales_booking import sales_proposal
+from invoicing.serial import from_json, to_json
 from invoicing.vat import compute_totals, mentions
 
 __all__ = [
@@ -91,6 +92,7 @@ __all__ = [
     "derive_peppol_id",
     "due_date",
     "format_number",
+    "from_json",
     "issue",
     "match_payments",
     "mentions",
@@ -101,5 +103,6 @@ __all__ = [
     "reminders_due",
     "render_outputs",
     "sales_proposal",
+    "to_json",
     "validate_peppol_id",
 ]
