@@ -12,6 +12,7 @@ credit notes, outputs), :mod:`invoicing.pdf`, :mod:`invoicing.epc`, :mod:`invoic
 """
 
 from invoicing.coda import CodaFile, CodaMovement, CodaStatement, parse_coda
+from invoicing.customers_csv import CsvResult, parse_customers_csv
 from invoicing.errors import (
     CodaError,
     CreditNoteTooLarge,
@@ -61,6 +62,7 @@ __all__ = [
     "CodaMovement",
     "CodaStatement",
     "CreditNoteTooLarge",
+    "CsvResult",
     "Customer",
     "DocumentKind",
     "DraftLine",
@@ -99,6 +101,7 @@ __all__ = [
     "ogm_for",
     "ogm_is_valid",
     "parse_coda",
+    "parse_customers_csv",
     "parse_ogm",
     "reminders_due",
     "render_outputs",
