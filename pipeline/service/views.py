@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from booking.intervat import GRID_LABELS
 from storage.models import Document, Dossier, JournalEntry, Supplier
 from storage.states import LABELS, DocumentState
 
@@ -16,6 +17,7 @@ PRICE_PER_EXTRA_GB_EUR = Decimal("1")
 
 __all__ = [
     "GB",
+    "GRID_LABELS",
     "PRICE_PER_EXTRA_GB_EUR",
     "AccountView",
     "DocumentDetail",

@@ -5,38 +5,12 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from pipeline.service.views import GRID_LABELS
 from review_ui.common import current_user, service, show_flash
 from review_ui.views._dossier_pick import pick_dossier
 
-GRIDS = {
-    "00": "special regime / exempt (mixed taxpayer)",
-    "01": "sales taxable at 6 %",
-    "02": "sales taxable at 12 %",
-    "03": "sales taxable at 21 %",
-    "44": "intra-EU services supplied",
-    "45": "reverse charge (medecontractant)",
-    "46": "intra-EU supplies",
-    "47": "other exempt operations, exports",
-    "48": "credit notes on 44/46",
-    "49": "other credit notes issued",
-    "54": "output VAT",
-    "55": "VAT on 86/88",
-    "56": "VAT on 87",
-    "57": "import VAT with deferral",
-    "59": "deductible VAT",
-    "61": "regularisation in favour of the State",
-    "62": "regularisation in favour of the declarant",
-    "63": "VAT to repay on credit notes received",
-    "64": "VAT to recover on credit notes issued",
-    "81": "goods for resale, raw materials",
-    "82": "services and miscellaneous goods",
-    "83": "investment goods",
-    "84": "credit notes received on 86/88",
-    "85": "other credit notes received",
-    "86": "intra-EU acquisitions",
-    "87": "other purchases, VAT owed by the declarant",
-    "88": "intra-EU services received",
-}
+#: grid -> (nl, fr, en): the one table of grid labels (booking.intervat), 71/72 included
+GRIDS = GRID_LABELS
 
 
 def _grid_key(grid: str) -> tuple[int, str]:
@@ -60,7 +34,7 @@ def render() -> None:
         [
             {
                 "Grid": grid,
-                "Meaning": GRIDS.get(grid, ""),
+                "Meaning": GRIDS.get(grid, ("", "", ""))[2],
                 **{p: float(by_period[p].get(grid, 0)) for p in periods},
             }
             for grid in grids
