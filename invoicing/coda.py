@@ -163,9 +163,26 @@ class _Reader(_coda.CODA):
             setattr(statement, name, value)
 
     def _parse_move(self, record: str, article: str, move: Any) -> None:
+        if article != "1" and (
+            move is None or record[2:10] != move.sequence + move.detail_sequence
+        ):
+            raise CodaError(
+                self.line, f"record 2.{article} does not continue the movement before it"
+            )
         super()._parse_move(record, article, move)
-        if article == "1":
-            self.move_lines[id(move)] = self.line
+        if article != "1":
+            return
+        self.move_lines[id(move)] = self.line
+        kind = move.transaction_code[:1]
+        if kind in ("5", "6", "7", "8", "9"):
+            parents = self.statements[-1].moves if self.statements else []
+            if not parents or parents[-1].sequence != move.sequence:
+                raise CodaError(self.line, f"detail {move.sequence}/{move.detail_sequence} "
+                                "has no movement with its sequence before it")  # fmt: skip
+            if kind == "9" and not parents[-1].moves:
+                raise CodaError(self.line, "type 9 detail without a detail before it")
+            if kind == "9":
+                raise CodaError(self.line, "transaction type 9 details are not supported yet")
 
 
 def _amount(zone: str) -> Decimal:
@@ -252,7 +269,8 @@ def parse_coda(data: bytes, *, max_bytes: int = MAX_CODA_BYTES) -> CodaFile:
         reader = _Reader(lines)
     except CodaError:
         raise
-    except (ValueError, AssertionError, AttributeError, IndexError, KeyError, TypeError) as exc:
+    except (ArithmeticError, ValueError, AssertionError, AttributeError, IndexError, KeyError,
+            TypeError) as exc:  # fmt: skip
         line = reader.line if reader is not None else _last_line(exc)
         reason = str(exc) or type(exc).__name__
         raise CodaError(line, f"cannot read this record: {reason[:200]}") from exc

@@ -144,3 +144,39 @@ def test_amount_alone_never_matches_two_candidates_or_the_wrong_side() -> None:
     result = match_payments(parse_coda(data).movements, items)
     assert result.matches == ()
     assert len(result.unmatched) == 2
+
+
+def test_records_that_do_not_belong_together_are_refused() -> None:
+    lines = _lines(coda_statement([(D("10.00"), None, "x")]))
+    detail = "2100090001" + lines[2][10:53] + "50150000" + lines[2][61:]
+    with pytest.raises(CodaError, match="line 6: detail 0009/0001 has no movement"):
+        parse_coda("\n".join([*lines[:5], detail, *lines[5:]]).encode())
+    stray = lines[3][:2] + "0002" + lines[3][6:]
+    with pytest.raises(CodaError, match="line 4: record 2.2 does not continue"):
+        parse_coda("\n".join([*lines[:3], stray, *lines[4:]]).encode())
+    bad_amount = lines[2][:35] + "12x4" + lines[2][39:]
+    with pytest.raises(CodaError, match="line 3: cannot read"):
+        parse_coda("\n".join([*lines[:2], bad_amount, *lines[3:]]).encode())
+
+
+def test_the_checks_hold_without_asserts() -> None:
+    """febelfin-coda checks with assert statements, which python -O removes; ours do not."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from invoicing.coda import parse_coda\n"
+        "from invoicing.errors import CodaError\n"
+        "for p in sorted(Path(sys.argv[1]).glob('*.cod')):\n"
+        "    try:\n"
+        "        parse_coda(p.read_bytes()); print(p.name, 'ok')\n"
+        "    except CodaError as e:\n"
+        "        print(p.name, 'refused', e.line)\n"
+    )
+    out = subprocess.run([sys.executable, "-O", "-c", code, str(CORPUS)], capture_output=True,
+                         text=True, check=True, cwd=Path(__file__).resolve().parents[2])  # fmt: skip
+    refused = {ln.split()[0] for ln in out.stdout.splitlines() if "refused" in ln}
+    assert refused == INCONSISTENT
+    assert len(out.stdout.splitlines()) == 10
