@@ -364,3 +364,207 @@ class AuditEvent(Base):
     document_id: Mapped[int | None] = mapped_column(ForeignKey("document.id"))
     action: Mapped[str] = mapped_column(String(64))
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+# ----------------------------------------------------------------------------- sales invoicing
+
+
+class Customer(Base):
+    """A customer of a dossier; ``data`` is the invoicing core's Customer as JSON."""
+
+    __tablename__ = "customer"
+    __table_args__ = (Index("ix_customer_dossier_name", "dossier_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dossier_id: Mapped[int] = mapped_column(ForeignKey("dossier.id"))
+    name: Mapped[str] = mapped_column(String(500))
+    vat: Mapped[str | None] = mapped_column(String(32))
+    peppol_id: Mapped[str | None] = mapped_column(String(100))
+    email: Mapped[str | None] = mapped_column(String(320))
+    data: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class SalesItem(Base):
+    """A catalogue item of a dossier; ``data`` is the invoicing core's Item as JSON."""
+
+    __tablename__ = "sales_item"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dossier_id: Mapped[int] = mapped_column(ForeignKey("dossier.id"), index=True)
+    description: Mapped[str] = mapped_column(String(500))
+    data: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class InvoiceSequence(Base):
+    """The last number issued per dossier and bookyear (locked while issuing: gapless)."""
+
+    __tablename__ = "invoice_sequence"
+
+    dossier_id: Mapped[int] = mapped_column(ForeignKey("dossier.id"), primary_key=True)
+    bookyear: Mapped[int] = mapped_column(Integer, primary_key=True)
+    last: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class SalesInvoice(Base):
+    """A sales invoice or credit note: ``draft`` (editable) until issued, then immutable.
+
+    ``draft`` holds the core's InvoiceDraft as JSON (customer snapshot included);
+    ``issued`` the IssuedInvoice once issued.  PDF and UBL are blobs (foreign keys, so
+    the blob collector keeps them).
+    """
+
+    __tablename__ = "sales_invoice"
+    __table_args__ = (
+        UniqueConstraint("dossier_id", "number", name="uq_sales_invoice_number"),
+        UniqueConstraint("dossier_id", "bookyear", "sequence", name="uq_sales_invoice_seq"),
+        Index("ix_sales_invoice_dossier_state", "dossier_id", "state", "id"),
+        Index("ix_sales_invoice_ogm", "dossier_id", "structured_communication"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dossier_id: Mapped[int] = mapped_column(ForeignKey("dossier.id"))
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customer.id"))
+    kind: Mapped[str] = mapped_column(String(16), default="invoice")  # invoice | credit_note
+    state: Mapped[str] = mapped_column(String(16), default="draft")  # draft | issued
+    credits_id: Mapped[int | None] = mapped_column(ForeignKey("sales_invoice.id"))
+    draft: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    issued: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    number: Mapped[str | None] = mapped_column(String(40))
+    bookyear: Mapped[int | None] = mapped_column(Integer)
+    sequence: Mapped[int | None] = mapped_column(Integer)
+    issue_date: Mapped[dt.date | None] = mapped_column(Date)
+    due_date: Mapped[dt.date | None] = mapped_column(Date)
+    structured_communication: Mapped[str | None] = mapped_column(String(12))
+    customer_name: Mapped[str] = mapped_column(String(500), default="")
+    net_total: Mapped[Decimal] = mapped_column(Numeric(14, 2), default=Decimal("0"))
+    vat_total: Mapped[Decimal] = mapped_column(Numeric(14, 2), default=Decimal("0"))
+    total: Mapped[Decimal] = mapped_column(Numeric(14, 2), default=Decimal("0"))
+    paid_amount: Mapped[Decimal] = mapped_column(Numeric(14, 2), default=Decimal("0"))
+    pdf_sha256: Mapped[str | None] = mapped_column(ForeignKey("blob.sha256"))
+    ubl_sha256: Mapped[str | None] = mapped_column(ForeignKey("blob.sha256"))
+    #: the review document (sales booking proposal) once booked
+    document_id: Mapped[int | None] = mapped_column(ForeignKey("document.id"))
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    issued_by: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    issued_at: Mapped[dt.datetime | None] = mapped_column()
+
+
+class SalesInvoiceLine(Base):
+    """The lines of a sales invoice (written from its draft on every save)."""
+
+    __tablename__ = "sales_invoice_line"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    invoice_id: Mapped[int] = mapped_column(ForeignKey("sales_invoice.id"), index=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    item_id: Mapped[int | None] = mapped_column(ForeignKey("sales_item.id"))
+    description: Mapped[str] = mapped_column(Text, default="")
+    quantity: Mapped[Decimal] = mapped_column(Numeric(14, 4))
+    unit_price: Mapped[Decimal] = mapped_column(Numeric(14, 4))
+    vat_rate: Mapped[Decimal | None] = mapped_column(Numeric(5, 2))
+    net: Mapped[Decimal] = mapped_column(Numeric(14, 2))
+    account: Mapped[str] = mapped_column(String(12))
+
+
+class InvoiceSend(Base):
+    """One sending of an invoice over one channel.  ``message_id`` is stored (committed)
+    before the network is touched, so a retry after a crash asks, never sends twice."""
+
+    __tablename__ = "invoice_send"
+    __table_args__ = (Index("ix_invoice_send_state", "state", "updated_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    invoice_id: Mapped[int] = mapped_column(ForeignKey("sales_invoice.id"), index=True)
+    dossier_id: Mapped[int] = mapped_column(ForeignKey("dossier.id"))
+    channel: Mapped[str] = mapped_column(String(16))  # peppol | email
+    purpose: Mapped[str] = mapped_column(String(16), default="invoice")  # invoice | reminder
+    destination: Mapped[str] = mapped_column(String(320))
+    state: Mapped[str] = mapped_column(String(16), default="queued")  # queued|sending|sent|failed
+    reason: Mapped[str | None] = mapped_column(Text)
+    message_id: Mapped[str] = mapped_column(String(200), unique=True)
+    provider_id: Mapped[str | None] = mapped_column(String(200))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    warnings: Mapped[list[Any]] = mapped_column(default=list)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    sent_at: Mapped[dt.datetime | None] = mapped_column()
+
+
+class CodaImport(Base):
+    """One imported CODA file (the same file twice is refused)."""
+
+    __tablename__ = "coda_import"
+    __table_args__ = (UniqueConstraint("dossier_id", "sha256", name="uq_coda_import_file"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dossier_id: Mapped[int] = mapped_column(ForeignKey("dossier.id"))
+    sha256: Mapped[str] = mapped_column(ForeignKey("blob.sha256"))
+    filename: Mapped[str | None] = mapped_column(String(500))
+    statements: Mapped[int] = mapped_column(Integer, default=0)
+    movements: Mapped[int] = mapped_column(Integer, default=0)
+    matched: Mapped[int] = mapped_column(Integer, default=0)
+    imported_by: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    imported_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class BankMovement(Base):
+    """A movement of an imported statement; ``state`` unmatched | matched | ignored."""
+
+    __tablename__ = "bank_movement"
+    __table_args__ = (Index("ix_bank_movement_dossier_state", "dossier_id", "state"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dossier_id: Mapped[int] = mapped_column(ForeignKey("dossier.id"))
+    import_id: Mapped[int] = mapped_column(ForeignKey("coda_import.id"), index=True)
+    line: Mapped[int] = mapped_column(Integer)
+    amount: Mapped[Decimal] = mapped_column(Numeric(14, 2))
+    value_date: Mapped[dt.date | None] = mapped_column(Date)
+    counterparty_name: Mapped[str | None] = mapped_column(String(300))
+    counterparty_account: Mapped[str | None] = mapped_column(String(64))
+    structured_communication: Mapped[str | None] = mapped_column(String(12))
+    communication: Mapped[str | None] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(String(16), default="unmatched")
+
+
+class Payment(Base):
+    """A payment of a sales invoice or of a booked purchase entry (manual or from CODA)."""
+
+    __tablename__ = "payment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dossier_id: Mapped[int] = mapped_column(ForeignKey("dossier.id"), index=True)
+    invoice_id: Mapped[int | None] = mapped_column(ForeignKey("sales_invoice.id"), index=True)
+    entry_id: Mapped[int | None] = mapped_column(ForeignKey("journal_entry.id"), index=True)
+    movement_id: Mapped[int | None] = mapped_column(ForeignKey("bank_movement.id"))
+    amount: Mapped[Decimal] = mapped_column(Numeric(14, 2))
+    date: Mapped[dt.date] = mapped_column(Date)
+    source: Mapped[str] = mapped_column(String(16), default="manual")  # manual | coda
+    rule: Mapped[str | None] = mapped_column(String(16))
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class ReminderSent(Base):
+    """A reminder level sent for an invoice (one per level: the daily run is idempotent)."""
+
+    __tablename__ = "reminder_sent"
+    __table_args__ = (UniqueConstraint("invoice_id", "level", name="uq_reminder_level"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    invoice_id: Mapped[int] = mapped_column(ForeignKey("sales_invoice.id"), index=True)
+    dossier_id: Mapped[int] = mapped_column(ForeignKey("dossier.id"))
+    level: Mapped[int] = mapped_column(Integer)
+    channel: Mapped[str] = mapped_column(String(16), default="email")
+    sent_on: Mapped[dt.date] = mapped_column(Date)
+    amount_due: Mapped[Decimal] = mapped_column(Numeric(14, 2))
+    fee: Mapped[Decimal] = mapped_column(Numeric(14, 2), default=Decimal("0"))
+    interest: Mapped[Decimal] = mapped_column(Numeric(14, 2), default=Decimal("0"))
+    send_id: Mapped[int | None] = mapped_column(ForeignKey("invoice_send.id"))
+    subject: Mapped[str] = mapped_column(Text, default="")

@@ -1,0 +1,1 @@
+from dbfixtures import db_url, runtime, sqlite_runtime, sqlite_url  # noqa: F401
