@@ -152,7 +152,7 @@ def test_records_that_do_not_belong_together_are_refused() -> None:
     with pytest.raises(CodaError, match="line 6: detail 0009/0001 has no movement"):
         parse_coda("\n".join([*lines[:5], detail, *lines[5:]]).encode())
     stray = lines[3][:2] + "0002" + lines[3][6:]
-    with pytest.raises(CodaError, match="line 4: record 2.2 does not continue"):
+    with pytest.raises(CodaError, match=r"line 4: record 2\.2 does not continue"):
         parse_coda("\n".join([*lines[:3], stray, *lines[4:]]).encode())
     bad_amount = lines[2][:35] + "12x4" + lines[2][39:]
     with pytest.raises(CodaError, match="line 3: cannot read"):
@@ -175,8 +175,9 @@ def test_the_checks_hold_without_asserts() -> None:
         "    except CodaError as e:\n"
         "        print(p.name, 'refused', e.line)\n"
     )
-    out = subprocess.run([sys.executable, "-O", "-c", code, str(CORPUS)], capture_output=True,
-                         text=True, check=True, cwd=Path(__file__).resolve().parents[2])  # fmt: skip
+    root = Path(__file__).resolve().parents[2]
+    argv = [sys.executable, "-O", "-c", code, str(CORPUS)]
+    out = subprocess.run(argv, capture_output=True, text=True, check=True, cwd=root)
     refused = {ln.split()[0] for ln in out.stdout.splitlines() if "refused" in ln}
     assert refused == INCONSISTENT
     assert len(out.stdout.splitlines()) == 10
