@@ -88,7 +88,7 @@ def compact_vat(vat: str) -> str:
         number = _eu_vat.validate(raw)
     except ValidationError as exc:
         raise InvalidIdentifier(f"invalid VAT number {raw[:40]!r}: {exc}") from exc
-    return number.upper().replace("EL", "GR", 1) if number.upper().startswith("EL") else number
+    return str(number).upper()
 
 
 def compact_enterprise_number(number: str) -> str:
@@ -106,10 +106,15 @@ _VAT_SCHEMES = {
     "BE": "9925", "AT": "9914", "ES": "9920", "DE": "9930", "HR": "9934", "IE": "9935",
     "LU": "9938", "LV": "9939", "NL": "9944", "PL": "9945", "PT": "9946", "RO": "9947",
     "SI": "9949", "SK": "9950", "SE": "9955", "FR": "9957", "BG": "9926", "CY": "9928",
-    "CZ": "9929", "EE": "9931", "GR": "9933", "HU": "9910", "IT": "0211", "LT": "9937",
+    "CZ": "9929", "EE": "9931", "EL": "9933", "HU": "9910", "IT": "0211", "LT": "9937",
     "MT": "9943", "FI": "0213", "DK": "0198",
 }  # fmt: skip
 _VAT_SCHEME_COUNTRY = {scheme: country for country, scheme in _VAT_SCHEMES.items()}
+
+
+def _vat_country(vat: str) -> str:
+    """The ISO country of a VAT number (Greek VAT numbers start with EL)."""
+    return "GR" if vat[:2] == "EL" else vat[:2]
 
 
 def derive_peppol_id(country: str, vat: str | None, enterprise_number: str | None) -> str | None:
@@ -224,7 +229,7 @@ class Customer:
         object.__setattr__(self, "language", Language(self.language))
         if self.vat:
             vat = compact_vat(self.vat)
-            if vat[:2] != country and not (country == "GR" and vat[:2] == "GR"):
+            if _vat_country(vat) != country:
                 raise InvalidIdentifier(f"VAT number {vat} does not belong to country {country}")
             object.__setattr__(self, "vat", vat)
         else:

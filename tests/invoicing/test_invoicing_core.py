@@ -64,6 +64,8 @@ def test_customer_ids_are_checked_and_peppol_id_derived() -> None:
     with pytest.raises(InvalidIdentifier, match="scheme:identifier"):
         validate_peppol_id("0208")
     assert validate_peppol_id(" 0208 : 0202.239.951 ") == "0208:0202239951"
+    greek = Customer(name="Pelatis AE", country="GR", vat="EL094259216")
+    assert (greek.vat, greek.peppol_id) == ("EL094259216", "9933:EL094259216")
     with pytest.raises(InvalidIdentifier, match="IBAN or BIC"):
         Seller("S", "", "", "Gent", "BE0403170701", "0403170701", "BE00 0000", "GKCCBEBB")
 
