@@ -14,6 +14,7 @@ tune the rules; the score on it is the "unseen" figure).
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as _dt
 import random
 from dataclasses import dataclass
@@ -292,6 +293,8 @@ class _Line:
     grid: str | None
     pct: int
     goods: bool
+    qty: Decimal | None = None
+    unit_price: Decimal | None = None
 
 
 def _invoice(
@@ -329,6 +332,8 @@ def _invoice(
                 "net": str(ln.net),
                 "vat_rate": str(ln.rate if charged else 0),
                 "vat_category": ln.category,
+                **({} if ln.qty is None else {"quantity": str(ln.qty)}),
+                **({} if ln.unit_price is None else {"unit_price": str(ln.unit_price)}),
             }
             for ln in lines
         ],
@@ -615,6 +620,72 @@ def _sales(
     return _case(cid, f"sales {regime}", inv, "sales", out, Decimal("1000.00"))
 
 
+LODGING = (
+    ("Hotel overnachting Brussel", "Nuitée hôtel Liège", "Hotelübernachtung Köln"),
+    ("Logies 2 nachten beurs", "Hébergement hôtel 1 nuit", "Hotel stay conference"),
+)
+GIFTS = (
+    ("Relatiegeschenk wijnpakket", "Cadeaux clients fin d'année", "Kundengeschenk Präsentkorb"),
+    ("Kerstpakketten klanten", "Cadeau d'affaires coffret", "Business gifts for customers"),
+)
+ACCESSORY_TEXTS = (
+    ("Verplaatsingskosten", "Frais de déplacement", "Reisekosten"),
+    ("Kilometervergoeding 84 km", "Frais de port", "Shipping costs"),
+)
+
+
+def _extra_purchase(rng: random.Random, pool: int, cid: str, kind: str) -> dict[str, Any]:
+    """Lodging (no deduction, 6 % then 12 % from March 2026), gifts (deductible up to
+    EUR 50 a unit), an accessory cost following its main line, a document discount."""
+    day = _date(rng)
+    allowance = Decimal("0.00")
+    if kind == "lodging":
+        rate = Decimal(12) if day >= _dt.date(2026, 3, 1) else Decimal(6)
+        text = rng.choice(LODGING[pool])
+        lines = [_Line(text, _amount(rng, 80, 600), rate, "S", "615000", "82", 0, False)]
+    elif kind == "gift":
+        qty = Decimal(rng.randint(2, 12))
+        price = _amount(rng, 20, 90)
+        text = rng.choice(GIFTS[pool])
+        lines = [
+            _Line(text, money(qty * price), Decimal(21), "S", "614100", "82",
+                  100 if price <= 50 else 0, True, qty, price)
+        ]  # fmt: skip
+    elif kind == "accessory":
+        key = rng.choice(("fees", "maintenance", "advertising"))
+        k, dev, hold = PURCHASE[key]
+        lines = [
+            _Line(rng.choice(hold if pool else dev), _amount(rng, 300, 900), Decimal(21), "S",
+                  k.account, k.grid, 100, False),
+            _Line(rng.choice(ACCESSORY_TEXTS[pool]), _amount(rng, 10, 90), Decimal(21), "S",
+                  k.account, k.grid, 100, False),
+        ]  # fmt: skip
+    else:  # a document discount spread over the base
+        key = rng.choice(("office", "fees", "telecom", "raw"))
+        k, dev, hold = PURCHASE[key]
+        net = _amount(rng, 200, 900)
+        allowance = money(net * Decimal("0.05"))
+        lines = [_Line(rng.choice(hold if pool else dev), net, Decimal(21), "S", k.account,
+                       k.grid, 100, k.goods)]  # fmt: skip
+    vat, name = rng.choice(BE_PARTIES)
+    booked = [dataclasses.replace(ln, net=ln.net - allowance) for ln in lines]
+    inv, total, per_rate = _invoice(
+        booked, (vat, name, "BE"), (OWN_VAT, OWN_NAME, "BE"), day, False, f"G{rng.randint(1, 999)}"
+    )
+    if allowance:
+        inv["lines"][0]["net"] = str(lines[0].net)
+        inv["allowances_charges"] = [
+            {
+                "is_charge": False,
+                "amount": str(allowance),
+                "reason": "Korting 5 %",
+                "vat_rate": "21",
+            }
+        ]
+    expected = _purchase_expected(booked, per_rate, total, False, None)
+    return _case(cid, f"purchase {kind}", inv, "purchase", expected, Decimal("1000.00"))
+
+
 SCENARIOS = (
     ("domestic-1", lambda r, p, c: _domestic_purchase(r, p, c)),
     ("domestic-mixed", lambda r, p, c: _domestic_purchase(r, p, c, nlines=r.choice((2, 3)))),
@@ -630,6 +701,10 @@ SCENARIOS = (
     ("sales-intra-eu-services", lambda r, p, c: _sales(r, p, c, "ics")),
     ("sales-export", lambda r, p, c: _sales(r, p, c, "exp")),
     ("sales-medecontractant", lambda r, p, c: _sales(r, p, c, "mc")),
+    ("lodging", lambda r, p, c: _extra_purchase(r, p, c, "lodging")),
+    ("gifts", lambda r, p, c: _extra_purchase(r, p, c, "gift")),
+    ("accessory", lambda r, p, c: _extra_purchase(r, p, c, "accessory")),
+    ("discount", lambda r, p, c: _extra_purchase(r, p, c, "discount")),
 )
 
 
