@@ -243,3 +243,25 @@ def test_validation_is_not_vacuous() -> None:
                 dossier_id=1, sequence=1, issue_date=ISSUE)  # fmt: skip
     fatal = [f for f in validate(write_invoice_ubl(inv)) if f.severity is Severity.FATAL]
     assert fatal
+
+
+def test_logo_is_drawn_and_a_broken_or_foreign_logo_is_not() -> None:
+    import dataclasses
+    import io
+
+    from PIL import Image
+
+    from invoicing.pdf import render_pdf
+
+    buf = io.BytesIO()
+    Image.new("RGB", (200, 80), (200, 30, 30)).save(buf, "PNG")
+
+    def images(seller: Seller) -> int:
+        inv = issue(draft(line("1.00")), seller, dossier_id=1, sequence=1, issue_date=ISSUE)
+        return render_pdf(inv).count(b"/Subtype /Image")
+
+    assert images(dataclasses.replace(SELLER, logo=buf.getvalue())) == 1
+    assert images(SELLER) == 0
+    assert images(dataclasses.replace(SELLER, logo=b"not a png")) == 0
+    svg = b'<svg xmlns="http://www.w3.org/2000/svg"><image href="http://x/y.png"/></svg>'
+    assert images(dataclasses.replace(SELLER, logo=svg, logo_mime="image/svg+xml")) == 0
