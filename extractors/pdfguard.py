@@ -77,14 +77,19 @@ def _inflated_size(data: bytes, start: int, cap: int) -> int:
     total = 0
     pos = start
     try:
-        while pos < len(data) and not inflater.eof:
-            chunk = data[pos : pos + _IN_CHUNK]
-            pos += len(chunk)
-            total += len(inflater.decompress(chunk, _OUT_CHUNK))
-            while inflater.unconsumed_tail and total <= cap:
-                total += len(inflater.decompress(inflater.unconsumed_tail, _OUT_CHUNK))
+        while not inflater.eof:
+            buf = inflater.unconsumed_tail
+            if not buf:
+                if pos >= len(data):
+                    break
+                buf = data[pos : pos + _IN_CHUNK]
+                pos += len(buf)
+            out = inflater.decompress(buf, _OUT_CHUNK)
+            total += len(out)
             if total > cap:
                 return total
+            if not out and len(inflater.unconsumed_tail) == len(buf):
+                break  # no progress (a stream cut short): the decoder will judge it
     except zlib.error:
-        return total  # not (or no longer) zlib: the decoder will judge it
+        pass  # not (or no longer) zlib: the decoder will judge it
     return total
