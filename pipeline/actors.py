@@ -10,9 +10,11 @@ poison document never disappears and never blocks the queue.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 from collections.abc import Callable
+from typing import Any
 
 import dramatiq
 from dramatiq.middleware import CurrentMessage, TimeLimitExceeded
@@ -56,14 +58,70 @@ def _fail(rt: Runtime, document_id: int, reason: str) -> None:
             repo.audit(s, "failed", dossier_id=doc.dossier_id, document_id=doc.id, reason=reason)
 
 
+def _entry_key(doc: Any) -> str:
+    """Which entry into its current state the document is in (a reprocess is a new one)."""
+    timings = doc.timings or {}
+    stamps = (timings.get(doc.state), timings.get("reprocess"), timings.get("released"))
+    return "|".join([doc.state, *(str(t) for t in stamps)])
+
+
+def _start_delivery(rt: Runtime, document_id: int, name: str) -> bool:
+    """Count one more start of a step on the document; False when it must not run again.
+
+    The count is committed before the step runs, so a worker killed in the middle
+    (a decoder crash, the OOM killer) leaves it raised; a step that ends, with a
+    result or an exception, takes it back.  A document that started
+    ``max_deliveries`` times in the same state without ever ending goes to
+    ``failed`` instead of crashing the next worker (the reconciler leaves it alone).
+    """
+    limit = rt.settings.max_deliveries
+    if limit <= 0:
+        return True
+    with rt.tx() as s:
+        doc = repo.get_document(s, document_id, lock=True)
+        if DocumentState(doc.state) not in ACTIVE_STATES:
+            return True  # the step is a no-op; nothing to count
+        key = _entry_key(doc)
+        timings = dict(doc.timings or {})
+        started = int(doc.attempts or 0) if timings.get("delivery_key") == key else 0
+        if started >= limit:
+            reason = (
+                f"crashed the worker {started} times ({name} step); not retried: "
+                "reprocess it once the cause is fixed"
+            )
+            repo.set_state(s, doc, S.FAILED, reason, code="crashed_worker")
+            repo.audit(s, "failed", dossier_id=doc.dossier_id, document_id=doc.id, reason=reason)
+            log.error("document %s: %s", document_id, reason)
+            return False
+        timings["delivery_key"] = key
+        doc.timings = timings
+        doc.attempts = started + 1
+    return True
+
+
+def _end_delivery(rt: Runtime, document_id: int) -> None:
+    """The step ended without killing the worker: the start does not count as a crash."""
+    if rt.settings.max_deliveries <= 0:
+        return
+    with rt.tx() as s:
+        doc = repo.get_document(s, document_id, lock=True)
+        if (doc.timings or {}).get("delivery_key") == _entry_key(doc) and doc.attempts:
+            doc.attempts = int(doc.attempts) - 1
+
+
 def run_step(step: Step, name: str, document_id: int) -> None:
     """The one shell every actor goes through."""
     rt = get_runtime()
+    if not _start_delivery(rt, document_id, name):
+        return
     try:
         nexts = step(rt, document_id)
     except StorageUnavailable:
+        with contextlib.suppress(Exception):  # the database may be the one that is down
+            _end_delivery(rt, document_id)
         raise  # transient: retry, never fail the document for our own outage
     except (Exception, TimeLimitExceeded) as exc:
+        _end_delivery(rt, document_id)
         if _retries_left():
             log.warning("step %s of document %s failed, will retry: %s", name, document_id, exc)
             raise
@@ -71,6 +129,7 @@ def run_step(step: Step, name: str, document_id: int) -> None:
         log.error("document %s: %s", document_id, reason)
         _fail(rt, document_id, reason)
         return
+    _end_delivery(rt, document_id)  # a no-op run (duplicate message) counts for nothing
     send_next(nexts)
 
 

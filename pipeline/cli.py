@@ -727,6 +727,195 @@ def rates_import(file: str) -> None:
     click.echo(f"{count} exchange rates stored")
 
 
+# ----------------------------------------------------------------------------- invoicing
+
+
+def _invoice_json(row: Any) -> dict[str, Any]:
+    return dict(row.as_dict())
+
+
+@main.group()
+def invoice() -> None:
+    """Sales invoices: create a draft, issue, send, credit, list."""
+
+
+@invoice.command("create")
+@click.argument("spec", type=click.Path(exists=True, dir_okay=False))
+@click.option("--dossier", "dossier_ref", help="Dossier (id, name or address); else SPEC's.")
+@click.option("--issue", "issue_now", is_flag=True, help="Issue the draft at once.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@_setup_errors
+def invoice_create(spec: str, dossier_ref: str | None, issue_now: bool, as_json: bool) -> None:
+    """Create a draft invoice from SPEC.json (customer_id, lines, vat_case, ...)."""
+    svc = _service()
+    try:
+        data = json.loads(Path(spec).read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise UsageError(f"{spec}: not a JSON object ({exc})") from None
+    if not isinstance(data, dict):
+        raise UsageError(f"{spec}: not a JSON object")
+    ref = dossier_ref or str(data.pop("dossier", "") or "")
+    if not ref:
+        raise UsageError('give --dossier or a "dossier" key in SPEC')
+    data.pop("dossier", None)
+    row = svc.create_draft(_system(), _dossier_id(svc, ref), data)
+    if issue_now:
+        row = svc.issue(_system(), row.id)
+    if as_json:
+        _print_json(_invoice_json(row))
+    else:
+        click.echo(f"invoice {row.id}: {row.state} {row.number or ''} {row.total} EUR".rstrip())
+
+
+@invoice.command("issue")
+@click.argument("invoice_id", type=int)
+@_setup_errors
+def invoice_issue(invoice_id: int) -> None:
+    """Issue a draft: gapless number, PDF and validated UBL."""
+    row = _service().issue(_system(), invoice_id)
+    click.echo(f"invoice {row.id} issued as {row.number}: {row.total} EUR, due {row.due_date}")
+
+
+@invoice.command("send")
+@click.argument("invoice_id", type=int)
+@click.option("--channel", type=click.Choice(["peppol", "email"]), help="Default: the best one.")
+@click.option("--to", help="Recipient (Peppol id or e-mail) instead of the customer's.")
+@_setup_errors
+def invoice_send(invoice_id: int, channel: str | None, to: str | None) -> None:
+    """Send an issued invoice over Peppol or by mail (queued and retried on failure)."""
+    sent = _service().send(_system(), invoice_id, channel=channel, to=to)
+    for warning in sent.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    reason = f" ({sent.reason})" if sent.reason else ""
+    click.echo(
+        f"invoice {invoice_id} by {sent.channel} to {sent.destination}: {sent.state}{reason}"
+    )
+
+
+@invoice.command("credit")
+@click.argument("invoice_id", type=int)
+@click.option("--note", help="Reason printed on the credit note.")
+@click.option("--issue", "issue_now", is_flag=True, help="Issue the credit note at once.")
+@_setup_errors
+def invoice_credit(invoice_id: int, note: str | None, issue_now: bool) -> None:
+    """A credit note for all of an issued invoice (a draft unless --issue)."""
+    svc = _service()
+    row = svc.credit_note(_system(), invoice_id, note=note)
+    if issue_now:
+        row = svc.issue(_system(), row.id)
+    click.echo(f"credit note {row.id}: {row.state} {row.number or ''} {row.total} EUR".rstrip())
+
+
+@invoice.command("list")
+@click.option("--dossier", "dossier_ref", help="Dossier (id, name or address).")
+@click.option("--state", type=click.Choice(["draft", "issued"]))
+@click.option("--paid/--unpaid", default=None, help="Only paid or only unpaid invoices.")
+@click.option("--overdue", is_flag=True, help="Only unpaid invoices past their due date.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@_setup_errors
+def invoice_list(
+    dossier_ref: str | None, state: str | None, paid: bool | None, overdue: bool, as_json: bool
+) -> None:
+    """Invoices and credit notes, newest first."""
+    svc = _service()
+    did = _dossier_id(svc, dossier_ref) if dossier_ref else None
+    rows = svc.invoices(_system(), did, state=state, paid=paid, overdue=overdue, limit=1000)
+    if as_json:
+        _print_json([_invoice_json(r) for r in rows])
+        return
+    for r in rows:
+        click.echo(
+            f"{r.id:>6}  {r.number or '(draft)':<14} {r.kind:<11} {r.customer_name[:30]:<30} "
+            f"{r.total:>10} {r.payment_state}"
+        )
+
+
+@main.group()
+def customer() -> None:
+    """Customers of a dossier (for invoicing)."""
+
+
+@customer.command("import")
+@click.option("--dossier", "dossier_ref", required=True, help="Dossier (id, name or address).")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@_setup_errors
+def customer_import(dossier_ref: str, file: str) -> None:
+    """Import customers from a CSV (name, country, VAT, ...); bad rows listed by line."""
+    svc = _service()
+    added, errors = svc.import_customers(
+        _system(), _dossier_id(svc, dossier_ref), Path(file).read_bytes()
+    )
+    for line, reason in errors:
+        click.echo(f"line {line}: {reason}", err=True)
+    click.echo(f"{len(added)} customers imported, {len(errors)} rows refused")
+
+
+@main.group()
+def coda() -> None:
+    """Bank statements (CODA)."""
+
+
+@coda.command("import")
+@click.option("--dossier", "dossier_ref", required=True, help="Dossier (id, name or address).")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@_setup_errors
+def coda_import(dossier_ref: str, file: str, as_json: bool) -> None:
+    """Import a CODA file: payments matched to sales and purchase invoices (all or nothing)."""
+    svc = _service()
+    path = Path(file)
+    rep = svc.import_coda(
+        _system(), _dossier_id(svc, dossier_ref), path.read_bytes(), filename=path.name
+    )
+    if as_json:
+        _print_json(
+            {
+                "import_id": rep.import_id,
+                "movements": rep.movements,
+                "matched": rep.matched,
+                "matches": list(rep.matches),
+                "unmatched": [
+                    {"id": m.id, "line": m.line, "amount": m.amount, "name": m.counterparty_name}
+                    for m in rep.unmatched
+                ],
+            }
+        )
+        return
+    click.echo(f"{rep.movements} movements, {rep.matched} matched, {len(rep.unmatched)} to match")
+    for m in rep.unmatched:
+        click.echo(f"  line {m.line}: {m.amount} {m.counterparty_name or ''}".rstrip())
+
+
+@main.command()
+@click.option("--dossier", "dossier_ref", help="Only this dossier (id, name or address).")
+@click.option("--dry-run", is_flag=True, help="List the reminders due, record and send nothing.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@_setup_errors
+def remind(dossier_ref: str | None, dry_run: bool, as_json: bool) -> None:
+    """The daily reminder run (idempotent: a reminder level is sent once per invoice)."""
+    svc = _service()
+    did = _dossier_id(svc, dossier_ref) if dossier_ref else None
+    due = svc.run_reminders(_system(), did, dry_run=dry_run)
+    if as_json:
+        _print_json(
+            [
+                {
+                    "invoice_id": r.invoice_id,
+                    "number": r.number,
+                    "level": r.level,
+                    "amount_due": r.amount_due,
+                    "fee": r.fee,
+                    "interest": r.interest,
+                }
+                for r in due
+            ]
+        )
+        return
+    for r in due:
+        click.echo(f"{r.number}: level {r.level}, {r.amount_due} EUR due")
+    click.echo(f"{len(due)} reminders {'due (dry run)' if dry_run else 'recorded'}")
+
+
 # ----------------------------------------------------------------------------- services
 
 
@@ -752,6 +941,10 @@ def _reconcile_loop(stop: threading.Event, every: float, gc_every: float = 0.0) 
             reconcile()
         except Exception:
             logging.getLogger(__name__).exception("reconciler pass failed")
+        try:
+            _retry_sends()
+        except Exception:
+            logging.getLogger(__name__).exception("retrying invoice sends failed")
         if next_gc is not None and time.monotonic() >= next_gc:
             next_gc = time.monotonic() + gc_every
             try:
@@ -772,31 +965,30 @@ def worker(processes: int | None, threads: int | None) -> None:
     rt = get_runtime()
     check_initialised(rt.settings.database_url)
     settings = rt.settings
+    from pipeline.supervisor import Supervisor, worker_commands
+
     env = {**os.environ, "OMP_THREAD_LIMIT": "1"}
-    cmd = [
-        sys.executable,
-        "-m",
-        "dramatiq",
-        "pipeline.actors",
-        "--processes",
-        str(processes or settings.worker_processes),
-        "--threads",
-        str(threads or settings.worker_threads),
-        "--queues",
-        "split",
-        "extract",
-        "propose",
-    ]
+    commands = worker_commands(
+        processes or settings.worker_processes,
+        threads or settings.worker_threads,
+        ["split", "extract", "propose"],
+    )
+    supervisor = Supervisor(commands, env=env)
     stop = threading.Event()
     every = max(5.0, min(60.0, settings.reconcile_after_seconds / 5))
     gc_every = settings.blob_gc_every_seconds
     thread = threading.Thread(target=_reconcile_loop, args=(stop, every, gc_every), daemon=True)
     thread.start()
-    proc = subprocess.Popen(cmd, env=env)
-    _forward_signals([proc])
-    code = proc.wait()
+
+    def handler(_signum: int, _frame: Any) -> None:
+        supervisor.request_stop()
+
+    signal.signal(signal.SIGINT, handler)
+    signal.signal(signal.SIGTERM, handler)
+    supervisor.start()
+    supervisor.run()  # a worker process that dies is replaced; returns on SIGTERM
     stop.set()
-    sys.exit(code)
+    sys.exit(supervisor.stop())
 
 
 def _ui_command(settings: Any) -> list[str]:
@@ -970,6 +1162,14 @@ def blobs_gc(dry_run: bool, grace_seconds: float | None, as_json: bool) -> None:
     )
     for sha in report.deleted_sha256:
         click.echo(f"  {sha}")
+
+
+def _retry_sends() -> None:
+    """Deliver invoice sends still queued after a minute (the pipeline's retry)."""
+    from pipeline.runtime import get_runtime
+    from pipeline.service import SYSTEM, Service
+
+    Service(get_runtime()).retry_sends(SYSTEM, older_than_seconds=60.0)
 
 
 def _blob_gc_pass() -> None:

@@ -74,6 +74,9 @@ class Settings:
     max_retries: int = 5
     ocr_languages: str = "nld+fra+deu+eng"
     ocr_page_timeout_seconds: float = 120.0
+    extract_memory_mb: int = 1024
+    extract_cpu_seconds: int = 300
+    max_deliveries: int = 3
     #: sender authentication of received mail: "check" (SPF, DKIM, DMARC over DNS),
     #: "header" (trust the Authentication-Results of ``mail_auth_trusted_authserv_id``)
     mail_auth: str = "check"
@@ -82,6 +85,11 @@ class Settings:
     #: DNS servers for the checks ("ip" or "ip:port", comma-separated; "" = the system's)
     dns_servers: str = ""
     dns_timeout_seconds: float = 5.0
+    #: outgoing mail relay for sending invoices: smtp://user:pass@host:port?starttls=1
+    outgoing_smtp_url: str | None = None
+    #: Peppol access point (Storecove REST API v2 base URL) and its API key
+    peppol_ap_url: str | None = None
+    peppol_ap_token: str | None = None
     log_level: str = "INFO"
 
     @property

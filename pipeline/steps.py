@@ -30,6 +30,7 @@ from storage.models import Document, Dossier
 
 if TYPE_CHECKING:
     from extractors import ExtractLimits
+    from pipeline.sandbox import SandboxLimits
 
 log = logging.getLogger(__name__)
 
@@ -254,8 +255,9 @@ def _dossier_party(dossier: Dossier) -> Party:
 
 def extract_step(rt: Runtime, document_id: int) -> list[NextStep]:
     """Read the invoice fields of a file document."""
-    from extractors import ExtractOptions, extract_document
+    from extractors import ExtractOptions
     from extractors.errors import ExtractionError
+    from pipeline.sandbox import SandboxLimit
 
     with rt.tx() as s:
         doc = repo.get_document(s, document_id)
@@ -274,9 +276,11 @@ def extract_step(rt: Runtime, document_id: int) -> list[NextStep]:
         sha, filename = doc.blob_sha256, doc.filename
     data = rt.blobs.get(sha)
     try:
-        invoice = extract_document(data, filename=filename, options=options)
+        invoice = _extract_untrusted(rt.settings, data, filename, options)
     except ExtractionError as exc:
         return _quarantine(rt, document_id, str(exc), code=type(exc).__name__)
+    except SandboxLimit as exc:
+        return _quarantine(rt, document_id, exc.reason, code=f"{exc.kind}_limit")
     except Exception as exc:  # a bug in a rule must not stop the supplier's documents
         log.exception("extraction of document %s failed unexpectedly", document_id)
         reason = f"extraction failed unexpectedly ({type(exc).__name__}: {exc})"[:500]
@@ -284,6 +288,36 @@ def extract_step(rt: Runtime, document_id: int) -> list[NextStep]:
     invoice = _with_validation(data, invoice)
     attachments = _embedded_attachments(rt, data, invoice)
     return _save_extraction(rt, document_id, invoice, attachments)
+
+
+def sandbox_limits(settings: Settings) -> SandboxLimits:
+    """The limits of the child process that decodes untrusted documents."""
+    from pipeline.sandbox import SandboxLimits
+
+    return SandboxLimits(
+        memory_mb=settings.extract_memory_mb,
+        cpu_seconds=settings.extract_cpu_seconds,
+        wall_seconds=max(1.0, settings.step_time_limit_seconds - 5.0),
+    )
+
+
+def _extract_untrusted(
+    settings: Settings, data: bytes, filename: str | None, options: Any
+) -> InvoiceData:
+    """PDFs and images are decoded in a limited child process; XML here (lxml is bounded)."""
+    from extractors import extract_document, sniff_content_type
+    from pipeline import sandbox
+
+    if sniff_content_type(data) in {"application/xml", "application/octet-stream"}:
+        return extract_document(data, filename=filename, options=options)
+    return sandbox.run(extract_in_child, data, filename, options, limits=sandbox_limits(settings))
+
+
+def extract_in_child(data: bytes, filename: str | None, options: Any) -> InvoiceData:
+    """What the sandbox child runs (a module-level function, so it pickles by name)."""
+    from extractors import extract_document
+
+    return extract_document(data, filename=filename, options=options)
 
 
 def _hints_for_dossier(s: Any, dossier: Dossier) -> tuple[Any, ...]:

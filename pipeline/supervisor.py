@@ -1,0 +1,165 @@
+"""The worker service: N worker processes, each replaced when it dies.
+
+``boekbox worker`` used to run ``dramatiq --processes N``, whose main process
+shuts everything down when one worker process dies ("exited unexpectedly ...
+shutting down"), and the reconciler (and, under ``boekbox up``, the SMTP
+server and the UI) with it.  Here the service process supervises its worker
+processes itself: one that exits without being asked to (kill -9, the OOM
+killer, a native crash) is logged and started again at once (with a short
+back-off if it keeps dying at start), the others keep working, and its
+messages come back to the queue (SQLite broker: dead-owner leases; Redis:
+dramatiq's heartbeats).  SIGTERM/SIGINT stop every process cleanly.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+log = logging.getLogger(__name__)
+
+__all__ = ["Supervisor", "worker_process_main"]
+
+#: a process that dies sooner than this after its start waits before the next try
+_QUICK_DEATH_S = 2.0
+_MAX_BACKOFF_S = 30.0
+
+
+def worker_process_main(argv: Sequence[str] | None = None) -> None:
+    """One dramatiq worker (threads consuming the given queues) until SIGTERM."""
+    parser = argparse.ArgumentParser(prog="pipeline.workerproc")
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--queues", nargs="+", required=True)
+    args = parser.parse_args(argv)
+    stop = threading.Event()
+
+    def handler(_signum: int, _frame: object) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, handler)
+    signal.signal(signal.SIGINT, handler)
+    from dramatiq import Worker
+
+    from pipeline import actors
+    from pipeline.settings import load_settings
+
+    settings = load_settings()
+    logging.basicConfig(
+        level=getattr(logging, settings.log_level.upper(), logging.INFO),
+        format=f"%(asctime)s [worker {os.getpid()}] %(levelname)s %(name)s: %(message)s",
+    )
+    broker = actors.ACTORS["split"].broker
+    broker.emit_after("process_boot")
+    worker = Worker(broker, queues=set(args.queues), worker_threads=max(1, args.threads))
+    worker.start()
+    log.info("worker process ready: queues %s, %d thread(s)", args.queues, args.threads)
+    while not stop.wait(1.0):
+        pass
+    worker.stop(timeout=30_000)
+    broker.close()
+
+
+@dataclass
+class _Slot:
+    command: list[str]
+    proc: subprocess.Popen[bytes] | None = None
+    started: float = 0.0
+    failures: int = 0
+    not_before: float = 0.0
+    restarts: int = field(default=0)
+
+
+class Supervisor:
+    """Keeps one process per command alive until :meth:`stop`."""
+
+    def __init__(
+        self,
+        commands: Sequence[list[str]],
+        *,
+        env: dict[str, str] | None = None,
+        on_restart: Callable[[int, int], None] | None = None,
+    ) -> None:
+        self.slots = [_Slot(list(c)) for c in commands]
+        self.env = env
+        self.on_restart = on_restart
+        self._stopping = threading.Event()
+
+    def _start(self, slot: _Slot) -> None:
+        slot.proc = subprocess.Popen(slot.command, env=self.env)
+        slot.started = time.monotonic()
+
+    def start(self) -> None:
+        for slot in self.slots:
+            self._start(slot)
+
+    def pids(self) -> list[int]:
+        return [s.proc.pid for s in self.slots if s.proc is not None and s.proc.poll() is None]
+
+    def check(self) -> None:
+        """Replace every process that died (one pass)."""
+        now = time.monotonic()
+        for slot in self.slots:
+            if self._stopping.is_set():
+                return
+            if slot.proc is not None and slot.proc.poll() is None:
+                continue
+            if slot.proc is not None:  # died: note it once
+                code = slot.proc.returncode
+                how = f"signal {signal.Signals(-code).name}" if code < 0 else f"exit code {code}"
+                quick = now - slot.started < _QUICK_DEATH_S
+                slot.failures = slot.failures + 1 if quick else 0
+                delay = min(_MAX_BACKOFF_S, 0.5 * 2**slot.failures) if slot.failures else 0.0
+                slot.not_before = now + delay
+                log.error(
+                    "worker process %d stopped unexpectedly (%s); starting a new one%s",
+                    slot.proc.pid,
+                    how,
+                    f" in {delay:.1f} s" if delay else "",
+                )
+                old = slot.proc.pid
+                slot.proc = None
+                slot.restarts += 1
+                if self.on_restart is not None:
+                    self.on_restart(old, slot.restarts)
+            if now >= slot.not_before:
+                self._start(slot)
+
+    def run(self, every: float = 0.2) -> None:
+        """Supervise until :meth:`stop` is called (from a signal handler)."""
+        while not self._stopping.wait(every):
+            self.check()
+
+    def request_stop(self) -> None:
+        """Make :meth:`run` return (safe from a signal handler)."""
+        self._stopping.set()
+
+    def stop(self, timeout: float = 40.0) -> int:
+        """SIGTERM every process, wait, SIGKILL the ones left; 0 when all stopped cleanly."""
+        self._stopping.set()
+        procs = [s.proc for s in self.slots if s.proc is not None]
+        for p in procs:
+            if p.poll() is None:
+                p.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + timeout
+        code = 0
+        for p in procs:
+            try:
+                p.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+                code = 1
+        return code
+
+
+def worker_commands(processes: int, threads: int, queues: Sequence[str]) -> list[list[str]]:
+    base = [sys.executable, "-m", "pipeline.workerproc", "--threads", str(threads), "--queues"]
+    return [[*base, *queues] for _ in range(max(1, processes))]

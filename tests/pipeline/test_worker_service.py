@@ -1,0 +1,134 @@
+"""The worker service with real processes: a killed worker process is replaced, bombs
+are quarantined with their reason, and the service stays up through both."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from bombs import flate_stream_bomb, image_xobject_bomb, png_bomb
+from helpers import CORPUS
+from test_cli import _env, boekbox
+
+pytestmark = pytest.mark.slow
+
+DOSSIER = "Schreinerei Kessel"
+
+
+def _start_worker(tmp_path: Path, *args: str) -> subprocess.Popen[bytes]:
+    log = (tmp_path / "worker.log").open("ab")
+    env = {**_env(tmp_path), "BOEKBOX_EXTRACT_MEMORY_MB": "700", "BOEKBOX_LOG_LEVEL": "INFO"}
+    return subprocess.Popen(
+        [sys.executable, "-m", "pipeline.cli", "worker", *args],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+
+
+def _stop(worker: subprocess.Popen[bytes]) -> int:
+    os.killpg(worker.pid, signal.SIGTERM)
+    try:
+        return worker.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        os.killpg(worker.pid, signal.SIGKILL)
+        worker.wait()
+        raise
+
+
+def _children(pid: int) -> set[int]:
+    out = subprocess.run(["ps", "-eo", "pid,ppid,args"], capture_output=True, text=True).stdout
+    kids = set()
+    for line in out.splitlines()[1:]:
+        parts = line.split(None, 2)
+        if len(parts) == 3 and parts[1] == str(pid) and "pipeline.workerproc" in parts[2]:
+            kids.add(int(parts[0]))
+    return kids
+
+
+def _docs(tmp_path: Path) -> dict[str, dict[str, object]]:
+    out = boekbox(tmp_path, "documents", "--json", "--all-kinds").stdout
+    return {str(d["filename"]): d for d in json.loads(out)}
+
+
+def _wait_done(tmp_path: Path, worker: subprocess.Popen[bytes], names: set[str]) -> dict:
+    deadline = time.monotonic() + 240
+    while True:
+        docs = _docs(tmp_path)
+        if names <= set(docs) and all(docs[n]["state"] not in {"received"} for n in names):
+            return docs
+        assert worker.poll() is None, (tmp_path / "worker.log").read_text()[-3000:]
+        assert time.monotonic() < deadline, docs
+        time.sleep(0.5)
+
+
+def test_a_killed_worker_process_is_replaced_and_documents_still_get_processed(
+    tmp_path: Path,
+) -> None:
+    boekbox(tmp_path, "init")
+    boekbox(tmp_path, "dossier", "add", DOSSIER, "--address", "kessel")
+    worker = _start_worker(tmp_path, "--processes", "2")
+    try:
+        deadline = time.monotonic() + 60
+        while len(before := _children(worker.pid)) < 2:
+            assert worker.poll() is None, (tmp_path / "worker.log").read_text()
+            assert time.monotonic() < deadline, "worker processes never started"
+            time.sleep(0.1)
+        victim = min(before)
+        os.kill(victim, signal.SIGKILL)
+        killed_at = time.monotonic()
+        while True:
+            now = _children(worker.pid)
+            if len(now) == 2 and victim not in now:
+                break
+            assert time.monotonic() - killed_at < 5, f"not replaced within 5 s: {now}"
+            time.sleep(0.05)
+        assert worker.poll() is None  # the service itself stayed up
+        ubl = CORPUS / "ubl" / "cen_BIS3_Invoice_positive.xml"
+        pdf = next((CORPUS / "pdf").glob("*.pdf"))
+        boekbox(tmp_path, "ingest", str(ubl), str(pdf), "--dossier", DOSSIER)
+        docs = _wait_done(tmp_path, worker, {ubl.name, pdf.name})
+        assert docs[ubl.name]["state"] == "proposed", docs[ubl.name]["reason"]
+        assert docs[pdf.name]["state"] not in {"failed"}, docs[pdf.name]["reason"]
+    finally:
+        assert _stop(worker) == 0
+    assert (
+        "stopped unexpectedly (signal SIGKILL); starting a new one"
+        in (tmp_path / "worker.log").read_text()
+    )
+
+
+def test_bombs_are_quarantined_with_the_reason_and_the_worker_survives(tmp_path: Path) -> None:
+    boekbox(tmp_path, "init")
+    boekbox(tmp_path, "dossier", "add", DOSSIER, "--address", "kessel")
+    files = {
+        "flate-bomb.pdf": flate_stream_bomb(1024),
+        "image-bomb.pdf": image_xobject_bomb(100_000),
+        "bomb.png": png_bomb(12_000),
+    }
+    for name, data in files.items():
+        (tmp_path / name).write_bytes(data)
+    ubl = CORPUS / "ubl" / "cen_BIS3_Invoice_positive.xml"
+    paths = [str(tmp_path / n) for n in files]
+    boekbox(tmp_path, "ingest", *paths, str(ubl), "--dossier", DOSSIER)
+    worker = _start_worker(tmp_path, "--processes", "1", "--threads", "2")
+    try:
+        docs = _wait_done(tmp_path, worker, {*files, ubl.name})
+        pids = _children(worker.pid)
+    finally:
+        assert _stop(worker) == 0
+    assert docs["flate-bomb.pdf"]["state"] == "quarantined"
+    assert "over the memory limit" in str(docs["flate-bomb.pdf"]["reason"])
+    for name in ("image-bomb.pdf", "bomb.png"):
+        assert docs[name]["state"] == "quarantined", docs[name]
+        assert "over the pixel limit" in str(docs[name]["reason"]), docs[name]["reason"]
+    assert docs[ubl.name]["state"] == "proposed"
+    assert len(pids) == 1  # the same worker process did all of it
+    assert "stopped unexpectedly" not in (tmp_path / "worker.log").read_text()
