@@ -23,7 +23,7 @@ from enum import StrEnum
 from typing import Any, TypeVar
 
 from pipeline.runtime import Runtime, get_runtime
-from storage import NotFound, repo
+from storage import NotFound, repo, rights
 from storage.models import Document
 
 log = logging.getLogger("pipeline.service")
@@ -39,6 +39,7 @@ __all__ = [
     "ServiceBase",
     "ServiceError",
     "UserView",
+    "permissions_of",
     "requires",
 ]
 
@@ -101,6 +102,18 @@ ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
     "client_portal": frozenset({P.VIEW, P.UPLOAD, P.VIEW_BOOKS, P.INVOICE}),
 }
 ROLE_PERMISSIONS["entrepreneur"] = ROLE_PERMISSIONS["client_portal"]
+
+
+def permissions_of(role: str, explicit: Any = None) -> frozenset[Permission]:
+    """What a membership allows: its own set when the accountant set one, else its role's."""
+    if explicit is not None:
+        held = {Permission(p) for p in explicit if p in _VALUES}
+        return frozenset(held | {P.VIEW}) if held else frozenset({P.VIEW})
+    return ROLE_PERMISSIONS.get(role, frozenset())
+
+
+_VALUES = frozenset(p.value for p in Permission)
+
 
 #: Public service method name -> the permission it needs in the dossier it touches
 #: (``None``: no dossier permission, the method checks what it needs itself, e.g. admin).
@@ -186,10 +199,10 @@ class ServiceBase:
             return ROLE_PERMISSIONS["admin"]
         if user.id is None:
             return frozenset()
-        role = repo.membership_role(s, user.id, dossier_id)
-        if role is None:
+        member = rights.get_membership(s, user.id, dossier_id)
+        if member is None:
             return frozenset()
-        return ROLE_PERMISSIONS.get(role, frozenset())
+        return permissions_of(member.role, member.permissions)
 
     def _require(
         self, s: Any, user: UserView, dossier_id: int, permission: Permission = P.VIEW

@@ -89,8 +89,15 @@ class UsersService(ServiceBase):
             raise ServiceError(f"role must be one of {', '.join(sorted(ROLE_PERMISSIONS))}")
         with self.rt.tx() as s:
             self._require(s, caller, dossier_id, Permission.MANAGE_USERS)
-            if role == "admin" and not self._is_admin(s, caller):
-                raise AccessDenied("only admins make admins")
+            if not self._is_admin(s, caller):
+                if role == "admin":
+                    raise AccessDenied("only admins make admins")
+                beyond = ROLE_PERMISSIONS[role] - self._permissions(s, caller, dossier_id)
+                if beyond:
+                    raise AccessDenied(
+                        "you cannot grant rights you do not hold: "
+                        + ", ".join(sorted(p.value for p in beyond))
+                    )
             user = repo.get_user(s, username)
             if user is None:
                 raise ServiceError(f"unknown user {username}")

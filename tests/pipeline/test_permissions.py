@@ -1,0 +1,208 @@
+"""Every service method against every permission, from one table.
+
+Each public method of :class:`pipeline.service.Service` declares the permission it
+needs in the dossier it touches (``@requires``, collected in ``REQUIRED``).  This test
+holds one call per method (``CALLS``; a new method without a row here fails the first
+test) and checks, on SQLite and PostgreSQL, that
+
+* a member holding every permission *but* the declared one is refused
+  (``AccessDenied``; for ``view``: a non-member, who is refused or sees nothing);
+* a member holding only ``view`` and the declared permission is not refused for
+  lack of rights (the call may still be refused on its merits).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from helpers import CORPUS, dossier, run_all
+
+from pipeline.runtime import Runtime
+from pipeline.service import (
+    REQUIRED,
+    SYSTEM,
+    AccessDenied,
+    Permission,
+    Service,
+    ServiceError,
+    UserView,
+)
+from pipeline.steps import NextStep
+
+P = Permission
+UBL = CORPUS / "ubl" / "cen_BIS3_Invoice_positive.xml"
+
+
+@dataclass(frozen=True)
+class Ctx:
+    dossier: int
+    doc: int
+    supplier: int
+
+
+Call = Callable[[Service, UserView, Ctx], Any]
+
+#: method -> a call of it on the seeded dossier (``view`` calls marked "hidden" return
+#: data across the caller's dossiers: a non-member must simply not see this dossier's)
+CALLS: dict[str, Call] = {
+    # view
+    "accounts": lambda s, u, c: s.accounts(u, c.dossier),
+    "alerts": lambda s, u, c: s.alerts(u, c.dossier),
+    "count_documents": lambda s, u, c: s.count_documents(u, dossier_id=c.dossier),
+    "document": lambda s, u, c: s.document(u, c.doc),
+    "document_bytes": lambda s, u, c: s.document_bytes(u, c.doc),
+    "documents": lambda s, u, c: s.documents(u, dossier_id=c.dossier),
+    "dossier": lambda s, u, c: s.dossier(u, c.dossier),
+    "dossiers": lambda s, u, c: [d.id for d in s.dossiers(u)],
+    "intake": lambda s, u, c: s.intake(u, c.dossier),
+    "members": lambda s, u, c: s.members(u, c.dossier),
+    "my_permissions": lambda s, u, c: s.my_permissions(u, c.dossier),
+    "neighbours": lambda s, u, c: s.neighbours(u, c.doc),
+    "page_image": lambda s, u, c: s.page_image(u, c.doc),
+    "page_images": lambda s, u, c: s.page_images(u, c.doc),
+    "quotas": lambda s, u, c: [q.dossier_id for q in s.quotas(u)],
+    "review_queue_count": lambda s, u, c: s.review_queue_count(u),
+    "state_counts": lambda s, u, c: [d for d, _ in s.state_counts(u)],
+    "stats": lambda s, u, c: s.stats(u),
+    "suppliers": lambda s, u, c: s.suppliers(u, c.dossier),
+    # upload
+    "ingest": lambda s, u, c: s.ingest(u, c.dossier, b"%PDF-1.4\n%%EOF\n", "probe.pdf"),
+    # view the books
+    "entries": lambda s, u, c: s.entries(u, c.dossier),
+    "vat_return": lambda s, u, c: s.vat_return(u, c.dossier),
+    "vat_export": lambda s, u, c: s.vat_export(u, c.dossier, "2026-01"),
+    # book purchases
+    "confirm": lambda s, u, c: s.confirm(u, c.doc),
+    "confirm_iban": lambda s, u, c: s.confirm_iban(u, c.doc, "BE71096123456769"),
+    "correct_field": lambda s, u, c: s.correct_field(u, c.doc, "invoice_number", "X-1"),
+    "mark_duplicate": lambda s, u, c: s.mark_duplicate(u, c.doc, c.doc),
+    "reject": lambda s, u, c: s.reject(u, c.doc, "probe"),
+    "release": lambda s, u, c: s.release(u, c.doc),
+    "reopen": lambda s, u, c: s.reopen(u, c.doc),
+    "reprocess": lambda s, u, c: s.reprocess(u, c.doc),
+    "save_draft": lambda s, u, c: s.save_draft(u, c.doc, []),
+    "set_supplier_policy": lambda s, u, c: s.set_supplier_policy(u, c.supplier, autobook="never"),
+    # close periods
+    "purge_junk": lambda s, u, c: s.purge_junk(u, c.dossier, [c.doc]),
+    # manage users
+    "add_member": lambda s, u, c: s.add_member(u, c.dossier, "target", "client_portal"),
+    "remove_member": lambda s, u, c: s.remove_member(u, c.dossier, "target"),
+    "rights": lambda s, u, c: s.rights(u, c.dossier),
+    "rights_history": lambda s, u, c: s.rights_history(u, c.dossier),
+    "set_rights": lambda s, u, c: s.set_rights(u, c.dossier, "target", permissions=["view"]),
+}
+
+#: view calls whose answer spans the caller's dossiers: a non-member sees none of ours
+HIDDEN = {"dossiers", "quotas", "review_queue_count", "state_counts", "stats"}
+
+
+def _declared() -> dict[str, Permission]:
+    return {name: perm for name, perm in REQUIRED.items() if perm is not None}
+
+
+def test_every_method_that_needs_a_right_has_a_row_here() -> None:
+    missing = sorted(set(_declared()) - set(CALLS))
+    assert not missing, f"add these service methods to CALLS: {missing}"
+    assert not sorted(set(CALLS) - set(_declared())), "CALLS names a method not declared"
+
+
+def _user(svc: Service, name: str, dossier_id: int | None, perms: set[Permission]) -> UserView:
+    user = svc.add_user(SYSTEM, name, "probe-password", "accountant")
+    if dossier_id is not None:
+        svc.set_rights(SYSTEM, dossier_id, name, permissions=[p.value for p in perms])
+    return user
+
+
+def _seed(runtime: Runtime) -> tuple[Service, Ctx]:
+    svc = Service(runtime)
+    did = dossier(runtime)
+    row = svc.ingest(SYSTEM, did, UBL.read_bytes(), UBL.name)
+    run_all(runtime, [NextStep("extract", row.id)])
+    assert svc.document(SYSTEM, row.id).row.state == "proposed"
+    supplier = svc.suppliers(SYSTEM, did)[0].id
+    svc.add_user(SYSTEM, "target", "probe-password", "entrepreneur")
+    return svc, Ctx(did, row.id, supplier)
+
+
+def _denied(call: Call, svc: Service, user: UserView, ctx: Ctx) -> bool:
+    try:
+        call(svc, user, ctx)
+    except AccessDenied:
+        return True
+    except ServiceError as exc:  # a foreign id answers like a missing one
+        return "does not exist" in str(exc) or "unknown dossier" in str(exc)
+    return False
+
+
+def test_every_method_refuses_without_its_right_and_allows_with_it(runtime: Runtime) -> None:
+    svc, ctx = _seed(runtime)
+    everything = set(Permission)
+    outsider = _user(svc, "outsider", None, set())
+    wrong: list[str] = []
+    for name, perm in sorted(_declared().items(), key=lambda kv: (kv[1] != P.VIEW, kv[0])):
+        call = CALLS[name]
+        # without the right
+        if perm == P.VIEW:
+            if name in HIDDEN:
+                seen = call(svc, outsider, ctx)
+                if ctx.dossier in (seen if isinstance(seen, list) else []) or (
+                    isinstance(seen, int) and seen
+                ):
+                    wrong.append(f"{name}: an outsider sees the dossier")
+            elif not _denied(call, svc, outsider, ctx):
+                wrong.append(f"{name}: an outsider is not refused")
+        else:
+            lacking = _user(svc, f"no-{name}", ctx.dossier, everything - {perm})
+            if not _denied(call, svc, lacking, ctx):
+                wrong.append(f"{name}: allowed without {perm.value}")
+        # with only that right
+        holder = _user(svc, f"only-{name}", ctx.dossier, {P.VIEW, perm})
+        try:
+            call(svc, holder, ctx)
+        except AccessDenied as exc:
+            if "cannot grant rights you do not hold" not in str(exc):  # that is on the merits
+                wrong.append(f"{name}: refused with {perm.value}: {exc}")
+        except ServiceError:
+            pass  # refused on the merits, not for lack of rights
+    assert not wrong, "\n".join(wrong)
+
+
+def test_the_role_of_the_membership_decides_not_the_global_role(runtime: Runtime) -> None:
+    """An accountant added to a dossier as client portal cannot book there."""
+    svc, ctx = _seed(runtime)
+    anna = svc.add_user(SYSTEM, "anna", "probe-password", "accountant")
+    svc.set_rights(SYSTEM, ctx.dossier, "anna", role="client_portal")
+    with pytest.raises(AccessDenied, match="book purchases"):
+        svc.confirm(anna, ctx.doc)
+    svc.set_rights(SYSTEM, ctx.dossier, "anna", grant=["book_purchases"])
+    assert svc.confirm(anna, ctx.doc).status == "booked"
+
+
+def test_rights_changes_are_checked_and_audited(runtime: Runtime) -> None:
+    svc, ctx = _seed(runtime)
+    boss = _user(svc, "boss", ctx.dossier, {P.VIEW, P.MANAGE_USERS, P.UPLOAD})
+    with pytest.raises(AccessDenied, match="cannot grant rights you do not hold: book_purchases"):
+        svc.set_rights(boss, ctx.dossier, "target", permissions=["upload", "book_purchases"])
+    with pytest.raises(ServiceError, match="unknown user ghost"):
+        svc.set_rights(boss, ctx.dossier, "ghost", role="client_portal")
+    with pytest.raises(ServiceError, match="unknown permission 'fly'"):
+        svc.set_rights(boss, ctx.dossier, "target", grant=["fly"])
+    with pytest.raises(ServiceError, match="away from yourself"):
+        svc.set_rights(boss, ctx.dossier, "boss", revoke=["manage_users"])
+    with pytest.raises(AccessDenied, match="do not hold"):
+        svc.add_member(boss, ctx.dossier, "target", "accountant")
+    got = svc.set_rights(boss, ctx.dossier, "target", permissions=["upload"])
+    assert got.permissions == ("upload", "view")
+    assert got.custom
+    history = svc.rights_history(boss, ctx.dossier)
+    assert history[0].action == "member_added"
+    assert history[0].by_user_id == boss.id
+    assert history[0].detail["after"] == ["upload", "view"]
+    rows = {r.username: r for r in svc.rights(boss, ctx.dossier)}
+    assert rows["target"].permissions == ("upload", "view")
+    svc.remove_member(boss, ctx.dossier, "target")
+    assert "target" not in {r.username for r in svc.rights(boss, ctx.dossier)}
+    assert svc.rights_history(boss, ctx.dossier)[0].action == "member_removed"
