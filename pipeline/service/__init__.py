@@ -8,7 +8,7 @@ method declares the permission it needs (:data:`REQUIRED`).  Every call is one s
 transaction; lists are paginated in the query.
 
 Capabilities: :mod:`.users`, :mod:`.dossiers`, :mod:`.documents`, :mod:`.bookings`,
-:mod:`.reports`.  :class:`Service` is all of them on one runtime.
+:mod:`.reports`, :mod:`.invoicing`.  :class:`Service` is all of them on one runtime.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from pipeline.service.core import (
 from pipeline.service.documents import DocumentsService
 from pipeline.service.dossiers import DossiersService
 from pipeline.service.intake import AlertView, IntakeService, IntakeView, PurgeView
+from pipeline.service.invoicing import InvoicingService
 from pipeline.service.reports import ReportsService
 from pipeline.service.sessions import Login, LoginThrottled, SessionsService
 from pipeline.service.users import AccountRow, UsersService
@@ -63,6 +64,7 @@ __all__ = [
     "DossierView",
     "EntryView",
     "IntakeView",
+    "InvoicingService",
     "LineView",
     "Login",
     "LoginThrottled",
@@ -90,6 +92,7 @@ class Service(
     DocumentsService,
     BookingsService,
     ReportsService,
+    InvoicingService,
 ):
     """Every UI and CLI operation; one instance per process is enough.
 
