@@ -54,6 +54,7 @@ class CodaMovement:
     free_communication: str | None
     customer_reference: str | None
     line: int
+    globalisation_code: str = "0"
 
     @property
     def transaction_type(self) -> str:
@@ -85,6 +86,23 @@ class CodaStatement:
     def iban(self) -> str | None:
         return self.account if self.account_structure in ("2", "3") else None
 
+    @property
+    def payment_lines(self) -> tuple[CodaMovement, ...]:
+        """What pays invoices: each movement, or, for a globalised movement (a batch such as
+        a SEPA direct-debit collection), its type-5 details when they add up to it."""
+        split: dict[str, list[CodaMovement]] = {}
+        for detail in self.details:
+            if detail.transaction_type == "5":
+                split.setdefault(detail.sequence, []).append(detail)
+        out: list[CodaMovement] = []
+        for mv in self.movements:
+            parts = split.get(mv.sequence, [])
+            if mv.globalisation_code != "0" and parts and sum(p.amount for p in parts) == mv.amount:
+                out.extend(parts)
+            else:
+                out.append(mv)
+        return tuple(out)
+
 
 @dataclass(frozen=True, slots=True)
 class CodaFile:
@@ -94,6 +112,11 @@ class CodaFile:
     def movements(self) -> tuple[CodaMovement, ...]:
         return tuple(m for s in self.statements for m in s.movements)
 
+    @property
+    def payment_lines(self) -> tuple[CodaMovement, ...]:
+        """The lines to match against invoices (see :attr:`CodaStatement.payment_lines`)."""
+        return tuple(m for s in self.statements for m in s.payment_lines)
+
 
 class _Reader(_coda.CODA):
     """febelfin-coda fed record by record, so every error knows its line."""
@@ -101,6 +124,7 @@ class _Reader(_coda.CODA):
     def __init__(self, lines: list[str]) -> None:
         self.line = 0
         self.move_lines: dict[int, int] = {}
+        self.globalisation: dict[int, str] = {}
         self._lines = lines
         self._counts: list[int] = []
         super().__init__(self._records())
@@ -173,6 +197,7 @@ class _Reader(_coda.CODA):
         if article != "1":
             return
         self.move_lines[id(move)] = self.line
+        self.globalisation[id(move)] = record[124:125].strip() or "0"
         kind = move.transaction_code[:1]
         if kind in ("5", "6", "7", "8", "9"):
             parents = self.statements[-1].moves if self.statements else []
@@ -199,7 +224,7 @@ def _text(value: str | None) -> str | None:
     return text or None
 
 
-def _movement(move: Any, statement: int, line: int) -> CodaMovement:
+def _movement(move: Any, statement: int, line: int, globalisation: str) -> CodaMovement:
     comm: str = move._communication or ""
     structured = comm[:1] == "1"
     stype = comm[1:4] if structured else None
@@ -231,6 +256,7 @@ def _movement(move: Any, statement: int, line: int) -> CodaMovement:
         free_communication=None if structured else _text(comm[1:]),
         customer_reference=_text(move.customer_reference),
         line=line,
+        globalisation_code=globalisation,
     )
 
 
@@ -294,9 +320,11 @@ def _build(reader: _Reader) -> CodaFile:
             raise CodaError(len(reader._lines), "the file ends without a trailer (record 9)")
         movements, details = [], []
         for move in st.moves:
-            movements.append(_movement(move, index, reader.move_lines.get(id(move), 0)))
+            movements.append(_movement(move, index, reader.move_lines.get(id(move), 0),
+                                       reader.globalisation.get(id(move), "0")))  # fmt: skip
             for sub in move.all_moves:
-                details.append(_movement(sub, index, reader.move_lines.get(id(sub), 0)))
+                details.append(_movement(sub, index, reader.move_lines.get(id(sub), 0),
+                                         reader.globalisation.get(id(sub), "0")))  # fmt: skip
         structure = st._account_structure
         statements.append(
             CodaStatement(

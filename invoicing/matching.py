@@ -8,6 +8,7 @@ Rules, in order, for each movement (a credit pays a sales invoice, a debit a pur
 2. ``amount``: no usable communication, exactly one open item of that side with that open
    amount (and, when the item knows it, the same counterparty IBAN) -> ``paid``.
 
+Pass ``CodaFile.payment_lines`` (a globalised batch is split into its details).
 Everything else is returned as unmatched for manual matching.  An item is matched at most
 once per run; a second movement with the same communication is left unmatched.
 """

@@ -61,6 +61,7 @@ def test_corpus_file_matches_expected(path: Path) -> None:
             assert mv.value_date.isoformat() == em["value_date"]
             assert (mv.entry_date.isoformat() if mv.entry_date else None) == em["entry_date"]
             assert mv.transaction_code == em["transaction_code"]
+            assert mv.globalisation_code == em["globalisation_code"]
             assert mv.counterparty_name == em["counterparty_name"]
             assert mv.counterparty_account == em["counterparty_account"]
             assert mv.counterparty_currency == em["counterparty_currency"]
@@ -181,3 +182,15 @@ def test_the_checks_hold_without_asserts() -> None:
     refused = {ln.split()[0] for ln in out.stdout.splitlines() if "refused" in ln}
     assert refused == INCONSISTENT
     assert len(out.stdout.splitlines()) == 10
+
+
+def test_a_globalised_movement_is_matched_through_its_details() -> None:
+    parsed = parse_coda((CORPUS / "codelicious_sample10.cod").read_bytes())
+    (movement,) = parsed.movements
+    assert (movement.amount, movement.globalisation_code) == (D("1000.00"), "1")
+    assert [(p.detail, p.amount) for p in parsed.payment_lines] == [
+        ("0001", D("250.00")),
+        ("0003", D("750.00")),
+    ]
+    plain = parse_coda((CORPUS / "tryton_minimal.cod").read_bytes())
+    assert plain.payment_lines == plain.movements
