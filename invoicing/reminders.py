@@ -7,7 +7,9 @@ Consumers (Code of Economic Law, book XIX, in force since 2023-09-01):
   date, and the deadline to pay before anything is charged;
 * nothing may be charged before 14 calendar days have passed, counted from the day after
   the reminder was sent by e-mail, or from the third working day after it was posted;
-* a later reminder costs at most EUR 7.50 plus postage;
+* a later reminder costs at most EUR 7.50 plus postage; for a regular supply
+  (subscription, ``OpenInvoice.recurring``) the first three reminders of a calendar year
+  are free;
 * damages (only if the contract provides them) are capped by bracket of the amount due:
   EUR 20 up to 150; EUR 30 + 10 % of the part between 150.01 and 500; EUR 65 + 5 % of the
   part above 500, with EUR 2,000 at most; interest at most the rate of the law of
@@ -96,6 +98,7 @@ class OpenInvoice:
     open_amount: Decimal
     description: str = ""
     structured_communication: str | None = None
+    recurring: bool = False  # regular supply (subscription): 3 free reminders a calendar year
 
 
 @dataclass(frozen=True, slots=True)
@@ -302,11 +305,16 @@ def reminders_due(
 ) -> tuple[DueReminder, ...]:
     """The reminders to send today: the next level of each overdue open item whose waiting
     time is over.  At most one per item; nothing after the formal notice."""
+    items = list(items)
+    customer_of = {item.key: item.customer_key for item in items}
     last: dict[str, SentReminder] = {}
+    this_year: dict[str, int] = defaultdict(int)  # reminders per customer this calendar year
     for reminder in sent:
         seen = last.get(reminder.invoice_key)
         if seen is None or (reminder.level, reminder.sent_on) > (seen.level, seen.sent_on):
             last[reminder.invoice_key] = reminder
+        if reminder.sent_on.year == today.year and reminder.invoice_key in customer_of:
+            this_year[customer_of[reminder.invoice_key]] += 1
     out = []
     for item in items:
         if item.open_amount <= 0 or today <= item.due_date:
@@ -317,12 +325,19 @@ def reminders_due(
         if today < _eligible(item, previous, policy):
             continue
         level = ReminderLevel(1 if previous is None else previous.level + 1)
-        out.append(_reminder(item, level, today, policy))
+        free = item.recurring and this_year[item.customer_key] < 3
+        out.append(_reminder(item, level, today, policy, free_reminder=free))
+        this_year[item.customer_key] += 1
     return tuple(out)
 
 
 def _reminder(
-    item: OpenInvoice, level: ReminderLevel, today: _dt.date, policy: ReminderPolicy
+    item: OpenInvoice,
+    level: ReminderLevel,
+    today: _dt.date,
+    policy: ReminderPolicy,
+    *,
+    free_reminder: bool = False,
 ) -> DueReminder:
     channel = policy.channel
     fee = interest = damages = _ZERO
@@ -330,9 +345,10 @@ def _reminder(
     if item.is_consumer:
         pay_by = consumer_wait_end(today, channel)
         if level > ReminderLevel.FIRST:
-            fee = policy.consumer_reminder_fee
-            if channel is Channel.LETTER:
-                fee += policy.postage
+            if not free_reminder:
+                fee = policy.consumer_reminder_fee
+                if channel is Channel.LETTER:
+                    fee += policy.postage
             if policy.consumer_damages_clause:
                 damages = consumer_damages_cap(item.open_amount)
                 interest, known = late_interest(item.open_amount, item.due_date, today,

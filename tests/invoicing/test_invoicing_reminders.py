@@ -129,3 +129,23 @@ def test_ageing_buckets_per_customer() -> None:
     (row,) = ageing(items, today)
     assert row.buckets == (D("10.00"), D("20.00"), D(0), D(0), D("30.00"))
     assert row.total == D("60.00")
+
+
+def test_subscription_consumers_get_three_free_reminders_a_year() -> None:
+    import dataclasses
+
+    item = dataclasses.replace(_item("S1", consumer=True), recurring=True)
+    earlier = [
+        SentReminder("S0", ReminderLevel.FIRST, dt.date(2026, 1, 10)),
+        SentReminder("S0", ReminderLevel.SECOND, dt.date(2026, 1, 30)),
+        SentReminder("S1", ReminderLevel.FIRST, dt.date(2026, 3, 8)),
+    ]
+    other = dataclasses.replace(_item("S0", consumer=True), open_amount=D(0), recurring=True)
+    (second,) = reminders_due([item, other], earlier[2:], dt.date(2026, 3, 23), POLICY)
+    assert second.fee == D("0.00")  # 2nd reminder of the year for this customer: free
+    (paid,) = reminders_due([item, other], earlier, dt.date(2026, 3, 23), POLICY)
+    assert paid.fee == D("7.50")  # the customer's 4th reminder this year
+    last_year = [SentReminder(r.invoice_key, r.level, r.sent_on.replace(year=2025))
+                 for r in earlier[:2]] + earlier[2:]  # fmt: skip
+    (free_again,) = reminders_due([item, other], last_year, dt.date(2026, 3, 23), POLICY)
+    assert free_again.fee == D("0.00")
