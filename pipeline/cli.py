@@ -1181,5 +1181,72 @@ def _blob_gc_pass() -> None:
     collect_garbage(rt.tx, rt.blobs, grace_seconds=rt.settings.blob_gc_grace_seconds)
 
 
+# ----------------------------------------------------------------------------- rights
+
+
+@main.group()
+def rights() -> None:
+    """Who may do what in a dossier (rights per dossier, audited)."""
+
+
+@rights.command("show")
+@click.argument("dossier_ref")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@_setup_errors
+def rights_show(dossier_ref: str, as_json: bool) -> None:
+    """Each member's role (preset) and permissions in DOSSIER."""
+    svc = _service()
+    rows = svc.rights(_system(), _dossier_id(svc, dossier_ref))
+    if as_json:
+        _print_json(
+            [
+                {
+                    "username": r.username,
+                    "role": r.role,
+                    "permissions": list(r.permissions),
+                    "custom": r.custom,
+                    "active": r.active,
+                }
+                for r in rows
+            ]
+        )
+        return
+    for r in rows:
+        mark = " (set one by one)" if r.custom else ""
+        click.echo(f"{r.username:<24} {r.role:<18} {', '.join(r.permissions)}{mark}")
+
+
+@rights.command("set")
+@click.argument("dossier_ref")
+@click.argument("username")
+@click.option("--role", type=click.Choice(["accountant", "client_bookkeeper", "client_portal"]))
+@click.option("--grant", multiple=True, help="Permission to add (repeatable).")
+@click.option("--revoke", multiple=True, help="Permission to take away (repeatable).")
+@_setup_errors
+def rights_set(
+    dossier_ref: str,
+    username: str,
+    role: str | None,
+    grant: tuple[str, ...],
+    revoke: tuple[str, ...],
+) -> None:
+    """Add USERNAME to the dossier or change their rights there (audited)."""
+    svc = _service()
+    got = svc.set_rights(
+        _system(), _dossier_id(svc, dossier_ref), username, role=role, grant=grant, revoke=revoke
+    )
+    click.echo(f"{got.username} in {dossier_ref}: {got.role}: {', '.join(got.permissions)}")
+
+
+@rights.command("remove")
+@click.argument("dossier_ref")
+@click.argument("username")
+@_setup_errors
+def rights_remove(dossier_ref: str, username: str) -> None:
+    """Take USERNAME out of the dossier (audited)."""
+    svc = _service()
+    svc.remove_member(_system(), _dossier_id(svc, dossier_ref), username)
+    click.echo(f"{username} removed from {dossier_ref}")
+
 if __name__ == "__main__":
     main()

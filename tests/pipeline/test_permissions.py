@@ -93,7 +93,45 @@ CALLS: dict[str, Call] = {
     "rights": lambda s, u, c: s.rights(u, c.dossier),
     "rights_history": lambda s, u, c: s.rights_history(u, c.dossier),
     "set_rights": lambda s, u, c: s.set_rights(u, c.dossier, "target", permissions=["view"]),
+    # invoice (ids of invoices, customers, items that do not exist answer "does not exist")
+    "invoicing_settings": lambda s, u, c: s.invoicing_settings(u, c.dossier),
+    "set_invoicing_settings": lambda s, u, c: s.set_invoicing_settings(u, c.dossier, prefix="F"),
+    "customers": lambda s, u, c: s.customers(u, c.dossier),
+    "customer": lambda s, u, c: s.customer(u, c.dossier, 10**6),
+    "create_customer": lambda s, u, c: s.create_customer(u, c.dossier, _CUSTOMER),
+    "update_customer": lambda s, u, c: s.update_customer(u, c.dossier, 10**6, {"city": "Gent"}),
+    "delete_customer": lambda s, u, c: s.delete_customer(u, c.dossier, 10**6),
+    "import_customers": lambda s, u, c: s.import_customers(u, c.dossier, b"name;country\nX;BE\n"),
+    "export_customers_csv": lambda s, u, c: s.export_customers_csv(u, c.dossier),
+    "items": lambda s, u, c: s.items(u, c.dossier),
+    "create_item": lambda s, u, c: s.create_item(
+        u, c.dossier, {"description": "A", "unit_price": 1}
+    ),
+    "update_item": lambda s, u, c: s.update_item(u, c.dossier, 10**6, {"unit_price": 2}),
+    "delete_item": lambda s, u, c: s.delete_item(u, c.dossier, 10**6),
+    "create_draft": lambda s, u, c: s.create_draft(u, c.dossier, {"customer_id": 10**6}),
+    "update_draft": lambda s, u, c: s.update_draft(u, 10**6, {}),
+    "delete_draft": lambda s, u, c: s.delete_draft(u, 10**6),
+    "preview_totals": lambda s, u, c: s.preview_totals(u, c.dossier, {"customer_id": 10**6}),
+    "issue": lambda s, u, c: s.issue(u, 10**6),
+    "credit_note": lambda s, u, c: s.credit_note(u, 10**6),
+    "invoices": lambda s, u, c: s.invoices(u, c.dossier),
+    "invoice": lambda s, u, c: s.invoice(u, 10**6),
+    "invoice_pdf": lambda s, u, c: s.invoice_pdf(u, 10**6),
+    "invoice_ubl": lambda s, u, c: s.invoice_ubl(u, 10**6),
+    "send": lambda s, u, c: s.send(u, 10**6),
+    "sends": lambda s, u, c: s.sends(u, 10**6),
+    "open_items": lambda s, u, c: s.open_items(u, c.dossier),
+    "run_reminders": lambda s, u, c: s.run_reminders(u, c.dossier, dry_run=True),
+    # manage payments
+    "mark_paid": lambda s, u, c: s.mark_paid(u, 10**6),
+    "import_coda": lambda s, u, c: s.import_coda(u, c.dossier, b"not a CODA file"),
+    "unmatched_movements": lambda s, u, c: s.unmatched_movements(u, c.dossier),
+    "match_movement": lambda s, u, c: s.match_movement(u, 10**6, ignore=True),
+    # book sales
+    "book_invoice": lambda s, u, c: s.book_invoice(u, 10**6),
 }
+_CUSTOMER = {"name": "Klant NV", "country": "BE", "vat": "BE0202239951"}
 
 #: view calls whose answer spans the caller's dossiers: a non-member sees none of ours
 HIDDEN = {"dossiers", "quotas", "review_queue_count", "state_counts", "stats"}
