@@ -120,6 +120,7 @@ class Document(Base):
         Index("ix_document_dossier_state", "dossier_id", "state", "id"),
         Index("ix_document_state_updated", "state", "updated_at"),
         Index("ix_document_dossier_sha", "dossier_id", "blob_sha256"),
+        Index("ix_document_dossier_tag", "dossier_id", "tag"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -151,10 +152,29 @@ class Document(Base):
     #: prominent warnings for the reviewer, each {code, message, ...}: a new or
     #: changed IBAN, a twin whose payment details differ, an unauthenticated sender
     alerts: Mapped[list[Any] | None] = mapped_column(JSON, nullable=True)
+    #: the tag a document is filed under (contracts, payroll, bank letters, ...)
+    tag: Mapped[str | None] = mapped_column(String(60))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     mail: Mapped[Mail | None] = relationship(lazy="raise")
+
+
+class DocumentText(Base):
+    """The text the extract step read (pages and fields), for full-text search.
+
+    SQLite indexes ``body`` in the FTS5 table ``document_fts`` (triggers keep it in
+    step); PostgreSQL in a generated ``tsv`` column with a GIN index (migration 0008).
+    """
+
+    __tablename__ = "document_text"
+
+    document_id: Mapped[int] = mapped_column(ForeignKey("document.id"), primary_key=True)
+    dossier_id: Mapped[int] = mapped_column(ForeignKey("dossier.id"), index=True)
+    #: invoice | credit_note (from the extraction)
+    doc_type: Mapped[str | None] = mapped_column(String(20))
+    customer_name: Mapped[str | None] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text, default="")
 
 
 class Extraction(Base):
