@@ -15,6 +15,7 @@ the accountant, who books or rejects them.
     RECEIVED ──extract─▶ EXTRACTED ──propose──▶ PROPOSED ──confirm──▶ BOOKED
         │                   │                      │  └──reject──▶ REJECTED
         └──▶ DUPLICATE / QUARANTINED / FAILED ◀────┘
+    PROPOSED / QUARANTINED / FAILED / REJECTED ──file under a tag──▶ FILED (not booked)
     any non-final review state ──reprocess / release──▶ RECEIVED
 """
 
@@ -46,6 +47,8 @@ class DocumentState(StrEnum):
     DUPLICATE = "duplicate"
     QUARANTINED = "quarantined"
     FAILED = "failed"
+    #: not an invoice (a contract, payslip, bank letter): kept under a tag, never booked
+    FILED = "filed"
 
 
 S = DocumentState
@@ -55,14 +58,15 @@ TRANSITIONS: dict[DocumentState, frozenset[DocumentState]] = {
         {S.SPLIT, S.NO_ATTACHMENT, S.EXTRACTED, S.DUPLICATE, S.QUARANTINED, S.FAILED}
     ),
     S.EXTRACTED: frozenset({S.PROPOSED, S.DUPLICATE, S.QUARANTINED, S.FAILED, S.RECEIVED}),
-    S.PROPOSED: frozenset({S.BOOKED, S.REJECTED, S.DUPLICATE, S.RECEIVED}),
+    S.PROPOSED: frozenset({S.BOOKED, S.REJECTED, S.DUPLICATE, S.RECEIVED, S.FILED}),
     S.BOOKED: frozenset({S.PROPOSED}),
-    S.REJECTED: frozenset({S.RECEIVED, S.PROPOSED}),
+    S.REJECTED: frozenset({S.RECEIVED, S.PROPOSED, S.FILED}),
     S.DUPLICATE: frozenset({S.RECEIVED, S.REJECTED}),
-    S.QUARANTINED: frozenset({S.RECEIVED, S.REJECTED}),
-    S.FAILED: frozenset({S.RECEIVED, S.REJECTED}),
+    S.QUARANTINED: frozenset({S.RECEIVED, S.REJECTED, S.FILED}),
+    S.FAILED: frozenset({S.RECEIVED, S.REJECTED, S.FILED}),
     S.NO_ATTACHMENT: frozenset({S.RECEIVED, S.REJECTED}),
     S.SPLIT: frozenset({S.RECEIVED}),
+    S.FILED: frozenset({S.RECEIVED}),
 }
 
 #: States in which the pipeline still owes work (the reconciler watches these).
@@ -72,7 +76,9 @@ REVIEW_STATES: frozenset[DocumentState] = frozenset(
     {S.PROPOSED, S.NO_ATTACHMENT, S.QUARANTINED, S.FAILED}
 )
 #: States nothing moves out of without a person asking.
-FINAL_STATES: frozenset[DocumentState] = frozenset({S.BOOKED, S.REJECTED, S.DUPLICATE, S.SPLIT})
+FINAL_STATES: frozenset[DocumentState] = frozenset(
+    {S.BOOKED, S.REJECTED, S.DUPLICATE, S.SPLIT, S.FILED}
+)
 
 #: UI labels, one place.
 LABELS: dict[DocumentState, str] = {
@@ -86,6 +92,7 @@ LABELS: dict[DocumentState, str] = {
     S.DUPLICATE: "Duplicate",
     S.QUARANTINED: "Quarantined",
     S.FAILED: "Failed",
+    S.FILED: "Filed",
 }
 
 #: States that need a reason stored with them.

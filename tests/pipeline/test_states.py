@@ -9,7 +9,6 @@ from hypothesis import strategies as st
 from pipeline.states import (
     ACTIVE_STATES,
     FINAL_STATES,
-    NEEDS_REASON,
     REVIEW_STATES,
     TRANSITIONS,
     DocumentState,
@@ -17,6 +16,7 @@ from pipeline.states import (
     can_transition,
     transition,
 )
+from storage.states import NEEDS_REASON
 
 S = DocumentState
 states = st.sampled_from(list(DocumentState))
@@ -97,3 +97,15 @@ def test_working_states_are_left_by_the_pipeline() -> None:
     # the reconciler watches ACTIVE_STATES: each must lead somewhere a person sees
     for state in ACTIVE_STATES:
         assert TRANSITIONS[state] & (REVIEW_STATES | FINAL_STATES | ACTIVE_STATES)
+
+
+def test_a_filed_document_is_kept_not_booked() -> None:
+    # contracts, payslips, bank letters: filed from review, never booked from there
+    for source in (S.PROPOSED, S.QUARANTINED, S.FAILED, S.REJECTED):
+        assert transition(source, S.FILED) is S.FILED
+    assert TRANSITIONS[S.FILED] == frozenset({S.RECEIVED})
+    assert S.FILED in FINAL_STATES
+    with pytest.raises(IllegalTransition):
+        transition(S.FILED, S.BOOKED)
+    with pytest.raises(IllegalTransition):
+        transition(S.BOOKED, S.FILED)
