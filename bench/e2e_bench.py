@@ -314,33 +314,62 @@ def _wait_listening(port: int, proc: subprocess.Popen[bytes]) -> None:
     raise SystemExit("boekbox smtp did not listen")
 
 
+def _connect(port: int) -> smtplib.SMTP:
+    client = smtplib.SMTP("127.0.0.1", port, timeout=120)
+    client.ehlo("bench.example")
+    return client
+
+
 def send_all(mails: list[Mail], port: int, address: str, senders: int) -> tuple[float, float]:
     """Send every mail; returns (start, last 250) as epoch seconds."""
     todo = list(reversed(mails))
     lock = threading.Lock()
     refused: list[str] = []
+    retried: list[str] = []
+
+    def deliver(client: smtplib.SMTP, mail: Mail) -> smtplib.SMTP:
+        """Send one mail; a 4xx (rate limit, busy) is retried as a real MTA does."""
+        deadline = time.monotonic() + 900
+        pause = 1.0
+        while True:
+            try:
+                client.sendmail("facturatie@leverancier.example", [address], mail.raw)
+                mail.accepted_at = time.time()
+                return client
+            except smtplib.SMTPRecipientsRefused as exc:  # every RCPT refused
+                codes = [code for code, _msg in exc.recipients.values()]
+                if not all(400 <= c < 500 for c in codes):
+                    refused.append(f"{mail.message_id}: {exc.recipients}")
+                    return client
+                with contextlib.suppress(smtplib.SMTPException):
+                    client.rset()
+            except smtplib.SMTPResponseException as exc:
+                if not 400 <= exc.smtp_code < 500:
+                    refused.append(f"{mail.message_id}: {exc.smtp_code}")
+                    return client
+                with contextlib.suppress(smtplib.SMTPException):
+                    client.rset()
+            except (smtplib.SMTPServerDisconnected, OSError):
+                client = _connect(port)
+            if time.monotonic() > deadline:
+                refused.append(f"{mail.message_id}: still 4xx after 900 s")
+                return client
+            retried.append(mail.message_id)
+            time.sleep(pause)
+            pause = min(10.0, pause * 1.5)
 
     def sender() -> None:
-        with smtplib.SMTP("127.0.0.1", port, timeout=120) as client:
-            client.ehlo("bench.example")
+        client = _connect(port)
+        try:
             while True:
                 with lock:
                     if not todo:
                         return
                     mail = todo.pop()
-                for _attempt in range(20):
-                    try:
-                        client.sendmail("facturatie@leverancier.example", [address], mail.raw)
-                        mail.accepted_at = time.time()
-                        break
-                    except smtplib.SMTPResponseException as exc:  # 4xx: retry like a sender
-                        if exc.smtp_code < 400 or exc.smtp_code >= 500:
-                            refused.append(f"{mail.message_id}: {exc.smtp_code}")
-                            break
-                        time.sleep(1)
-                    except smtplib.SMTPRecipientsRefused as exc:
-                        refused.append(f"{mail.message_id}: {exc.recipients}")
-                        break
+                client = deliver(client, mail)
+        finally:
+            with contextlib.suppress(smtplib.SMTPException, OSError):
+                client.quit()
 
     start = time.time()
     threads = [threading.Thread(target=sender) for _ in range(senders)]
@@ -350,6 +379,8 @@ def send_all(mails: list[Mail], port: int, address: str, senders: int) -> tuple[
         t.join()
     if refused:
         print(f"refused: {len(refused)} e.g. {refused[:3]}")
+    if retried:
+        print(f"4xx answers retried: {len(retried)} ({len(set(retried))} mails)")
     return start, max(m.accepted_at for m in mails)
 
 

@@ -23,6 +23,8 @@ __all__ = [
     "RenderError",
     "RenderLimits",
     "draw_box",
+    "isolated_render_page",
+    "isolated_render_pages",
     "render_page",
     "render_pages",
     "renderable",
@@ -109,10 +111,72 @@ def _pil_pages(
     dpi = max(limits.min_dpi, min(limits.max_dpi, int(dpi)))
     pages = range(max(0, pages.start), min(pages.stop, limits.max_pages))
     if content_type in PDF_TYPES or data[:5] == b"%PDF-":
+        _check_streams(data, limits)
         return _render_pdf(data, dpi, limits, pages)
     if content_type.startswith("image/"):
         return _render_image(data, limits, pages)
     raise RenderError(f"{content_type} has no pages to show")
+
+
+def _check_streams(data: bytes, limits: RenderLimits) -> None:
+    from extractors.errors import LimitExceeded
+    from extractors.limits import ExtractLimits
+    from extractors.pdfguard import check_pdf_streams
+
+    try:
+        check_pdf_streams(data, ExtractLimits(max_pixels=limits.max_source_pixels))
+    except LimitExceeded as exc:
+        raise RenderError(str(exc)) from None
+
+
+def isolated_render_pages(
+    data: bytes,
+    content_type: str,
+    *,
+    dpi: int = 110,
+    memory_mb: int = 1024,
+    cpu_seconds: int = 60,
+) -> tuple[PageImage, ...]:
+    """:func:`render_pages` in a limited child process (never decode untrusted bytes here)."""
+    return _isolated(render_pages, (data, content_type, dpi), memory_mb, cpu_seconds)
+
+
+def isolated_render_page(
+    data: bytes,
+    content_type: str,
+    *,
+    page: int = 1,
+    dpi: int = 110,
+    box: tuple[float, float, float, float] | None = None,
+    memory_mb: int = 1024,
+    cpu_seconds: int = 60,
+) -> PageImage:
+    """:func:`render_page` in a limited child process."""
+    return _isolated(
+        _render_page_args, (data, content_type, page, dpi, box), memory_mb, cpu_seconds
+    )
+
+
+def _render_page_args(
+    data: bytes,
+    content_type: str,
+    page: int,
+    dpi: int,
+    box: tuple[float, float, float, float] | None,
+) -> PageImage:
+    return render_page(data, content_type, page=page, dpi=dpi, box=box)
+
+
+def _isolated(fn: Any, args: tuple[Any, ...], memory_mb: int, cpu_seconds: int) -> Any:
+    from pipeline import sandbox
+
+    limits = sandbox.SandboxLimits(
+        memory_mb=memory_mb, cpu_seconds=cpu_seconds, wall_seconds=cpu_seconds * 2.0
+    )
+    try:
+        return sandbox.run(fn, *args, limits=limits)
+    except sandbox.SandboxError as exc:
+        raise RenderError(str(exc)) from None
 
 
 def _png(image: object) -> bytes:

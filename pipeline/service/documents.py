@@ -298,13 +298,18 @@ class DocumentsService(ServiceBase):
         An e-invoice (XML) shows the PDF it embeds; a mail or an XML without one
         gives ``()``.  An unreadable file raises :class:`ServiceError` with the reason.
         """
-        from pipeline.render import RenderError, render_pages
+        from pipeline.render import RenderError, isolated_render_pages
 
         source = self._visual_source(user, doc_id)
         if source is None:
             return ()
-        try:
-            return render_pages(self.rt.blobs.get(source[0]), source[1], dpi=dpi)
+        try:  # untrusted bytes: decoded in a limited child, never in the UI process
+            return isolated_render_pages(
+                self.rt.blobs.get(source[0]),
+                source[1],
+                dpi=dpi,
+                memory_mb=self.rt.settings.extract_memory_mb,
+            )
         except RenderError as exc:
             raise ServiceError(f"the pages cannot be shown: {exc}") from None
 
@@ -322,19 +327,20 @@ class DocumentsService(ServiceBase):
 
         ``None`` when the document has nothing to show (see :meth:`page_images`).
         """
-        from pipeline.render import RenderError, render_page
+        from pipeline.render import RenderError, isolated_render_page
 
         source = self._visual_source(user, doc_id)
         if source is None:
             return None
         rect = None if box is None else tuple(float(v) for v in box)
-        try:
-            return render_page(
+        try:  # untrusted bytes: decoded in a limited child, never in the UI process
+            return isolated_render_page(
                 self.rt.blobs.get(source[0]),
                 source[1],
                 page=page,
                 dpi=dpi,
                 box=rect,  # type: ignore[arg-type]
+                memory_mb=self.rt.settings.extract_memory_mb,
             )
         except RenderError as exc:
             raise ServiceError(f"the page cannot be shown: {exc}") from None
