@@ -64,7 +64,7 @@ class Settings:
     #: show Streamlit's developer menu and Deploy button (never in production)
     ui_developer_mode: bool = False
     worker_processes: int = 2
-    worker_threads: int = 1
+    worker_threads: int = 2
     reconcile_after_seconds: int = 300
     #: blobs no row refers to are deleted once last written this long ago (storage.blobgc)
     blob_gc_grace_seconds: float = 86_400.0
