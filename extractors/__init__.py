@@ -13,7 +13,13 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from extractors.api import ExtractOptions, extract_document, read_pages, sniff_content_type
+    from extractors.api import (
+        ExtractOptions,
+        extract_document,
+        extract_with_text,
+        read_pages,
+        sniff_content_type,
+    )
     from extractors.errors import (
         DamagedDocument,
         ExtractionError,
@@ -27,6 +33,7 @@ if TYPE_CHECKING:
 _WHERE = {
     "ExtractOptions": "extractors.api",
     "extract_document": "extractors.api",
+    "extract_with_text": "extractors.api",
     "read_pages": "extractors.api",
     "sniff_content_type": "extractors.api",
     "DamagedDocument": "extractors.errors",
@@ -51,6 +58,7 @@ __all__ = [
     "SupplierHint",
     "UnsupportedContent",
     "extract_document",
+    "extract_with_text",
     "learn_hint",
     "read_pages",
     "sniff_content_type",

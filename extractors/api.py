@@ -29,7 +29,13 @@ from extractors.pdfguard import check_pdf_streams
 from extractors.textlayer import has_usable_text, open_pdf, read_text_layer
 from extractors.words import PageText
 
-__all__ = ["ExtractOptions", "extract_document", "read_pages", "sniff_content_type"]
+__all__ = [
+    "ExtractOptions",
+    "extract_document",
+    "extract_with_text",
+    "read_pages",
+    "sniff_content_type",
+]
 
 log = logging.getLogger(__name__)
 
@@ -86,6 +92,26 @@ def extract_document(
     reason: :class:`UnsupportedContent`, :class:`LimitExceeded`,
     :class:`DamagedDocument`.
     """
+    return _extract(data, filename, options)[0]
+
+
+#: the most page text :func:`extract_with_text` returns (characters)
+MAX_PAGE_TEXT = 200_000
+
+
+def extract_with_text(
+    data: bytes, *, filename: str | None = None, options: ExtractOptions = ExtractOptions()
+) -> tuple[InvoiceData, str]:
+    """:func:`extract_document` and the words its pages showed (one line per page,
+    at most :data:`MAX_PAGE_TEXT` characters; ``""`` for an XML e-invoice), read once."""
+    invoice, pages = _extract(data, filename, options)
+    text = "\n".join(" ".join(w.text for w in p.words) for p in pages)
+    return invoice, text[:MAX_PAGE_TEXT]
+
+
+def _extract(
+    data: bytes, filename: str | None, options: ExtractOptions
+) -> tuple[InvoiceData, tuple[PageText, ...]]:
     limits = options.limits
     if len(data) > limits.max_bytes:
         raise LimitExceeded(f"document is {len(data)} bytes, over the limit of {limits.max_bytes}")
@@ -95,12 +121,12 @@ def extract_document(
     name = filename or "document"
     log.debug("extracting %s as %s", name, ctype)
     if ctype == "application/xml":
-        return _parse_xml(data)
+        return _parse_xml(data), ()
     if ctype == "application/pdf":
         return _extract_pdf(data, options)
     if ctype.startswith("image/"):
         pages = _ocr(data, ctype, limits, None)
-        return _find(pages, options)
+        return _find(pages, options), pages
     raise UnsupportedContent(f"{name}: content type {ctype} is not a supported document")
 
 
@@ -124,7 +150,7 @@ def _find(pages: tuple[PageText, ...], options: ExtractOptions) -> InvoiceData:
     )
 
 
-def _extract_pdf(data: bytes, options: ExtractOptions) -> InvoiceData:
+def _extract_pdf(data: bytes, options: ExtractOptions) -> tuple[InvoiceData, tuple[PageText, ...]]:
     limits = options.limits
     check_pdf_streams(data, limits)
     pdf = open_pdf(data, limits)
@@ -142,11 +168,11 @@ def _extract_pdf(data: bytes, options: ExtractOptions) -> InvoiceData:
         except ExtractionError as exc:
             log.warning("embedded XML unreadable, reading the page instead: %s", exc)
         else:
-            return _compare_with_page(invoice, pages, options)
+            return _compare_with_page(invoice, pages, options), pages
     found = _find(pages, options).replace(source="pdf_text" if all_text else "pdf_ocr")
     if all_text and found.supplier.name is None:
         found = _with_logo_supplier(data, found, options)
-    return found
+    return found, pages
 
 
 def _with_logo_supplier(data: bytes, invoice: InvoiceData, options: ExtractOptions) -> InvoiceData:
