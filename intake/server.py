@@ -40,6 +40,11 @@ CALL_LIMITS = {
     "EHLO": 10, "HELO": 10,
 }  # fmt: skip
 
+#: bytes/s: while the server is busy (near its connection cap), a DATA section
+#: slower than this on average, after the busy timeout, is cut off (a slowloris
+#: in DATA); when not busy any rate is fine (DATA bytes restart the timeout)
+MIN_DATA_RATE = 2048.0
+
 Enqueue = Callable[[Sequence[int]], None]
 
 
@@ -79,6 +84,7 @@ class IntakeServer:
         hostname: str | None = None,
         pool_threads: int = 32,
         shutdown_grace: float = 30.0,
+        min_data_rate: float = MIN_DATA_RATE,
     ) -> None:
         s = rt.settings
         self.rt = rt
@@ -97,6 +103,7 @@ class IntakeServer:
             trusted_proxies=parse_networks(s.smtp_trusted_proxies),
             idle_timeout=s.smtp_command_timeout,
             busy_timeout=s.smtp_busy_timeout,
+            min_data_rate=min_data_rate,
             spool=Spool(s.smtp_spool_bytes, spool_dir(s.smtp_spool_dir, s.blob_store))
             if s.smtp_spool_bytes > 0
             else None,

@@ -18,8 +18,8 @@ size limit is what bounds memory.
 
 Large mails are not kept in memory: past ``spool_bytes`` the section goes to
 an anonymous temp file (:class:`Spool`), so a session holds at most that much
-of its DATA however large the mail is.  ``progress`` is called for every
-chunk received (the session's timeout restarts on progress, so a slow link
+of its DATA however large the mail is.  ``progress`` is called with the bytes
+received so far for every chunk (the session's timeout restarts on progress, so a slow link
 can still deliver a large mail).
 """
 
@@ -132,7 +132,7 @@ async def read_data(
     limit: int | None,
     *,
     spool: Spool | None = None,
-    progress: Callable[[], None] | None = None,
+    progress: Callable[[int], None] | None = None,
 ) -> DataSection:
     """Read one DATA section; stops keeping bytes (but keeps reading) past ``limit``.
 
@@ -148,7 +148,7 @@ async def read_data(
 
 
 async def _read(
-    reader: asyncio.StreamReader, sink: _Sink, progress: Callable[[], None] | None
+    reader: asyncio.StreamReader, sink: _Sink, progress: Callable[[int], None] | None
 ) -> DataSection:
     tail = b"\r\n"  # the line end of the DATA command precedes the message
     # A marker can begin in bytes already read only at the start, or after the
@@ -166,7 +166,7 @@ async def _read(
             # no marker begins in the bytes it lets us take (it keeps the last 4)
             sink.add(await reader.readexactly(exc.consumed))
             if progress is not None:
-                progress()
+                progress(sink.size)
             continue
         sink.add(chunk)
         return sink.section()

@@ -12,7 +12,8 @@
   (no MAIL, RCPT or DATA bytes) for the idle timeout, so ``RSET``/``NOOP``
   cannot keep it open; near the connection cap the timeout shrinks to the
   busy timeout and sessions idle that long are shed to make room.  DATA bytes
-  count as progress, so a slow link can deliver a large mail.
+  count as progress, so a slow link can deliver a large mail; but while the
+  server is busy, a DATA slower on average than the minimum rate is cut off.
 - PROXY protocol headers are accepted only from trusted proxy networks.
 """
 
@@ -106,6 +107,8 @@ class ServerState:
     idle_timeout: float = 300.0
     #: the same once the server is busy (near its connection cap)
     busy_timeout: float = 15.0
+    #: while busy, a DATA section slower than this on average (bytes/s) is cut off
+    min_data_rate: float = 0.0
     spool: Spool | None = None
     budget: MemoryBudget = field(default_factory=lambda: MemoryBudget(256 * 1024 * 1024))
     closing: bool = False
@@ -131,7 +134,9 @@ class ServerState:
             return
         self._last_sweep = now
         for session in list(self.sessions):
-            if session.sheddable(now, self.busy_timeout):
+            if session.sheddable(now, self.busy_timeout) or session.trickling(
+                now, self.busy_timeout, self.min_data_rate
+            ):
                 self.shed += 1
                 session.goodbye(SHED_BUSY)
 
@@ -161,6 +166,9 @@ class IntakeSMTP(SMTP):
         #: the balancer sent ``PROXY UNKNOWN``: the real sender is not known
         self.origin_unknown = False
         self.progress_at = time.monotonic()
+        #: when the current DATA section began, and its bytes so far
+        self.data_started = 0.0
+        self.data_bytes = 0
 
     def _create_envelope(self) -> IntakeEnvelope:
         return IntakeEnvelope()
@@ -234,8 +242,19 @@ class IntakeSMTP(SMTP):
         log.info("closing an idle session from %s", self.peer_ip)
         self.goodbye(IDLE_TIMEOUT)
 
+    def data_progress(self, size: int) -> None:
+        self.data_bytes = size
+        self.progress()
+
     def sheddable(self, now: float, after: float) -> bool:
         return not (self.in_data or self.working) and now - self.progress_at >= after
+
+    def trickling(self, now: float, after: float, min_rate: float) -> bool:
+        """Inside DATA for longer than ``after`` seconds at less than ``min_rate`` bytes/s."""
+        if not self.in_data or self.working or min_rate <= 0:
+            return False
+        elapsed = now - self.data_started
+        return elapsed >= after and self.data_bytes < min_rate * elapsed
 
     def goodbye(self, reply: str) -> None:
         """Say ``reply`` (unless inside DATA), give back the connection slot, close."""
@@ -319,10 +338,11 @@ class IntakeSMTP(SMTP):
             return
         await self.push("354 End data with <CR><LF>.<CR><LF>")
         self.progress()
+        self.data_started, self.data_bytes = time.monotonic(), 0
         try:
             section = await read_data(
                 self._reader, self.data_size_limit or None,  # 0: no limit
-                spool=self.state.spool, progress=self.progress,
+                spool=self.state.spool, progress=self.data_progress,
             )  # fmt: skip
         except asyncio.IncompleteReadError:
             log.info("connection from %s lost during DATA", self.peer_ip)

@@ -7,6 +7,7 @@ Real aiosmtpd server, real SQLite database (and PostgreSQL where marked) in tmp_
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
 import time
 from collections.abc import Callable
@@ -59,7 +60,8 @@ class Raw:
         return self.reply()
 
     def close(self) -> None:
-        self.file.close()
+        with contextlib.suppress(OSError):  # the server may have closed it already
+            self.file.close()
         self.sock.close()
 
 
@@ -203,6 +205,44 @@ def test_data_timeout_restarts_on_progress(
     with rt.tx() as s:
         (mail,) = s.scalars(select(Mail))
         assert rt.blobs.get(mail.raw_sha256) == raw
+
+
+def test_a_trickling_data_is_cut_off_only_while_the_server_is_busy(
+    make_rt: Callable[..., Runtime], start_server: Start
+) -> None:
+    rt = make_rt(smtp_max_connections=10, smtp_busy_timeout=0.5, smtp_spool_bytes=4096)
+    add_dossier(rt, "bakkerij-janssens")
+    srv = start_server(rt, min_data_rate=20_000.0)
+    slow = Raw(srv.port)
+    assert slow.line().startswith(b"220")
+    rcpt = b"RCPT TO:<" + JANSSENS.encode() + b">"
+    for line in (b"HELO slow.test", b"MAIL FROM:<a@b.example>", rcpt):
+        assert slow.cmd(line).startswith(b"250")
+    assert slow.cmd(b"DATA").startswith(b"354")
+    slow.send(invoice_mail())
+
+    def trickle(seconds: float) -> bool:
+        """Send 1.2 kB every 0.2 s (6 kB/s); False once the server closed the connection."""
+        end = time.monotonic() + seconds
+        try:
+            while time.monotonic() < end:
+                slow.send(b"T" * 1198 + b"\r\n")
+                time.sleep(0.2)
+        except OSError:
+            return False
+        return True
+
+    assert trickle(1.5)  # not busy: a slow link may take its time
+    others = [Raw(srv.port) for _ in range(8)]  # now busy (80% of 10)
+    for conn in others:
+        assert conn.line().startswith(b"220")
+        assert conn.cmd(b"NOOP").startswith(b"250")
+    assert not trickle(5)  # busy: below the minimum rate it is cut off
+    for conn in others:
+        conn.close()
+    slow.close()
+    assert srv.server.state.shed >= 1
+    assert count(rt, Mail) == 0
 
 
 def test_memory_budget_is_first_come_first_served() -> None:
