@@ -1234,6 +1234,8 @@ class InvoicingService(ServiceBase):
         structured communication and amount to open sales invoices and booked purchase
         entries; the rest listed for manual matching.  A bad file is refused with its
         line number and nothing of it is stored."""
+        with self.rt.tx() as s:  # the right first, then the file
+            self._require(s, user, dossier_id, P.MANAGE_PAYMENTS)
         if len(data) > MAX_CODA_BYTES:
             raise Refused("the CODA file is larger than 50 MB")
         try:

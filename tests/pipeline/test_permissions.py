@@ -68,8 +68,15 @@ CALLS: dict[str, Call] = {
     "state_counts": lambda s, u, c: [d for d, _ in s.state_counts(u)],
     "stats": lambda s, u, c: s.stats(u),
     "suppliers": lambda s, u, c: s.suppliers(u, c.dossier),
+    "upload_progress": lambda s, u, c: s.upload_progress(u, c.dossier, [c.doc]),
+    "search_documents": lambda s, u, c: s.search_documents(u, c.dossier),
+    "document_tags": lambda s, u, c: s.document_tags(u, c.dossier),
+    "document_filing": lambda s, u, c: s.document_filing(u, c.doc),
+    "storage_use": lambda s, u, c: s.storage_use(u, c.dossier),
     # upload
     "ingest": lambda s, u, c: s.ingest(u, c.dossier, b"%PDF-1.4\n%%EOF\n", "probe.pdf"),
+    "upload": lambda s, u, c: s.upload(u, c.dossier, b"%PDF-1.4\n%%EOF\n", "probe.pdf"),
+    "file_document": lambda s, u, c: s.file_document(u, c.doc, "contracts"),
     # view the books
     "entries": lambda s, u, c: s.entries(u, c.dossier),
     "vat_return": lambda s, u, c: s.vat_return(u, c.dossier),
