@@ -356,6 +356,8 @@ def name_of_block(layout: Layout, phrase: Phrase, titles: set[int]) -> tuple[str
     for line in reversed(layout.lines[: phrase.line]):
         if line.page != phrase.page:
             break
+        if not any(ch.isalnum() for ch in line.text):
+            continue  # a separator OCR put on a line of its own
         above = [
             p for p in line.phrases if abs(p.x0 - current.x0) < 0.015 and p.y1 <= current.y0 + 1e-3
         ]

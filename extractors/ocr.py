@@ -15,6 +15,7 @@ paper, cut out of the photo and rectified.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import re
@@ -82,16 +83,21 @@ def ocr_pages(
         return _run_pool(source, limits, Path(tmp))
 
 
-def ocr_region(image: Image.Image, limits: ExtractLimits, dpi: float = 300.0) -> PageText:
+def ocr_region(
+    image: Image.Image, limits: ExtractLimits, dpi: float = 300.0, languages: str = "eng"
+) -> PageText:
     """The words of a small image region (a logo) as it is: no page detection, deskew or
     flattening, which are made for whole pages and mistake a logo's coloured block for
-    a photographed sheet.  Raises :class:`LimitExceeded` over ``max_pixels``."""
+    a photographed sheet.  One language by default: a name needs no dictionary, and
+    loading four models costs more than reading a logo.  Raises
+    :class:`LimitExceeded` over ``max_pixels``."""
     if image.width * image.height > limits.max_pixels:
         raise LimitExceeded(f"image region of {image.width}x{image.height} pixels is too large")
     gray = _without_solid_bars(image if image.mode == "L" else image.convert("L"))
     gray = ImageOps.expand(gray, border=max(8, gray.height // 6), fill=255)
     with tempfile.TemporaryDirectory(prefix="boekbox-ocr-") as tmp:
-        job = _PageJob(1, limits, Path(tmp), time.monotonic() + limits.ocr_page_timeout_s)
+        own = dataclasses.replace(limits, ocr_languages=languages)
+        job = _PageJob(1, own, Path(tmp), time.monotonic() + limits.ocr_page_timeout_s)
         words = _tesseract_words(gray, dpi, job, psm="6")
     return PageText(1, gray.width * 72 / dpi, gray.height * 72 / dpi, tuple(words), TextSource.OCR)
 

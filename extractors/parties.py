@@ -231,7 +231,7 @@ def _known_name(layout: Layout, known: Party, cus_vat: Cand[str] | None) -> Cand
             if not name or not key:
                 continue
             if _same_name(name, known.name) and len(_name_key(name)) >= 0.6 * len(key):
-                return Cand(name, 6.0, evidence("dossier-name", p, 0.97))
+                return Cand(known.name, 6.0, evidence("dossier-name", p, 0.97))
             ratio = difflib.SequenceMatcher(None, _name_key(name), key).ratio()
             if ratio >= 0.88:  # the dossier's name misread by OCR: the dossier spells it
                 return Cand(known.name, 5.5, evidence("dossier-name:similar", p, 0.9))
