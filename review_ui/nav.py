@@ -21,6 +21,7 @@ PAGES: dict[str, tuple[str, str, bool]] = {
     "journals": ("Journals", ":material/menu_book:", False),
     "vat": ("VAT", ":material/percent:", False),
     "storage": ("Storage", ":material/storage:", False),
+    "rights": ("Rights", ":material/manage_accounts:", False),
     "dossiers": ("Dossiers", ":material/folder_shared:", True),
 }
 

@@ -163,7 +163,8 @@ class RightsService(ServiceBase):
             )
 
     @requires(Permission.MANAGE_USERS)
-    def remove_member(self, caller: UserView, dossier_id: int, username: str) -> None:
+    def remove_member(self, caller: UserView, dossier_id: int, username: str) -> str:
+        """Take ``username`` out of the dossier; returns the user name."""
         with self.rt.tx() as s:
             self._require(s, caller, dossier_id, P.MANAGE_USERS)
             user = repo.get_user(s, username)
@@ -176,6 +177,7 @@ class RightsService(ServiceBase):
             repo.audit(
                 s, "member_removed", user_id=caller.id, dossier_id=dossier_id, username=username
             )
+            return user.username
 
     @requires(Permission.MANAGE_USERS)
     def rights_history(self, caller: UserView, dossier_id: int) -> list[RightsChange]:

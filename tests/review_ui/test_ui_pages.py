@@ -383,3 +383,35 @@ def test_dossiers_page_creates_a_dossier_for_admins_only(world: World) -> None:
     at = app(world.seed.anna)
     with pytest.raises(ValueError, match="Could not find a navigation page"):
         at.switch_page("views/dossiers.py")
+
+
+# ----------------------------------------------------------------------------- rights
+
+
+def test_rights_page_sets_a_members_rights_and_shows_the_history(world: World) -> None:
+    seed = world.seed
+    at = app(seed.anna, "rights")
+    assert "Rights" in texts(at, "header")
+    at.selectbox(key="rights_dossier").select(seed.dossier_a).run()
+    at.text_input(key="rights_user").input("erik")
+    at.selectbox(key="rights_role").select("client_bookkeeper")
+    at.button[0].click().run()  # the form's submit button
+    assert not at.exception
+    assert any("Rights of erik saved" in s for s in texts(at, "success"))
+    rights = {r.username: r for r in world.service.rights(seed.anna, seed.dossier_a)}
+    assert "book_purchases" in rights["erik"].permissions
+    assert rights["erik"].role == "client_bookkeeper"
+
+
+def test_rights_page_refuses_an_unknown_user_visibly(world: World) -> None:
+    seed = world.seed
+    at = app(seed.anna, "rights")
+    at.selectbox(key="rights_dossier").select(seed.dossier_a).run()
+    at.text_input(key="rights_user").input("nobody-here")
+    at.button[0].click().run()
+    assert any(e.startswith("Rights refused: unknown user nobody") for e in texts(at, "error"))
+
+
+def test_rights_page_tells_a_client_without_the_right(world: World) -> None:
+    at = app(world.seed.erik, "rights")
+    assert "You do not manage the users of any dossier." in texts(at, "info")
