@@ -31,6 +31,7 @@ from pipeline.service.dossiers import DossiersService
 from pipeline.service.intake import AlertView, IntakeService, IntakeView, PurgeView
 from pipeline.service.invoicing import InvoicingService
 from pipeline.service.reports import ReportsService
+from pipeline.service.rights import MEMBER_ROLES, MemberRights, RightsChange, RightsService
 from pipeline.service.sessions import Login, LoginThrottled, SessionsService
 from pipeline.service.users import AccountRow, UsersService
 from pipeline.service.views import (
@@ -68,11 +69,14 @@ __all__ = [
     "LineView",
     "Login",
     "LoginThrottled",
+    "MEMBER_ROLES",
     "MailView",
+    "MemberRights",
     "Permission",
     "PurgeView",
     "QuotaView",
     "Refused",
+    "RightsChange",
     "Service",
     "ServiceError",
     "SupplierView",
@@ -87,6 +91,7 @@ __all__ = [
 class Service(
     UsersService,
     SessionsService,
+    RightsService,
     DossiersService,
     IntakeService,
     DocumentsService,
