@@ -56,7 +56,10 @@ def issue(
 def credit_note_draft(
     original: IssuedInvoice, lines: tuple[DraftLine, ...] = (), note: str | None = None
 ) -> InvoiceDraft:
-    """A credit-note draft for ``original`` (all its lines when ``lines`` is empty)."""
+    """A credit-note draft for ``original`` (all its lines when ``lines`` is empty).
+
+    Issuing it still checks it against what remains of the invoice: crediting lines of an
+    invoice with a fixed discount can exceed it, and is then refused."""
     if original.is_credit_note:
         raise InvoicingError("a credit note cannot be credited")
     src = original.draft
@@ -65,7 +68,11 @@ def credit_note_draft(
         lines=tuple(lines) or src.lines,
         vat_case=src.vat_case,
         kind=DocumentKind.CREDIT_NOTE,
-        adjustments=() if lines else src.adjustments,
+        # Crediting some lines keeps the percentage discounts and charges (they apply to
+        # those lines too); amounts fixed for the whole invoice are left out.
+        adjustments=tuple(a for a in src.adjustments if a.percent is not None)
+        if lines
+        else src.adjustments,
         buyer_reference=src.buyer_reference,
         order_reference=src.order_reference,
         note=note,

@@ -14,6 +14,7 @@ from invoicing.errors import CreditNoteTooLarge, InvoicingError
 from invoicing.issue import credit_note_draft, issue, render_outputs
 from invoicing.model import InvoiceDraft, Language, VatCase
 from invoicing.ubl import write_invoice_ubl
+from invoicing.vat import compute_totals
 from peppol import embedded_attachments, parse_invoice_xml, validate
 from tests.invoicing.invoicing_factories import (
     BE_COMPANY,
@@ -68,8 +69,14 @@ def test_generated_invoices_and_credit_notes_validate_and_read_back(
     assert _fatal(ubl) == []
     _assert_reads_back(ubl, issued)
     if credit_too:
+        cn_draft = credit_note_draft(issued, issued.draft.lines[:1] if len(d.lines) > 1 else ())
+        if compute_totals(cn_draft, SELLER).payable > issued.totals.payable:
+            with pytest.raises(CreditNoteTooLarge):
+                issue(cn_draft, SELLER, dossier_id=12, sequence=sequence, issue_date=ISSUE,
+                      remaining_to_credit=issued.totals.payable)  # fmt: skip
+            return
         cn = issue(
-            credit_note_draft(issued, issued.draft.lines[:1] if len(d.lines) > 1 else ()),
+            cn_draft,
             SELLER,
             dossier_id=12,
             sequence=sequence,
@@ -157,3 +164,22 @@ def test_each_vat_case_with_rates_discount_charge_and_credit_note(case: VatCase)
         _assert_reads_back(ubl, doc)
     rated = case in (VatCase.DOMESTIC, VatCase.PRIVATE)
     assert len(inv.totals.rows) == (3 if rated else 1)
+
+
+def test_crediting_some_lines_keeps_percentage_adjustments_and_guards_fixed_ones() -> None:
+    from invoicing.model import Adjustment
+
+    pct = issue(draft(line("100.00"), line("50.00"),
+                      adjustments=(Adjustment(False, "Korting", percent=D("10")),)),
+                SELLER, dossier_id=1, sequence=1, issue_date=ISSUE)  # fmt: skip
+    part = credit_note_draft(pct, pct.draft.lines[:1])
+    assert part.adjustments == pct.draft.adjustments
+    assert compute_totals(part, SELLER).payable == D("108.90")  # 90.00 + 21 %
+    fixed = issue(draft(line("100.00"), line("1.00"),
+                        adjustments=(Adjustment(False, "Korting", amount=D("60.00")),)),
+                  SELLER, dossier_id=1, sequence=2, issue_date=ISSUE)  # fmt: skip
+    too_much = credit_note_draft(fixed, fixed.draft.lines[:1])
+    assert too_much.adjustments == ()
+    with pytest.raises(CreditNoteTooLarge):
+        issue(too_much, SELLER, dossier_id=1, sequence=3, issue_date=ISSUE,
+              remaining_to_credit=fixed.totals.payable)  # fmt: skip
