@@ -221,7 +221,7 @@ _DEBIT = re.compile(r"abgebucht|von\s*konto|debited|domicili|preleve|your\s*acco
 def find_iban(layout: Layout) -> Cand[str] | None:
     best: Cand[str] | None = None
     for phrase in layout.phrases:
-        for m in _IBAN_CHUNK.finditer(phrase.text.upper()):
+        for m in _IBAN_CHUNK.finditer(_with_groups_right(layout, phrase).upper()):
             compact = re.sub(r"\s", "", m.group(1))
             need = IBAN_LENGTHS.get(compact[:2])
             if need is None:
@@ -245,6 +245,24 @@ def find_iban(layout: Layout) -> Cand[str] | None:
                     compact, score, evidence("iban", phrase, score / 5.0, m.start(), m.end())
                 )
     return best if best is not None and best.score > 0.5 else None
+
+
+def _with_groups_right(layout: Layout, phrase: object) -> str:
+    """The phrase and the 1-4 character groups right of it on its line: OCR of a widely
+    spaced IBAN ('BE53 | 7357 | 3172 | 6053') makes a phrase of each group."""
+    from extractors.layout import Phrase
+
+    assert isinstance(phrase, Phrase)
+    text = phrase.text
+    if not re.search(r"[A-Z]{2}\d{2}\s?[A-Z0-9]{0,4}$", text.upper()):
+        return text
+    for right in layout.right_of(phrase)[:7]:
+        if right is phrase:
+            continue
+        if not re.fullmatch(r"[A-Z0-9]{1,4}", right.text.strip().upper()):
+            break
+        text += " " + right.text.strip()
+    return text
 
 
 def _iban_repaired(compact: str) -> tuple[str, bool]:

@@ -9,6 +9,7 @@ handful of scans through the real tesseract.  The bench reads many more:
 
 from __future__ import annotations
 
+import difflib
 import importlib.util
 import json
 from collections.abc import Callable, Iterator
@@ -130,8 +131,14 @@ def test_supplier_only_in_a_logo_image_is_read() -> None:
     assert len(docs) == 2
     for doc in docs:
         invoice = _read(doc)
-        assert not _right(doc, invoice, ("supplier_name",)), doc.name
-        assert invoice.evidence_for("supplier_name") is not None
+        assert invoice.supplier_name is not None, doc.name
+        want = doc.expected["supplier_name"].casefold()
+        ratio = difflib.SequenceMatcher(None, invoice.supplier_name.casefold(), want).ratio()
+        assert ratio >= 0.85, (invoice.supplier_name, want)  # OCR of a logo: close, not exact
+        ev = invoice.evidence_for("supplier_name")
+        assert ev is not None
+        assert ev.rule == "logo-ocr"
+        assert ev.confidence < 0.9  # never certain enough to book on its own
 
 
 def test_invoice_lines_are_counted() -> None:
@@ -225,3 +232,12 @@ def test_bench_prints_a_reliability_table() -> None:
     )
     assert "reliability" in done.stdout
     assert "[0.95, 1.00]" in done.stdout
+
+
+def test_iban_printed_in_spaced_groups_is_read() -> None:
+    from pdfgen import make_pdf
+
+    texts = [(40.0, 60.0, "Factuur"), (40.0, 90.0, "Factuurnummer: F1"), (40.0, 200.0, "IBAN:")]
+    texts += [(100.0 + 60 * i, 200.0, g) for i, g in enumerate(("BE53", "7357", "3172", "6053"))]
+    invoice = extract_document(make_pdf([texts]), options=ExtractOptions(no_embedded=True))
+    assert invoice.iban == "BE53735731726053"
