@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import ctypes
+import functools
 import resource
 import statistics
 import sys
@@ -111,8 +112,8 @@ def text_rows(rounds: int) -> tuple[list[Row], int]:
         pdf.close()
         floor = full = float("inf")
         for _ in range(rounds):  # interleaved: floor and full alternate
-            floor = min(floor, _best(lambda d=data: floor_text_with_boxes(d), 1))
-            full = min(full, _best(lambda d=data: extract_document(d, options=options), 1))
+            floor = min(floor, _best(functools.partial(floor_text_with_boxes, data), 1))
+            full = min(full, _best(functools.partial(extract_document, data, options=options), 1))
         tracemalloc.start()
         extract_document(data, options=options)
         biggest = max(biggest, tracemalloc.get_traced_memory()[1])
@@ -228,12 +229,14 @@ def ocr_rows(rounds: int) -> list[Row]:
             for _ in range(max(1, min(rounds, OCR_ROUNDS_MAX))):
                 floor_runs.append(
                     _best_cpu(
-                        lambda i=images: floor_tesseract(
-                            i, limits.ocr_workers, limits.ocr_languages
+                        functools.partial(
+                            floor_tesseract, images, limits.ocr_workers, limits.ocr_languages
                         )
                     )
                 )
-                full_runs.append(_best_cpu(lambda d=data: ocr_pages(d, "application/pdf", limits)))
+                full_runs.append(
+                    _best_cpu(functools.partial(ocr_pages, data, "application/pdf", limits))
+                )
             floor = (min(r[0] for r in floor_runs), min(r[1] for r in floor_runs))
             full = (min(r[0] for r in full_runs), min(r[1] for r in full_runs))
             pages = len(images)
@@ -287,7 +290,8 @@ def _scorer() -> Any:
 
     path = CORPUS / ".." / "tools" / "score_extraction.py"
     spec = importlib.util.spec_from_file_location("score_extraction", path)
-    assert spec is not None and spec.loader is not None
+    assert spec is not None
+    assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module

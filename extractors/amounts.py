@@ -130,17 +130,19 @@ def _breakdown_row_label(layout: Layout, phrase: Phrase) -> bool:
     """A label inside one row of a VAT table ('TVA 12% base 4.793,79 | 575,25'): its
     amounts are that rate's, not the document's totals."""
     key = "breakdown-row-lines"
-    rows = layout.cache.get(key)
-    if rows is None:
-        rows = set()
+    cached = layout.cache.get(key)
+    if isinstance(cached, frozenset):
+        rows: frozenset[int] = cached
+    else:
+        found: set[int] = set()
         for line in layout.lines:
             amounts = [(p, v) for p in line.phrases for _s, _e, v in amounts_in(p.text)]
             if len(amounts) >= 2 and any(
                 r != 0 and _row_for(r, amounts) is not None for r in _rates(line.phrases)
             ):
-                rows.add(line.index)
+                found.add(line.index)
+        rows = frozenset(found)
         layout.cache[key] = rows
-    assert isinstance(rows, set)
     return len(rows) >= 2 and phrase.line in rows  # one row alone may be the totals line
 
 

@@ -65,11 +65,11 @@ def find_parties(layout: Layout, known_customer: Party | None) -> PartyResult:
     sup_name, cus_name = find_names(layout, sections, known_customer)
     if sup_vat is not None:
         block = vat_block_name(layout, sup_vat.evidence, sections)
-        own = known_customer.name if known_customer and known_customer.name else None
+        own_name = known_customer.name if known_customer and known_customer.name else None
         if (
             block is not None
             and (sup_name is None or _weaker(sup_name, block))
-            and not (own and _same_name(block.value, own))
+            and not (own_name and _same_name(block.value, own_name))
         ):
             sup_name = block
     if known_customer is not None:
