@@ -767,6 +767,44 @@ def invoice_create(spec: str, dossier_ref: str | None, issue_now: bool, as_json:
         click.echo(f"invoice {row.id}: {row.state} {row.number or ''} {row.total} EUR".rstrip())
 
 
+@invoice.command("settings")
+@click.option("--dossier", "dossier_ref", required=True, help="Dossier (id, name or address).")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False), required=False)
+@_setup_errors
+def invoice_settings(dossier_ref: str, file: str | None) -> None:
+    """Show, or set from FILE.json, the dossier's invoicing settings: seller (street,
+    postal_code, city, enterprise_number, iban, bic, email...), prefix, auto_book, reminders."""
+    svc = _service()
+    did = _dossier_id(svc, dossier_ref)
+    if file is None:
+        _print_json(svc.invoicing_settings(_system(), did))
+        return
+    try:
+        data = json.loads(Path(file).read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise UsageError(f"{file}: not a JSON object ({exc})") from None
+    if not isinstance(data, dict):
+        raise UsageError(f"{file}: not a JSON object")
+    allowed = {"seller", "prefix", "auto_book", "reminders", "peppol_sender_ref"}
+    unknown = sorted(set(data) - allowed)
+    if unknown:
+        raise UsageError(f"{file}: unknown keys {', '.join(unknown)}")
+    _print_json(svc.set_invoicing_settings(_system(), did, **data))
+
+
+@invoice.command("pdf")
+@click.argument("invoice_id", type=int)
+@click.argument("out", type=click.Path(dir_okay=False, writable=True))
+@click.option("--ubl", is_flag=True, help="Write the UBL (XML) instead of the PDF.")
+@_setup_errors
+def invoice_pdf(invoice_id: int, out: str, ubl: bool) -> None:
+    """Write an invoice's PDF (a preview for a draft) or its UBL to OUT."""
+    svc = _service()
+    data, _ = (svc.invoice_ubl if ubl else svc.invoice_pdf)(_system(), invoice_id)
+    Path(out).write_bytes(data)
+    click.echo(f"{len(data)} bytes written to {out}")
+
+
 @invoice.command("issue")
 @click.argument("invoice_id", type=int)
 @_setup_errors
@@ -1247,6 +1285,7 @@ def rights_remove(dossier_ref: str, username: str) -> None:
     svc = _service()
     svc.remove_member(_system(), _dossier_id(svc, dossier_ref), username)
     click.echo(f"{username} removed from {dossier_ref}")
+
 
 if __name__ == "__main__":
     main()
