@@ -30,8 +30,10 @@ _MAIL_HEADERS = (
 def sniff_content_type(data: bytes) -> str:
     head = data[:1024]
     for magic, ctype in _MAGIC:
-        if head.startswith(magic) or (magic == b"%PDF-" and magic in head):
+        if head.startswith(magic):
             return ctype
+    if b"%PDF-" in head:  # a PDF with junk before its header (readers accept it)
+        return "application/pdf"
     if head[4:12] in (b"ftypheic", b"ftypheix", b"ftypmif1", b"ftyphevc"):
         return "image/heic"
     stripped = head.lstrip(b"\xef\xbb\xbf \t\r\n")
