@@ -302,7 +302,13 @@ def _learn_breakdown(layout: Layout, value: str) -> list[FieldHint]:
 
 def _locate(layout: Layout, name: str, value: str) -> tuple[Phrase, int, int] | None:
     # totals are printed under the lines that may carry the same amount: the last one wins
-    phrases = reversed(layout.phrases) if name in AMOUNT_FIELDS else iter(layout.phrases)
+    phrases = list(reversed(layout.phrases) if name in AMOUNT_FIELDS else layout.phrases)
+    if name in TEXT_FIELDS and name != "iban":  # a phrase that is the value itself first
+        want = fold(value.strip())
+        for phrase in phrases:
+            if phrase.folded.strip() == want and want:
+                start = phrase.folded.find(want)
+                return phrase, start, start + len(want)
     for phrase in phrases:
         span = _match_in(name, phrase.text, value)
         if span is not None:
@@ -335,7 +341,10 @@ def _match_in(name: str, text: str, value: str) -> tuple[int, int] | None:
     want_text = fold(value.strip())
     if not want_text:
         return None
-    m = re.search(rf"(?<![0-9a-z]){re.escape(want_text)}(?![0-9a-z])", fold(text))
+    m = re.search(
+        rf"(?<![0-9a-z])(?<![0-9a-z][./-]){re.escape(want_text)}(?![0-9a-z])(?![./-][0-9a-z])",
+        fold(text),
+    )
     return (m.start(), m.end()) if m else None  # a whole token, never inside another number
 
 
