@@ -58,11 +58,14 @@ def _fail(rt: Runtime, document_id: int, reason: str) -> None:
             repo.audit(s, "failed", dossier_id=doc.dossier_id, document_id=doc.id, reason=reason)
 
 
-def _entry_key(doc: Any) -> str:
-    """Which entry into its current state the document is in (a reprocess is a new one)."""
+def _entry_key(doc: Any) -> list[str]:
+    """Which entry into its current state the document is in (a reprocess is a new one).
+
+    A list, not a string: readers of ``timings`` take every string as a time stamp.
+    """
     timings = doc.timings or {}
     stamps = (timings.get(doc.state), timings.get("reprocess"), timings.get("released"))
-    return "|".join([doc.state, *(str(t) for t in stamps)])
+    return [doc.state, *(str(t) for t in stamps)]
 
 
 def _start_delivery(rt: Runtime, document_id: int, name: str) -> bool:
