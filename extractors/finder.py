@@ -99,6 +99,7 @@ def find_fields(
         warnings.extend(hint_warnings)
     lines = find_lines(layout, values.get("total_excl_vat"))
     _check(values, warnings)
+    _calibrate_totals(values, ev, totals.breakdown)
     if doc_type is DocumentType.CREDIT_NOTE:
         values = _positive(values)
         breakdown = tuple(
@@ -131,6 +132,35 @@ def _positive(values: dict[str, Any]) -> dict[str, Any]:
         if isinstance(out.get(key), Decimal):
             out[key] = abs(out[key])
     return out
+
+
+_TOTALS = ("total_excl_vat", "total_vat", "total_incl_vat")
+
+
+def _calibrate_totals(
+    values: dict[str, Any], ev: dict[str, Evidence], breakdown: Sequence[Any]
+) -> None:
+    """Three printed totals that add up (net + VAT = gross), with a VAT table or a known
+    rate that gives the same VAT, are as sure as the arithmetic: each was read on its
+    own, and one misread digit breaks the sum.  Computed totals are not raised."""
+    amounts = [values.get(k) for k in _TOTALS]
+    if any(a is None for a in amounts) or any(k not in ev for k in _TOTALS):
+        return
+    net, vat, gross = amounts
+    if abs(net + vat - gross) > TOL:
+        return
+    if any(ev[k].rule.startswith("computed") for k in _TOTALS):
+        return
+    rows_vat = sum((abs(b.vat) for b in breakdown), Decimal(0))
+    rows_net = sum((abs(b.taxable) for b in breakdown), Decimal(0))
+    if not breakdown or abs(rows_vat - abs(vat)) > TOL or abs(rows_net - abs(net)) > TOL:
+        return
+    for key in _TOTALS:
+        old = ev[key]
+        ev[key] = Evidence(max(old.confidence, 0.93), old.rule, old.page, old.bbox, old.text)
+    if "vat_breakdown" in ev and ev["vat_breakdown"].rule == "breakdown:rows":
+        old = ev["vat_breakdown"]
+        ev["vat_breakdown"] = Evidence(max(old.confidence, 0.93), old.rule, old.page, old.bbox)
 
 
 def _check(values: dict[str, Any], warnings: list[str]) -> None:

@@ -241,3 +241,31 @@ def test_iban_printed_in_spaced_groups_is_read() -> None:
     texts += [(100.0 + 60 * i, 200.0, g) for i, g in enumerate(("BE53", "7357", "3172", "6053"))]
     invoice = extract_document(make_pdf([texts]), options=ExtractOptions(no_embedded=True))
     assert invoice.iban == "BE53735731726053"
+
+
+def test_totals_that_add_up_with_their_vat_table_are_sure() -> None:
+    doc = next(_docs(lambda d: len(d.expected["vat_breakdown"]) >= 2, 1))
+    invoice = _read(doc)
+    assert not _right(doc, invoice, ("total_excl_vat", "total_vat", "total_incl_vat"))
+    for key in ("total_excl_vat", "total_vat", "total_incl_vat"):
+        ev = invoice.evidence_for(key)
+        assert ev is not None
+        assert ev.confidence >= 0.9
+
+
+def test_a_computed_total_is_not_sure() -> None:
+    from pdfgen import make_pdf
+
+    texts = [
+        (40.0, 60.0, "Factuur"),
+        (40.0, 90.0, "Factuurnummer: F7"),
+        (300.0, 300.0, "Totaal excl. btw"),
+        (450.0, 300.0, "100,00"),
+        (300.0, 320.0, "Totaal incl. btw"),
+        (450.0, 320.0, "121,00"),
+    ]
+    invoice = extract_document(make_pdf([texts]), options=ExtractOptions(no_embedded=True))
+    assert invoice.total_vat == Decimal("21.00")
+    ev = invoice.evidence_for("total_vat")
+    assert ev is not None
+    assert ev.confidence < 0.9
