@@ -284,3 +284,12 @@ def test_the_mail_sender_recognises_the_supplier() -> None:
         second, options=ExtractOptions(hints=(hint,), sender="Facturen@Janssens.example")
     )
     assert known.invoice_number == "2024-245"
+
+
+def test_a_short_number_is_learned_where_it_stands_alone_not_inside_the_vat_number() -> None:
+    first = _page(number="472")  # also printed inside BE0477.472.701
+    hint = learn_hint(extract_document(first), read_pages(first), {"invoice_number": "472"})
+    (fh,) = hint.fields
+    assert fh.label == "stuk"
+    learned = extract_document(_page(number="519"), options=ExtractOptions(hints=(hint,)))
+    assert learned.invoice_number == "519"
