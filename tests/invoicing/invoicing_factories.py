@@ -113,7 +113,8 @@ def adjustments(draw: st.DrawFn) -> tuple[Adjustment, ...]:
             reason = "Transport" if is_charge else "Korting"
             out.append(Adjustment(is_charge, reason, percent=pct))
         else:
-            amount = draw(st.decimals(min_value=D("0.01"), max_value=D("3"), places=2))
+            # at most 2 x 0.20 + 2 x 10 %: never more than the smallest document (0.50)
+            amount = draw(st.decimals(min_value=D("0.01"), max_value=D("0.20"), places=2))
             out.append(Adjustment(is_charge, "Vaste korting" if not is_charge else "Verzending",
                                   amount=amount))  # fmt: skip
     return tuple(out)
