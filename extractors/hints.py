@@ -443,6 +443,10 @@ def match_hint(
     phrases = {p.folded.strip(" :.") for p in layout.phrases}
     compact_text = re.sub(r"\s", "", layout.text.upper())
     best, best_score = None, 0.0
+    shared_sender: dict[str, int] = {}
+    if sender:
+        sender = sender.strip().lower()
+        shared_sender[sender] = sum(1 for h in hints if sender in h.senders)
     for h in hints:
         score = 0.0
         if h.supplier_vat and (h.supplier_vat == supplier.vat or h.supplier_vat in vats):
@@ -455,8 +459,8 @@ def match_hint(
             ib = h.supplier_iban.replace(" ", "").upper()
             if ib == (iban or "").replace(" ", "").upper() or ib in compact_text:
                 score += 8
-        if sender and sender.strip().lower() in h.senders:
-            score += 5
+        if sender and sender.strip().lower() in h.senders and shared_sender.get(sender) == 1:
+            score += 3  # supports other evidence; never enough alone (a client forwards all)
         if h.supplier_name and len(fold(h.supplier_name)) >= 4 and fold(h.supplier_name) in text:
             score += 4
         if h.anchors:

@@ -271,11 +271,19 @@ def test_all_fields_of_one_supplier_are_merged_and_the_newest_wins() -> None:
 def test_the_mail_sender_recognises_the_supplier() -> None:
     from extractors.hints import FieldHint
 
+    # 5 of 7 fixed texts of the layout: not enough alone, enough with the sender
+    anchors = ("kerkstraat 12", "2000 antwerpen", "markt 1", "datum", "factuur", "texts", "x y z")
     hint = SupplierHint(
         senders=("facturen@janssens.example",),
+        anchors=anchors,
         fields=(FieldHint("invoice_number", "stuk", "right", r"\d+-\d+"),),
     )
     second = _page(number="2024-245", vat_line=False)
+    alone = SupplierHint(senders=hint.senders, fields=hint.fields)
+    no_layout = extract_document(
+        second, options=ExtractOptions(hints=(alone,), sender="facturen@janssens.example")
+    )
+    assert no_layout.invoice_number != "2024-245"  # a sender alone is not enough
     other = extract_document(
         second, options=ExtractOptions(hints=(hint,), sender="info@elsewhere.example")
     )
