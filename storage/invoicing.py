@@ -296,6 +296,10 @@ def list_reminders(s: Session, invoice_ids: Iterable[int]) -> list[ReminderSent]
     )
 
 
+def reminder_of_send(s: Session, send_id: int) -> ReminderSent | None:
+    return s.scalar(select(ReminderSent).where(ReminderSent.send_id == send_id))
+
+
 def dossiers_with_open_invoices(s: Session, today: dt.date) -> list[int]:
     q = (
         select(SalesInvoice.dossier_id)

@@ -1736,6 +1736,10 @@ def deliver_send(svc: InvoicingService, send_id: int) -> str:
         cfg = _settings(repo.get_dossier(s, inv.dossier_id))
         pdf_sha, ubl_sha = inv.pdf_sha256, inv.ubl_sha256
         subject, body = _texts(row, issued)
+        if row.purpose == "reminder":
+            reminder = store.reminder_of_send(s, row.id)
+            if reminder is not None and reminder.subject:
+                subject, _, body = reminder.subject.partition("\n\n")
         item = Outgoing(
             message_id=row.message_id,
             recipient=row.destination,

@@ -19,6 +19,9 @@ from pipeline.steps import NextStep
 sys.path.insert(0, str(Path(__file__).parents[1] / "pipeline"))
 from helpers import run_all
 
+sys.path.insert(0, str(Path(__file__).parents[1] / "invoicing"))
+from invoicing_coda_builder import coda_statement
+
 
 class _Enqueued(list[int]):
     def __call__(self, ids: list[int]) -> None:
@@ -74,5 +77,12 @@ def test_dossier_a_invoices_dossier_b_by_mail_and_b_gets_the_proposal(
         vat_411 = sum((ln.debit for ln in lines if ln.account.startswith("411")), D(0))
         assert credit_440 == D("268.50")
         assert vat_411 == inv.vat_total == D("43.50")
+        # B books it and pays it: B's bank statement matches the purchase on A's OGM
+        svc.confirm(SYSTEM, doc.id)
+        statement = coda_statement([(D("-268.50"), inv.structured_communication, "")])
+        report = svc.import_coda(SYSTEM, b.id, statement)
+        assert report.matched == 1
+        assert report.matches[0]["side"] == "purchase"
+        assert report.matches[0]["target"] == svc.document(SYSTEM, doc.id).entry.id
     finally:
         server.stop()

@@ -5,6 +5,7 @@ relay with STARTTLS and AUTH.  A send is stored before it leaves and never sent 
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import email
 import json
 import shutil
@@ -197,3 +198,21 @@ def test_unconfigured_channel_and_bad_peppol_id_are_refused(runtime: Runtime) ->
         svc.send(SYSTEM, inv.id, channel="email")
     with pytest.raises(Refused, match="draft"):
         svc.send(SYSTEM, svc.create_draft(SYSTEM, did, spec(cid)).id)
+
+
+def test_reminder_run_mails_each_level_once(
+    runtime: Runtime, tmp_path: Path, relay: tuple[_Relay, int]
+) -> None:
+    handler, port = relay
+    rt = _rt(runtime, tmp_path, outgoing_smtp_url=f"smtp://u:p@127.0.0.1:{port}?verify=0")
+    svc, did, cid = setup(rt)
+    inv = svc.issue(SYSTEM, svc.create_draft(SYSTEM, did, spec(cid)).id)
+    late = dt.date(2026, 5, 1)
+    (due,) = svc.run_reminders(SYSTEM, did, today=late)
+    assert due.send_id is not None
+    assert (due.invoice_id, due.level) == (inv.id, 1)
+    assert svc.run_reminders(SYSTEM, today=late) == []  # the daily run again: nothing new
+    (raw,) = handler.messages
+    msg = email.message_from_bytes(raw, policy=policy.default)
+    assert msg["Subject"] == due.subject
+    assert [s.purpose for s in svc.sends(SYSTEM, inv.id)] == ["reminder"]
