@@ -25,7 +25,7 @@ from pipeline import payment_trust
 from pipeline.runtime import Runtime
 from pipeline.settings import Settings
 from pipeline.states import DocumentState
-from storage import BlobRef, put_one, repo, trust
+from storage import BlobRef, fulltext, put_one, repo, trust
 from storage.models import Document, Dossier
 
 if TYPE_CHECKING:
@@ -276,7 +276,7 @@ def extract_step(rt: Runtime, document_id: int) -> list[NextStep]:
         sha, filename = doc.blob_sha256, doc.filename
     data = rt.blobs.get(sha)
     try:
-        invoice = _extract_untrusted(rt.settings, data, filename, options)
+        invoice, page_text = _extract_untrusted(rt.settings, data, filename, options)
     except ExtractionError as exc:
         return _quarantine(rt, document_id, str(exc), code=type(exc).__name__)
     except SandboxLimit as exc:
@@ -287,7 +287,7 @@ def extract_step(rt: Runtime, document_id: int) -> list[NextStep]:
         return _quarantine(rt, document_id, reason, code="extractor_error")
     invoice = _with_validation(data, invoice)
     attachments = _embedded_attachments(rt, data, invoice)
-    return _save_extraction(rt, document_id, invoice, attachments)
+    return _save_extraction(rt, document_id, invoice, attachments, page_text)
 
 
 def sandbox_limits(settings: Settings) -> SandboxLimits:
@@ -303,21 +303,25 @@ def sandbox_limits(settings: Settings) -> SandboxLimits:
 
 def _extract_untrusted(
     settings: Settings, data: bytes, filename: str | None, options: Any
-) -> InvoiceData:
-    """PDFs and images are decoded in a limited child process; XML here (lxml is bounded)."""
-    from extractors import extract_document, sniff_content_type
+) -> tuple[InvoiceData, str]:
+    """The invoice and its pages' words; PDFs and images are decoded in a limited child
+    process, XML here (lxml is bounded)."""
+    from extractors import extract_with_text, sniff_content_type
     from pipeline import sandbox
 
     if sniff_content_type(data) in {"application/xml", "application/octet-stream"}:
-        return extract_document(data, filename=filename, options=options)
-    return sandbox.run(extract_in_child, data, filename, options, limits=sandbox_limits(settings))
+        return extract_with_text(data, filename=filename, options=options)
+    found: tuple[InvoiceData, str] = sandbox.run(
+        extract_in_child, data, filename, options, limits=sandbox_limits(settings)
+    )
+    return found
 
 
-def extract_in_child(data: bytes, filename: str | None, options: Any) -> InvoiceData:
+def extract_in_child(data: bytes, filename: str | None, options: Any) -> tuple[InvoiceData, str]:
     """What the sandbox child runs (a module-level function, so it pickles by name)."""
-    from extractors import extract_document
+    from extractors import extract_with_text
 
-    return extract_document(data, filename=filename, options=options)
+    return extract_with_text(data, filename=filename, options=options)
 
 
 def _hints_for_dossier(s: Any, dossier: Dossier) -> tuple[Any, ...]:
@@ -408,6 +412,7 @@ def _save_extraction(
     document_id: int,
     invoice: InvoiceData,
     attachments: list[tuple[Attachment, BlobRef]],
+    page_text: str = "",
 ) -> list[NextStep]:
     with rt.tx() as s:
         doc = repo.get_document(s, document_id, lock=True)
@@ -438,6 +443,13 @@ def _save_extraction(
         doc.invoice_date = invoice.issue_date
         doc.total_incl_vat = invoice.total_incl_vat
         doc.warning_count = len(invoice.warnings) + len(invoice.findings)
+        fulltext.save_text(
+            s,
+            doc,
+            body=searchable_text(invoice, page_text, doc.filename),
+            doc_type=str(invoice.document_type.value),
+            customer_name=invoice.customer.name,
+        )
         for n, (att, ref) in enumerate(attachments):
             child, created = repo.add_document(
                 s,
@@ -464,6 +476,26 @@ def _save_extraction(
             return _resolve_twin(s, doc, twin, invoice)
         repo.set_state(s, doc, S.EXTRACTED, None)
     return [NextStep("propose", document_id)]
+
+
+def searchable_text(invoice: InvoiceData, page_text: str, filename: str | None) -> str:
+    """What full-text search finds a document by: its fields, then its pages' words."""
+    fields: list[str | None] = [
+        invoice.supplier.name,
+        invoice.supplier.trading_name,
+        invoice.supplier.vat,
+        invoice.customer.name,
+        invoice.customer.vat,
+        invoice.invoice_number,
+        invoice.payment_reference,
+        invoice.order_reference,
+        invoice.buyer_reference,
+        invoice.note,
+        filename,
+        *(line.description for line in invoice.lines),
+    ]
+    head = " ".join(f for f in fields if f)
+    return f"{head}\n{page_text}" if page_text else head
 
 
 def _compact_vat(vat: str | None) -> str | None:

@@ -8,7 +8,7 @@ method declares the permission it needs (:data:`REQUIRED`).  Every call is one s
 transaction; lists are paginated in the query.
 
 Capabilities: :mod:`.users`, :mod:`.dossiers`, :mod:`.documents`, :mod:`.bookings`,
-:mod:`.reports`, :mod:`.invoicing`.  :class:`Service` is all of them on one runtime.
+:mod:`.reports`, :mod:`.invoicing`, :mod:`.portal`.  :class:`Service` is all of them on one runtime.
 """
 
 from __future__ import annotations
@@ -30,6 +30,13 @@ from pipeline.service.documents import DocumentsService
 from pipeline.service.dossiers import DossiersService
 from pipeline.service.intake import AlertView, IntakeService, IntakeView, PurgeView
 from pipeline.service.invoicing import InvoicingService
+from pipeline.service.portal import (
+    DocumentFilter,
+    DocumentPage,
+    FilingView,
+    PortalService,
+    UploadItem,
+)
 from pipeline.service.reports import ReportsService
 from pipeline.service.rights import MEMBER_ROLES, MemberRights, RightsChange, RightsService
 from pipeline.service.sessions import Login, LoginThrottled, SessionsService
@@ -51,6 +58,7 @@ from pipeline.service.views import (
 
 __all__ = [
     "GB",
+    "MEMBER_ROLES",
     "PRICE_PER_EXTRA_GB_EUR",
     "REQUIRED",
     "ROLES",
@@ -61,15 +69,17 @@ __all__ = [
     "AccountView",
     "AlertView",
     "DocumentDetail",
+    "DocumentFilter",
+    "DocumentPage",
     "DocumentRow",
     "DossierView",
     "EntryView",
+    "FilingView",
     "IntakeView",
     "InvoicingService",
     "LineView",
     "Login",
     "LoginThrottled",
-    "MEMBER_ROLES",
     "MailView",
     "MemberRights",
     "Permission",
@@ -80,6 +90,7 @@ __all__ = [
     "Service",
     "ServiceError",
     "SupplierView",
+    "UploadItem",
     "UserView",
     "check_entry_rules",
     "normalise_lines",
@@ -98,6 +109,7 @@ class Service(
     BookingsService,
     ReportsService,
     InvoicingService,
+    PortalService,
 ):
     """Every UI and CLI operation; one instance per process is enough.
 

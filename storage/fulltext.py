@@ -1,0 +1,200 @@
+"""Full-text search and filing of documents.
+
+The extract step stores what it read per document (:class:`DocumentText`, an
+upsert, so a replay rewrites the same row).  SQLite searches it with FTS5 (table
+``document_fts``, filled by triggers); PostgreSQL with the generated ``tsv`` column
+(Dutch, French and simple word forms) and its GIN index.  Every query term is
+matched as a word prefix, so ``factu`` finds ``factuur`` and ``facture``.
+
+Search terms come from users: only word characters reach the engines, always as
+bound parameters.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Select, func, or_, select, text
+from sqlalchemy.orm import Session
+
+from storage.models import Document, DocumentText, Mail
+
+__all__ = [
+    "MAX_TERMS",
+    "DocumentFilter",
+    "count_documents",
+    "file_document",
+    "save_text",
+    "search_documents",
+    "tags",
+    "terms_of",
+    "text_of",
+]
+
+#: at most this many words of a query are searched (the rest is ignored)
+MAX_TERMS = 8
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentFilter:
+    """What a document list is narrowed by; ``None``/empty means no narrowing."""
+
+    text: str = ""
+    party: str = ""  # supplier or customer name (substring, case-insensitive)
+    date_from: dt.date | None = None
+    date_to: dt.date | None = None
+    amount_min: Decimal | None = None
+    amount_max: Decimal | None = None
+    states: tuple[str, ...] = ()
+    doc_type: str | None = None  # invoice | credit_note | filed
+    tag: str | None = None
+
+
+def terms_of(query: str) -> list[str]:
+    """The words of a user's query, lower-case, at most :data:`MAX_TERMS`."""
+    return [w.lower() for w in _WORD.findall(query or "")][:MAX_TERMS]
+
+
+def save_text(
+    s: Session,
+    doc: Document,
+    *,
+    body: str,
+    doc_type: str | None = None,
+    customer_name: str | None = None,
+) -> None:
+    """Store (or replace) what ``doc`` is searched by; idempotent."""
+    row = s.get(DocumentText, doc.id)
+    if row is None:
+        row = DocumentText(document_id=doc.id, dossier_id=doc.dossier_id)
+        s.add(row)
+    row.body = body
+    row.doc_type = doc_type
+    row.customer_name = (customer_name or "")[:300] or None
+    s.flush()
+
+
+def text_of(s: Session, doc_id: int) -> DocumentText | None:
+    return s.get(DocumentText, doc_id)
+
+
+def _text_match(s: Session, words: list[str]) -> Any:
+    """A clause on ``Document.id``: the documents whose text has every word (prefix)."""
+    if s.get_bind().dialect.name == "postgresql":
+        plain = " & ".join(words)
+        prefixed = " & ".join(f"{w}:*" for w in words)
+        sub = (
+            select(DocumentText.document_id)
+            .where(
+                text(
+                    "document_text.tsv @@ (to_tsquery('dutch', :fts_plain)"
+                    " || to_tsquery('french', :fts_plain) || to_tsquery('simple', :fts_prefix))"
+                ).bindparams(fts_plain=plain, fts_prefix=prefixed)
+            )
+            .scalar_subquery()
+        )
+        return Document.id.in_(sub)
+    match = " ".join(f'"{w}"*' for w in words)
+    fts = text("SELECT rowid FROM document_fts WHERE document_fts MATCH :fts_match").bindparams(
+        fts_match=match
+    )
+    return Document.id.in_(fts)
+
+
+def _filtered(
+    s: Session, stmt: Select[Any], dossier_ids: Iterable[int] | None, f: DocumentFilter
+) -> Select[Any]:
+    stmt = stmt.where(Document.kind == "file")
+    if dossier_ids is not None:
+        stmt = stmt.where(Document.dossier_id.in_(list(dossier_ids)))
+    words = terms_of(f.text)
+    if words:
+        stmt = stmt.where(_text_match(s, words))
+    if f.party.strip():
+        like = f"%{_escape_like(f.party.strip().lower())}%"
+        customers = select(DocumentText.document_id).where(
+            func.lower(DocumentText.customer_name).like(like, escape="\\")
+        )
+        stmt = stmt.where(
+            or_(
+                func.lower(Document.supplier_name).like(like, escape="\\"),
+                Document.id.in_(customers.scalar_subquery()),
+            )
+        )
+    if f.date_from is not None:
+        stmt = stmt.where(Document.invoice_date >= f.date_from)
+    if f.date_to is not None:
+        stmt = stmt.where(Document.invoice_date <= f.date_to)
+    if f.amount_min is not None:
+        stmt = stmt.where(Document.total_incl_vat >= f.amount_min)
+    if f.amount_max is not None:
+        stmt = stmt.where(Document.total_incl_vat <= f.amount_max)
+    if f.states:
+        stmt = stmt.where(Document.state.in_(list(f.states)))
+    if f.tag:
+        stmt = stmt.where(Document.tag == f.tag)
+    if f.doc_type == "filed":
+        stmt = stmt.where(Document.state == "filed")
+    elif f.doc_type:
+        typed = select(DocumentText.document_id).where(DocumentText.doc_type == f.doc_type)
+        stmt = stmt.where(Document.id.in_(typed.scalar_subquery()), Document.state != "filed")
+    return stmt
+
+
+def _escape_like(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def search_documents(
+    s: Session,
+    dossier_ids: Iterable[int] | None,
+    f: DocumentFilter,
+    *,
+    offset: int = 0,
+    limit: int = 50,
+) -> list[Document]:
+    """The file documents matching ``f``, newest first, one page."""
+    stmt = _filtered(s, select(Document), dossier_ids, f)
+    stmt = stmt.order_by(Document.id.desc()).offset(max(0, offset)).limit(max(1, min(limit, 500)))
+    return list(s.scalars(stmt))
+
+
+def count_documents(s: Session, dossier_ids: Iterable[int] | None, f: DocumentFilter) -> int:
+    stmt = _filtered(s, select(func.count(Document.id)), dossier_ids, f)
+    return int(s.scalar(stmt) or 0)
+
+
+def tags(s: Session, dossier_ids: Iterable[int] | None) -> list[str]:
+    """The tags in use in the dossiers, sorted."""
+    stmt = select(Document.tag).distinct().where(Document.tag.is_not(None))
+    if dossier_ids is not None:
+        stmt = stmt.where(Document.dossier_id.in_(list(dossier_ids)))
+    return sorted(t for t in s.scalars(stmt) if t)
+
+
+def file_document(s: Session, doc: Document, tag: str | None) -> None:
+    """Set (or clear) the tag a document is filed under."""
+    doc.tag = tag
+
+
+def upload_batch(s: Session, ids: Iterable[int]) -> list[Document]:
+    """The documents ``ids`` (and what they were split into), for an upload's progress."""
+    wanted = list(ids)
+    if not wanted:
+        return []
+    stmt = (
+        select(Document)
+        .where(or_(Document.id.in_(wanted), Document.parent_id.in_(wanted)))
+        .order_by(Document.id)
+    )
+    return list(s.scalars(stmt))
+
+
+def mail_of(s: Session, doc: Document) -> Mail | None:
+    return s.get(Mail, doc.mail_id) if doc.mail_id is not None else None
