@@ -36,7 +36,8 @@ _HEADER_ONE = re.compile(  # a description heading: needed when only two columns
 _END = re.compile(
     r"^(?:\|?\s*)(?:positionssumme|summe|total|totaal|tva|btw|mwst|vat|ust|"
     r"rechnungssumme|net total|umsatzsteuer|steuer|positionen netto|taxe|tax|belegsummen|"
-    r"exclusief|zahlungsbedingungen|bereits)(?![a-z])"
+    r"exclusief|zahlungsbedingungen|bereits|taxable|base imposable|maatstaf|grondslag|"
+    r"bemessungsgrundlage|te betalen|a payer|amount due|zu zahlen|nettobetrag)(?![a-z])"
 )
 _END_FIRST = re.compile(r"^\d{1,2}(?:[.,]\d+)?\s?%\s*(?:vat|btw|tva|mwst|ust)")
 _SKIP = re.compile(
