@@ -245,6 +245,7 @@ class JournalEntry(Base):
     __tablename__ = "journal_entry"
     __table_args__ = (
         Index("ix_entry_dossier_journal_period", "dossier_id", "journal", "bookyear", "period"),
+        Index("ix_entry_dossier_status_date", "dossier_id", "status", "date"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -286,6 +287,7 @@ class JournalEntry(Base):
 
 class JournalLine(Base):
     __tablename__ = "journal_line"
+    __table_args__ = (Index("ix_journal_line_account_entry", "account", "entry_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     entry_id: Mapped[int] = mapped_column(ForeignKey("journal_entry.id"), index=True)
@@ -588,3 +590,25 @@ class ReminderSent(Base):
     interest: Mapped[Decimal] = mapped_column(Numeric(14, 2), default=Decimal("0"))
     send_id: Mapped[int | None] = mapped_column(ForeignKey("invoice_send.id"))
     subject: Mapped[str] = mapped_column(Text, default="")
+
+
+# ----------------------------------------------------------------------------- dashboard
+
+
+class OwnChart(Base):
+    """A chart a user built on their dashboard: a measure (account range or group,
+    e.g. ``60-61``), a period ``YYYY-MM``..``YYYY-MM``, a granularity and a chart type."""
+
+    __tablename__ = "own_chart"
+    __table_args__ = (Index("ix_own_chart_user_dossier", "user_id", "dossier_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"))
+    dossier_id: Mapped[int] = mapped_column(ForeignKey("dossier.id"))
+    name: Mapped[str] = mapped_column(String(120))
+    measure: Mapped[str] = mapped_column(String(60))
+    period_from: Mapped[str] = mapped_column(String(7))
+    period_to: Mapped[str] = mapped_column(String(7))
+    granularity: Mapped[str] = mapped_column(String(8))
+    chart_type: Mapped[str] = mapped_column(String(8))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
