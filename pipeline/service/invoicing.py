@@ -61,6 +61,7 @@ from storage.models import (
     BankMovement,
     CodaImport,
     InvoiceSend,
+    Payment,
     ReminderSent,
     SalesInvoice,
     SalesItem,
@@ -1279,22 +1280,27 @@ class InvoicingService(ServiceBase):
                 rows[id(mv)] = row
             s.flush()
             matches = []
+            payments: list[Payment] = []
             for m in result.matches:
                 row = rows[id(m.movement)]
                 row.state = "matched"
                 target = items[m.item.key]
-                store.add_payment(
-                    s,
-                    dossier_id=dossier_id,
-                    invoice_id=target if m.item.side == "sales" else None,
-                    entry_id=target if m.item.side == "purchase" else None,
-                    movement_id=row.id,
-                    amount=m.amount,
-                    date=row.value_date or dt.date.today(),
-                    source="coda",
-                    rule=m.rule,
-                    created_by=user.id,
+                payments.append(
+                    Payment(
+                        dossier_id=dossier_id,
+                        invoice_id=target if m.item.side == "sales" else None,
+                        entry_id=target if m.item.side == "purchase" else None,
+                        movement_id=row.id,
+                        amount=m.amount,
+                        date=row.value_date or dt.date.today(),
+                        source="coda",
+                        rule=m.rule,
+                        created_by=user.id,
+                    )
                 )
+                invoice_row = items.rows.get(m.item.key)
+                if invoice_row is not None:  # one UPDATE per invoice at the flush
+                    invoice_row.paid_amount = Decimal(invoice_row.paid_amount) + m.amount
                 matches.append(
                     {
                         "line": row.line,
@@ -1305,6 +1311,7 @@ class InvoicingService(ServiceBase):
                         "rule": m.rule,
                     }
                 )
+            s.add_all(payments)
             imp.movements = len(movements)
             imp.matched = len(result.matches)
             repo.audit(
@@ -1325,7 +1332,7 @@ class InvoicingService(ServiceBase):
                 matches=tuple(matches),
             )
 
-    def _open_items(self, s: Any, dossier_id: int) -> dict[str, Any]:
+    def _open_items(self, s: Any, dossier_id: int) -> _Items:
         """Open sales invoices and booked purchase entries, as the matcher's items;
         returns ``{key: id}`` with the item objects as ``.values()``-compatible keys."""
         items = _Items()
@@ -1337,6 +1344,7 @@ class InvoicingService(ServiceBase):
                 items.add(
                     OpenItem(f"s{inv.id}", "sales", open_amount, inv.structured_communication),
                     inv.id,
+                    inv,
                 )
         entries = store.open_purchase_entries(s, dossier_id)
         paid = store.paid_on_entries(s, (e.id for e in entries))
@@ -1684,10 +1692,13 @@ class _Items(dict[str, Any]):
     def __init__(self) -> None:
         super().__init__()
         self._objects: list[OpenItem] = []
+        self.rows: dict[str, SalesInvoice] = {}
 
-    def add(self, item: OpenItem, target: int) -> None:
+    def add(self, item: OpenItem, target: int, row: SalesInvoice | None = None) -> None:
         self[item.key] = target
         self._objects.append(item)
+        if row is not None:
+            self.rows[item.key] = row
 
     def values(self) -> Any:
         return list(self._objects)
