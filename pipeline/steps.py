@@ -25,7 +25,8 @@ from pipeline import payment_trust
 from pipeline.runtime import Runtime
 from pipeline.settings import Settings
 from pipeline.states import DocumentState
-from storage import BlobRef, fulltext, put_one, repo, trust
+from storage import BlobRef, put_one, repo, trust
+from storage import fulltext as fulltext
 from storage.models import Document, Dossier
 
 if TYPE_CHECKING:

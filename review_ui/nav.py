@@ -17,6 +17,8 @@ PAGES_DIR = Path(__file__).resolve().parent / "views"
 #: url path -> (title, icon, admin only); the script is ``views/<url path>.py``
 PAGES: dict[str, tuple[str, str, bool]] = {
     "inbox": ("Inbox", ":material/inbox:", False),
+    "upload": ("Upload", ":material/upload_file:", False),
+    "documents": ("Documents", ":material/folder_open:", False),
     "review": ("Review", ":material/fact_check:", False),
     "journals": ("Journals", ":material/menu_book:", False),
     "vat": ("VAT", ":material/percent:", False),

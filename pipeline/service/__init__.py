@@ -31,6 +31,7 @@ from pipeline.service.dossiers import DossiersService
 from pipeline.service.intake import AlertView, IntakeService, IntakeView, PurgeView
 from pipeline.service.invoicing import InvoicingService
 from pipeline.service.portal import (
+    STATE_LABELS,
     DocumentFilter,
     DocumentPage,
     FilingView,
@@ -63,6 +64,7 @@ __all__ = [
     "REQUIRED",
     "ROLES",
     "ROLE_PERMISSIONS",
+    "STATE_LABELS",
     "SYSTEM",
     "AccessDenied",
     "AccountRow",

@@ -36,6 +36,7 @@ from storage.states import ACTIVE_STATES, LABELS, DocumentState
 
 __all__ = [
     "DOC_TYPES",
+    "STATE_LABELS",
     "DocumentFilter",
     "DocumentPage",
     "FilingView",
@@ -45,6 +46,8 @@ __all__ = [
 
 S = DocumentState
 
+#: document state -> its label, for filters
+STATE_LABELS: dict[str, str] = {s.value: LABELS[s] for s in DocumentState if s.value != "split"}
 #: the types a search can be narrowed to
 DOC_TYPES = ("invoice", "credit_note", "filed")
 #: states a document can be filed from (the others are still moving, or booked)
