@@ -269,3 +269,26 @@ def test_a_computed_total_is_not_sure() -> None:
     ev = invoice.evidence_for("total_vat")
     assert ev is not None
     assert ev.confidence < 0.9
+
+
+def test_item_table_ends_at_the_taxable_amount_line() -> None:
+    """A misread line amount (OCR) breaks the sum; the totals line still ends the table."""
+    from pdfgen import make_pdf
+
+    texts = [
+        (40.0, 60.0, "Invoice"),
+        (40.0, 90.0, "Invoice number: A12"),
+        (40.0, 150.0, "Description"),
+        (300.0, 150.0, "Quantity"),
+        (480.0, 150.0, "Amount"),
+        (40.0, 170.0, "Heating installation"),
+        (300.0, 170.0, "1"),
+        (480.0, 170.0, "1.637,58"),
+        (40.0, 185.0, "Excel training"),
+        (300.0, 185.0, "1"),
+        (480.0, 185.0, "2.521,97"),
+        (300.0, 220.0, "Taxable amount"),
+        (480.0, 220.0, "4.000,00"),
+    ]
+    invoice = extract_document(make_pdf([texts]), options=ExtractOptions(no_embedded=True))
+    assert len(invoice.lines) == 2
