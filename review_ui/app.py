@@ -17,7 +17,7 @@ from urllib.parse import urlencode
 
 import streamlit as st
 
-from pipeline.service import UserView
+from pipeline.service import ServiceError, UserView
 from review_ui import common, nav
 from review_ui.cookies import COOKIE
 from review_ui.login import login_form
@@ -43,9 +43,10 @@ _LOGGED_OUT = "_logged_out"
 
 def _cookie() -> str | None:
     try:
-        return st.context.cookies.get(COOKIE)
+        value = st.context.cookies.get(COOKIE)
     except Exception:  # no browser (tests)
         return None
+    return value if isinstance(value, str) and value else None
 
 
 def _current_user() -> UserView | None:
@@ -59,7 +60,7 @@ def _current_user() -> UserView | None:
             return user
     known = st.session_state.get(common.USER_KEY)
     if not isinstance(known, UserView):
-        return None
+        return _sso_user()
     fresh = svc.refresh_user(known)
     if fresh is None:  # disabled or deleted since: out at once
         for key in list(st.session_state.keys()):
@@ -68,6 +69,26 @@ def _current_user() -> UserView | None:
         return None
     st.session_state[common.USER_KEY] = fresh
     return fresh
+
+
+def _sso_user() -> UserView | None:
+    """The local account of a user the firm's OIDC provider logged in (st.login)."""
+    try:
+        if not st.user.is_logged_in:
+            return None
+        email = st.user.get("email")
+    except Exception:  # OIDC not configured
+        return None
+    if not isinstance(email, str) or st.session_state.get(_LOGGED_OUT):
+        return None
+    try:
+        login = common.service().sso_login(email, address=common.client_address())
+    except ServiceError as exc:
+        st.error(common.esc(exc))
+        return None
+    st.session_state[common.USER_KEY] = login.user
+    st.session_state[common.TICKET_KEY] = login.ticket
+    return login.user
 
 
 def _exchange_ticket(current: st.Page) -> None:

@@ -39,9 +39,10 @@ def login_form() -> UserView | None:
 
 def _user_agent() -> str | None:
     try:
-        return st.context.headers.get("User-Agent")
+        value = st.context.headers.get("User-Agent")
     except Exception:  # no browser (tests)
         return None
+    return value if isinstance(value, str) else None
 
 
 def _sso_button() -> None:
