@@ -141,6 +141,16 @@ def list_invoices(
     return list(s.scalars(q))
 
 
+def credit_notes_of(s: Session, invoice_id: int) -> list[int]:
+    return list(
+        s.scalars(
+            select(SalesInvoice.id)
+            .where(SalesInvoice.credits_id == invoice_id)
+            .order_by(SalesInvoice.id)
+        )
+    )
+
+
 def credited_total(s: Session, invoice_id: int) -> Decimal:
     """What issued credit notes already credited of ``invoice_id``."""
     total = s.scalar(

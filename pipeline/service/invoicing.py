@@ -1003,15 +1003,12 @@ class InvoicingService(ServiceBase):
             inv = self._invoice(s, user, invoice_id, P.INVOICE)
             issued = from_json(IssuedInvoice, inv.issued) if inv.issued else None
             draft = issued.draft if issued else from_json(InvoiceDraft, inv.draft)
-            seller = issued.seller if issued else None
             totals = issued.totals if issued else None
             if totals is None:
                 try:
                     totals = compute_totals(draft, _seller(repo.get_dossier(s, inv.dossier_id)))
                 except (InvoicingError, ServiceError):
-                    totals = None
-            del seller
-            credit_notes = store.list_invoices(s, [inv.dossier_id], limit=1000)
+                    totals = None  # an incomplete draft shows no totals
             return InvoiceDetail(
                 row=_row(inv),
                 draft=_plain_tree(inv.draft),
@@ -1031,7 +1028,7 @@ class InvoicingService(ServiceBase):
                     }
                     for p in store.list_payments(s, inv.dossier_id, invoice_id=inv.id)
                 ),
-                credit_notes=tuple(c.id for c in credit_notes if c.credits_id == inv.id),
+                credit_notes=tuple(store.credit_notes_of(s, inv.id)),
                 reminders=tuple(
                     {"level": r.level, "sent_on": _plain(r.sent_on), "subject": r.subject}
                     for r in store.list_reminders(s, [inv.id])

@@ -105,6 +105,7 @@ def test_credit_note_references_and_cannot_exceed_the_invoice(runtime: Runtime) 
     cn = svc.credit_note(SYSTEM, inv.id, lines=part)
     assert (cn.kind, cn.credits_id, cn.total) == ("credit_note", inv.id, D("60.50"))
     issued_cn = svc.issue(SYSTEM, cn.id)
+    assert svc.invoice(SYSTEM, inv.id).credit_notes == (cn.id,)
     assert issued_cn.number == "F2026-0002"
     ubl, _ = svc.invoice_ubl(SYSTEM, cn.id)
     assert b"CreditNote" in ubl
