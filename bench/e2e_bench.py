@@ -603,10 +603,10 @@ def report(
               f" over {sampler.ocr_wall:.0f} s; tesseract processes running:"
               f" {sampler.ocr_tesseracts / max(1, sampler.ocr_samples):.2f} on average"
               )  # fmt: skip
-    print("peak memory (VmHWM):")
-    for label, kb in sorted(sampler.peaks.items(), key=lambda kv: -kv[1]):
-        if kb:
-            print(f"  {kb / 1024:>7.1f} MB  {label}")
+    peaks = [(label, kb) for label, kb in sampler.peaks.items() if kb]
+    print(f"peak memory (VmHWM), largest 12 of {len(peaks)} processes (sandbox children count):")
+    for label, kb in sorted(peaks, key=lambda kv: -kv[1])[:12]:
+        print(f"  {kb / 1024:>7.1f} MB  {label[:100]}")
 
 
 if __name__ == "__main__":
