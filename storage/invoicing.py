@@ -8,9 +8,9 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Table, bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -271,10 +271,46 @@ def find_coda_import(s: Session, dossier_id: int, sha256: str) -> CodaImport | N
     )
 
 
+def insert_movements(s: Session, rows: list[dict[str, Any]]) -> dict[int, int]:
+    """Store the movements of one import in bulk; returns ``{file line: movement id}``."""
+    if not rows:
+        return {}
+    s.execute(insert(BankMovement), rows)
+    import_id = rows[0]["import_id"]
+    found = s.execute(
+        select(BankMovement.line, BankMovement.id).where(BankMovement.import_id == import_id)
+    )
+    return {int(line): int(mid) for line, mid in found}
+
+
+def insert_payments(
+    s: Session, rows: list[dict[str, Any]], paid_by_invoice: dict[int, Decimal]
+) -> None:
+    """Store payments in bulk and add them to their invoices (one UPDATE each)."""
+    if rows:
+        s.execute(insert(Payment), rows)
+    if paid_by_invoice:
+        table = cast(Table, SalesInvoice.__table__)
+        s.connection().execute(
+            table.update()
+            .where(table.c.id == bindparam("b_id"))
+            .values(paid_amount=table.c.paid_amount + bindparam("b_amount")),
+            [{"b_id": k, "b_amount": v} for k, v in paid_by_invoice.items()],
+        )
+    s.expire_all()
+
+
 def list_movements(
-    s: Session, dossier_id: int, *, state: str | None = "unmatched", limit: int = 500
+    s: Session,
+    dossier_id: int,
+    *,
+    state: str | None = "unmatched",
+    import_id: int | None = None,
+    limit: int = 500,
 ) -> list[BankMovement]:
     q = select(BankMovement).where(BankMovement.dossier_id == dossier_id)
+    if import_id is not None:
+        q = q.where(BankMovement.import_id == import_id)
     if state:
         q = q.where(BankMovement.state == state)
     return list(s.scalars(q.order_by(BankMovement.id).limit(limit)))

@@ -61,7 +61,6 @@ from storage.models import (
     BankMovement,
     CodaImport,
     InvoiceSend,
-    Payment,
     ReminderSent,
     SalesInvoice,
     SalesItem,
@@ -1259,48 +1258,51 @@ class InvoicingService(ServiceBase):
             items = self._open_items(s, dossier_id)
             movements = parsed.movements
             result = match_payments(movements, items.values())
-            rows: dict[int, BankMovement] = {}
-            for mv in movements:
-                row = BankMovement(
-                    dossier_id=dossier_id,
-                    import_id=imp.id,
-                    line=mv.line,
-                    amount=mv.amount,
-                    value_date=mv.value_date or mv.entry_date,
-                    counterparty_name=(mv.counterparty_name or "")[:300] or None,
-                    counterparty_account=(mv.counterparty_account or "")[:64] or None,
-                    structured_communication=mv.ogm,
-                    communication=mv.free_communication,
-                    state="unmatched",
-                )
-                s.add(row)
-                rows[id(mv)] = row
-            s.flush()
+            matched = {id(m.movement) for m in result.matches}
+            ids = store.insert_movements(
+                s,
+                [
+                    {
+                        "dossier_id": dossier_id,
+                        "import_id": imp.id,
+                        "line": mv.line,
+                        "amount": mv.amount,
+                        "value_date": mv.value_date or mv.entry_date,
+                        "counterparty_name": (mv.counterparty_name or "")[:300] or None,
+                        "counterparty_account": (mv.counterparty_account or "")[:64] or None,
+                        "structured_communication": mv.ogm,
+                        "communication": mv.free_communication,
+                        "state": "matched" if id(mv) in matched else "unmatched",
+                    }
+                    for mv in movements
+                ],
+            )
             matches = []
-            payments: list[Payment] = []
+            payments: list[dict[str, Any]] = []
+            paid: dict[int, Decimal] = {}
             for m in result.matches:
-                row = rows[id(m.movement)]
-                row.state = "matched"
+                mv = m.movement
                 target = items[m.item.key]
+                sales = m.item.side == "sales"
                 payments.append(
-                    Payment(
-                        dossier_id=dossier_id,
-                        invoice_id=target if m.item.side == "sales" else None,
-                        entry_id=target if m.item.side == "purchase" else None,
-                        movement_id=row.id,
-                        amount=m.amount,
-                        date=row.value_date or dt.date.today(),
-                        source="coda",
-                        rule=m.rule,
-                        created_by=user.id,
-                    )
+                    {
+                        "dossier_id": dossier_id,
+                        "invoice_id": target if sales else None,
+                        "entry_id": None if sales else target,
+                        "movement_id": ids[mv.line],
+                        "amount": m.amount,
+                        "date": mv.value_date or mv.entry_date or dt.date.today(),
+                        "source": "coda",
+                        "rule": m.rule,
+                        "created_by": user.id,
+                        "created_at": utcnow(),
+                    }
                 )
-                invoice_row = items.rows.get(m.item.key)
-                if invoice_row is not None:  # one UPDATE per invoice at the flush
-                    invoice_row.paid_amount = Decimal(invoice_row.paid_amount) + m.amount
+                if sales:
+                    paid[target] = paid.get(target, ZERO) + m.amount
                 matches.append(
                     {
-                        "line": row.line,
+                        "line": mv.line,
                         "side": m.item.side,
                         "target": target,
                         "amount": _plain(m.amount),
@@ -1308,7 +1310,7 @@ class InvoicingService(ServiceBase):
                         "rule": m.rule,
                     }
                 )
-            s.add_all(payments)
+            store.insert_payments(s, payments, paid)
             imp.movements = len(movements)
             imp.matched = len(result.matches)
             repo.audit(
@@ -1325,7 +1327,10 @@ class InvoicingService(ServiceBase):
                 statements=len(parsed.statements),
                 movements=len(movements),
                 matched=len(result.matches),
-                unmatched=tuple(_movement_view(r) for r in rows.values() if r.state != "matched"),
+                unmatched=tuple(
+                    _movement_view(r)
+                    for r in store.list_movements(s, dossier_id, import_id=imp.id, limit=10**6)
+                ),
                 matches=tuple(matches),
             )
 
