@@ -82,6 +82,8 @@ def find_parties(layout: Layout, known_customer: Party | None) -> PartyResult:
         ev["supplier_name"] = sup_name
     if cus_name:
         ev["customer_name"] = cus_name
+    if known_customer is None and len(_distinct_vats(layout)) >= 2:
+        _cap_roles(ev)
     supplier = Party(
         name=sup_name.value if sup_name else None,
         vat=sup_vat.value if sup_vat else None,
@@ -239,3 +241,24 @@ def _known_name(layout: Layout, known: Party, cus_vat: Cand[str] | None) -> Cand
     if known.name and cus_vat is not None and cus_vat.value == known_vat:
         return Cand(known.name, 5.0, cus_vat.evidence)
     return None
+
+
+_ROLE_GUESS_CAP = 0.85
+
+
+def _cap_roles(ev: dict[str, Cand[str]]) -> None:
+    """Two parties' VAT numbers and no dossier to tell them apart: which is the supplier
+    is a guess from the layout, so no party value is sure enough to book on its own."""
+    from extractors.model import Evidence
+
+    for key in ("supplier_vat", "customer_vat", "supplier_name", "customer_name"):
+        cand = ev.get(key)
+        if cand is None or cand.evidence.confidence <= _ROLE_GUESS_CAP:
+            continue
+        old = cand.evidence
+        capped = Evidence(_ROLE_GUESS_CAP, old.rule, old.page, old.bbox, old.text)
+        ev[key] = Cand(cand.value, cand.score, capped)
+
+
+def _distinct_vats(layout: Layout) -> set[str]:
+    return {v for p in layout.phrases for _s, _e, v in find_vats(p.text) if vat_checksum_ok(v)}

@@ -292,3 +292,11 @@ def test_item_table_ends_at_the_taxable_amount_line() -> None:
     ]
     invoice = extract_document(make_pdf([texts]), options=ExtractOptions(no_embedded=True))
     assert len(invoice.lines) == 2
+
+
+def test_without_the_dossier_party_roles_are_never_sure() -> None:
+    doc = next(_docs(lambda d: d.layout.customer_first, 1))
+    invoice = _read(doc, dossier=False)
+    for key in ("supplier_vat", "customer_vat", "supplier_name", "customer_name"):
+        ev = invoice.evidence_for(key)
+        assert ev is None or ev.confidence < 0.9, key
