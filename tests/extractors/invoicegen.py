@@ -657,14 +657,14 @@ def generate(family: int, seed: int, *, scan: bool = False) -> Generated:
     vat_label = _label(layout, "vat_total")
     if len(breakdown) == 1 and layout.vat_table != "table":
         vat_label = f"{vat_label} {breakdown[0][0]}%"
-    for lab, val in (
+    for lab, amount in (
         (_label(layout, "net"), total_net),
         (vat_label, total_vat),
         (_label(layout, "gross"), gross),
     ):
         s = fmt_amount(
             layout,
-            -val if credit and layout.vocab % 3 == 0 else val,
+            -amount if credit and layout.vocab % 3 == 0 else amount,
             sign=layout.amount_style == "be",
         )
         t.append((xl, y, lab, f, lab != vat_label))
@@ -806,10 +806,10 @@ def _scan(pdf: bytes, rng: random.Random) -> bytes:
         rng.uniform(-1.5, 1.5), resample=Image.Resampling.BICUBIC, expand=True, fillcolor=255
     )
     img = img.filter(ImageFilter.GaussianBlur(rng.uniform(0.3, 1.0)))
-    arr = np.asarray(img, dtype=np.float32)
+    clean = np.asarray(img, dtype=np.float64)
     nrng = np.random.default_rng(rng.randrange(2**32))
-    arr = arr + nrng.normal(0, rng.uniform(4, 14), arr.shape)
-    arr = np.clip(arr * rng.uniform(0.9, 1.0) + rng.uniform(0, 15), 0, 255).astype(np.uint8)
+    noisy = clean + nrng.normal(0, rng.uniform(4, 14), clean.shape)
+    arr = np.clip(noisy * rng.uniform(0.9, 1.0) + rng.uniform(0, 15), 0, 255).astype(np.uint8)
     out = io.BytesIO()
     Image.fromarray(arr).save(out, format="PNG", dpi=(dpi, dpi))
     return out.getvalue()
