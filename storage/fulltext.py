@@ -15,16 +15,17 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select, text
+from sqlalchemy import Integer, Select, column, func, or_, select, table, text
 from sqlalchemy.orm import Session
 
 from storage.models import Document, DocumentText, Mail
 
 __all__ = [
+    "COUNT_CAP",
     "MAX_TERMS",
     "DocumentFilter",
     "count_documents",
@@ -100,11 +101,16 @@ def _text_match(s: Session, words: list[str]) -> Any:
             .scalar_subquery()
         )
         return Document.id.in_(sub)
-    match = " ".join(f'"{w}"*' for w in words)
+    match = _fts5(words)
     fts = text("SELECT rowid FROM document_fts WHERE document_fts MATCH :fts_match").bindparams(
         fts_match=match
     )
     return Document.id.in_(fts)
+
+
+def _fts5(words: list[str]) -> str:
+    """An FTS5 query: every word, as a quoted prefix (so nothing in it is syntax)."""
+    return " ".join(f'"{w}"*' for w in words)
 
 
 def _filtered(
@@ -159,15 +165,37 @@ def search_documents(
     offset: int = 0,
     limit: int = 50,
 ) -> list[Document]:
-    """The file documents matching ``f``, newest first, one page."""
-    stmt = _filtered(s, select(Document), dossier_ids, f)
-    stmt = stmt.order_by(Document.id.desc()).offset(max(0, offset)).limit(max(1, min(limit, 500)))
+    """The file documents matching ``f``, newest first, one page.
+
+    On SQLite a text search walks the FTS5 index newest first (``ORDER BY rowid
+    DESC`` is the index's own order) and stops at the page: a word found in half
+    the dossier costs no more than a rare one.
+    """
+    words = terms_of(f.text)
+    if words and s.get_bind().dialect.name != "postgresql":
+        fts = table("document_fts", column("rowid", Integer))
+        stmt = (
+            select(Document)
+            .join(fts, fts.c.rowid == Document.id)
+            .where(text("document_fts MATCH :fts_match").bindparams(fts_match=_fts5(words)))
+        )
+        stmt = _filtered(s, stmt, dossier_ids, replace(f, text="")).order_by(fts.c.rowid.desc())
+    else:
+        stmt = _filtered(s, select(Document), dossier_ids, f).order_by(Document.id.desc())
+    stmt = stmt.offset(max(0, offset)).limit(max(1, min(limit, 500)))
     return list(s.scalars(stmt))
 
 
-def count_documents(s: Session, dossier_ids: Iterable[int] | None, f: DocumentFilter) -> int:
-    stmt = _filtered(s, select(func.count(Document.id)), dossier_ids, f)
-    return int(s.scalar(stmt) or 0)
+#: counts stop here: the list says "1,000+" rather than counting a whole archive
+COUNT_CAP = 1_000
+
+
+def count_documents(
+    s: Session, dossier_ids: Iterable[int] | None, f: DocumentFilter, *, cap: int = COUNT_CAP
+) -> int:
+    """How many documents match ``f``, at most ``cap + 1`` (more than ``cap``)."""
+    inner = _filtered(s, select(Document.id), dossier_ids, f).limit(cap + 1).subquery()
+    return int(s.scalar(select(func.count()).select_from(inner)) or 0)
 
 
 def tags(s: Session, dossier_ids: Iterable[int] | None) -> list[str]:

@@ -77,7 +77,10 @@ class UploadItem:
 @dataclass(frozen=True, slots=True)
 class DocumentPage:
     rows: tuple[DocumentRow, ...]
+    #: how many match, counted up to ``fulltext.COUNT_CAP`` (see ``more``)
     total: int
+    #: more than ``total`` match (the count stopped at the cap)
+    more: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,7 +194,9 @@ class PortalService(ServiceBase):
             docs = fulltext.search_documents(s, [dossier_id], f, offset=offset, limit=limit)
             total = fulltext.count_documents(s, [dossier_id], f)
             names = {d.id: d.name for d in repo.list_dossiers(s, [dossier_id])}
-            return DocumentPage(tuple(row_view(d, names) for d in docs), total)
+            more = total > fulltext.COUNT_CAP
+            rows = tuple(row_view(d, names) for d in docs)
+            return DocumentPage(rows, min(total, fulltext.COUNT_CAP), more)
 
     @requires(Permission.VIEW)
     def document_tags(self, user: UserView, dossier_id: int) -> list[str]:

@@ -104,7 +104,8 @@ def _results(user: UserView, dossier_id: int, f: DocumentFilter) -> int | None:
     except ServiceError as exc:
         st.error(esc(exc))
         return None
-    st.caption(f"{found.total} document{'s' if found.total != 1 else ''}")
+    plus = "+" if found.more else ""
+    st.caption(f"{found.total:,}{plus} document{'s' if found.total != 1 or plus else ''}")
     if not found.rows:
         st.info("No document matches.")
         return None

@@ -25,7 +25,7 @@ from pipeline.service import (
     UserView,
 )
 from pipeline.steps import NextStep, extract_step
-from storage import repo
+from storage import fulltext, repo
 
 UBL = CORPUS / "ubl" / "cen_BIS3_Invoice_positive.xml"
 
@@ -75,6 +75,9 @@ def test_upload_search_and_file(runtime: Runtime) -> None:
     again = svc.upload(ann, did, pdf, "huur (1).pdf")
     assert again.state == "duplicate"
     assert again.duplicate_of == row.id
+    with runtime.tx() as s:  # counts stop past the cap: "1+" rather than a full count
+        assert fulltext.count_documents(s, [did], DocumentFilter(), cap=1) == 2
+        assert fulltext.count_documents(s, [did], DocumentFilter(), cap=5) == 2
     # a contract is filed under a tag, leaves the review queue and is never booked
     filed = svc.file_document(ann, row.id, "  Contracts  ")
     assert filed.state == "filed"
