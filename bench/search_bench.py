@@ -44,10 +44,26 @@ from storage.db import dispose_engines, migrate
 from storage.models import Document, DocumentText
 
 SUPPLIERS = ["Proximus", "Engie Electrabel", "Colruyt", "Brico", "Telenet", "Securex", "Dekra"]
-COMMON = (
-    "factuur facture datum date totaal total btw tva bedrag montant omschrijving description"
-    " betaling paiement klant client leverancier fournisseur"
-).split()
+COMMON = [
+    "factuur",
+    "facture",
+    "datum",
+    "date",
+    "totaal",
+    "total",
+    "btw",
+    "tva",
+    "bedrag",
+    "montant",
+    "omschrijving",
+    "description",
+    "betaling",
+    "paiement",
+    "klant",
+    "client",
+    "leverancier",
+    "fournisseur",
+]
 FILLER = COMMON + [f"item{i}" for i in range(400)]
 RARE = 5_000
 
