@@ -124,6 +124,8 @@ def test_unreachable_access_point_stays_queued(runtime: Runtime, tmp_path: Path)
     rt = _rt(runtime, tmp_path, peppol_ap_url="http://127.0.0.1:9/api", peppol_ap_token="k")
     svc, did, cid = setup(rt)
     inv = svc.issue(SYSTEM, svc.create_draft(SYSTEM, did, spec(cid)).id)
+    with pytest.raises(Refused, match="invalid enterprise number"):
+        svc.send(SYSTEM, inv.id, channel="peppol", to="0208:0202239952")
     sent = svc.send(SYSTEM, inv.id)
     assert sent.state == "queued"
     assert "unreachable" in (sent.reason or "")
@@ -191,12 +193,12 @@ def test_mail_with_pdf_and_ubl_over_starttls_and_the_mandate_warning(
     assert len(handler.messages) == 1
 
 
-def test_unconfigured_channel_and_bad_peppol_id_are_refused(runtime: Runtime) -> None:
+def test_unconfigured_channel_and_a_draft_are_refused(runtime: Runtime) -> None:
     svc, did, cid = setup(runtime)
     inv = svc.issue(SYSTEM, svc.create_draft(SYSTEM, did, spec(cid)).id)
     with pytest.raises(Refused, match="BOEKBOX_OUTGOING_SMTP_URL"):
         svc.send(SYSTEM, inv.id, channel="email")
-    with pytest.raises(Refused, match="draft"):
+    with pytest.raises(Refused, match="only an issued invoice can be sent"):
         svc.send(SYSTEM, svc.create_draft(SYSTEM, did, spec(cid)).id)
 
 
