@@ -155,6 +155,28 @@ def test_a_zip_is_split_like_a_mailed_archive(runtime: Runtime) -> None:
     assert _ids(svc, SYSTEM, did, text="magazijn") == [parts["contract.pdf"].id]
 
 
+def test_a_saved_mail_is_split_like_a_received_one(runtime: Runtime) -> None:
+    from email.message import EmailMessage
+
+    svc = Service(runtime)
+    did = dossier(runtime)
+    msg = EmailMessage()
+    msg["From"] = "Verhuurder <verhuur@example.test>"
+    msg["Subject"] = "Uw contract"
+    msg.set_content("In bijlage het contract.")
+    pdf = _contract("Loods")
+    msg.add_attachment(pdf, maintype="application", subtype="pdf", filename="contract.pdf")
+    row = svc.upload(SYSTEM, did, msg.as_bytes(), "Uw contract.eml")
+    assert row.kind == "mail"
+    _process(runtime, row.id, row.kind)
+    items = svc.upload_progress(SYSTEM, did, [row.id])
+    assert [(i.filename, i.state) for i in items[1:]] == [("contract.pdf", "proposed")]
+    # the same PDF uploaded on its own later is a duplicate of the mailed one
+    again = svc.upload(SYSTEM, did, pdf, "contract.pdf")
+    assert again.duplicate_of == items[1].id
+    assert _ids(svc, SYSTEM, did, text="loods") == [items[1].id]
+
+
 def test_storage_use_and_cost(runtime: Runtime) -> None:
     svc = Service(runtime)
     did = dossier(runtime)
