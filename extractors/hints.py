@@ -535,6 +535,12 @@ def apply_hints(
             rows.setdefault(rate, {})[part] = found[0]
             continue
         out[fh.field], ev[fh.field] = found
+    if _consistent(values) and not _consistent(out):
+        for key in ("total_excl_vat", "total_vat", "total_incl_vat"):
+            if out.get(key) != values.get(key):  # hinted totals that break right arithmetic
+                out[key] = values.get(key)
+                ev.pop(key, None)
+                warnings.append(f"learned hint for {key} skipped: the totals would not add up")
     learned = _breakdown(rows, out) if rows else ()
     if not learned and derive and not _adds_up(out.get("vat_breakdown") or (), out):
         try:
@@ -545,6 +551,14 @@ def apply_hints(
         out["vat_breakdown"] = learned
         ev["vat_breakdown"] = Evidence(0.85, "hint:vat_breakdown")
     return out, supplier, ev, warnings
+
+
+def _consistent(values: Mapping[str, Any]) -> bool:
+    """Net + VAT = total, all three read."""
+    net, vat, gross = (values.get(k) for k in ("total_excl_vat", "total_vat", "total_incl_vat"))
+    if isinstance(net, Decimal) and isinstance(vat, Decimal) and isinstance(gross, Decimal):
+        return abs(abs(net) + abs(vat) - abs(gross)) <= Decimal("0.01")
+    return False
 
 
 def _rates(pattern: str) -> list[Decimal]:

@@ -301,3 +301,17 @@ def test_a_short_number_is_learned_where_it_stands_alone_not_inside_the_vat_numb
     assert fh.label == "stuk"
     learned = extract_document(_page(number="519"), options=ExtractOptions(hints=(hint,)))
     assert learned.invoice_number == "519"
+
+
+def test_hinted_totals_that_break_right_arithmetic_are_not_used() -> None:
+    from extractors.hints import FieldHint
+
+    page = _page(net=Decimal("250.00"))
+    plain = extract_document(page)
+    assert plain.total_vat == Decimal("52.50")
+    bad = SupplierHint(
+        "BE0477472701", fields=(FieldHint("total_vat", "totaal excl. btw", "right"),)
+    )
+    learned = extract_document(page, options=ExtractOptions(hints=(bad,)))
+    assert learned.total_vat == Decimal("52.50")
+    assert any("would not add up" in w for w in learned.warnings)
