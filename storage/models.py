@@ -246,6 +246,7 @@ class JournalEntry(Base):
     __table_args__ = (
         Index("ix_entry_dossier_journal_period", "dossier_id", "journal", "bookyear", "period"),
         Index("ix_entry_dossier_status_date", "dossier_id", "status", "date"),
+        Index("ix_entry_dossier_approval", "dossier_id", "approval"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -279,6 +280,13 @@ class JournalEntry(Base):
     rate_source: Mapped[str | None] = mapped_column(String(16))
     rate_date: Mapped[dt.date | None] = mapped_column(Date)
     original_total: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
+    #: None (a document's proposal) | manual | opening
+    origin: Mapped[str | None] = mapped_column(String(16))
+    #: booked by a client member (not an accountant of the dossier, not an admin)
+    by_client: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: None | waiting | approved | returned (back to review with ``approval_comment``)
+    approval: Mapped[str | None] = mapped_column(String(16))
+    approval_comment: Mapped[str | None] = mapped_column(Text)
 
     lines: Mapped[list[JournalLine]] = relationship(
         order_by="JournalLine.seq", cascade="all, delete-orphan", lazy="selectin"
