@@ -29,6 +29,7 @@ from ledger.model import (
     TrialRow,
     VatGridLine,
     VatListing,
+    VatPosition,
 )
 from ledger.reports import (
     GRANULARITIES,
@@ -69,6 +70,7 @@ __all__ = [
     "TrialRow",
     "VatGridLine",
     "VatListing",
+    "VatPosition",
     "ageing",
     "bucket_of",
     "counterparty_history",

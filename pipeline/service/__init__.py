@@ -8,12 +8,21 @@ method declares the permission it needs (:data:`REQUIRED`).  Every call is one s
 transaction; lists are paginated in the query.
 
 Capabilities: :mod:`.users`, :mod:`.dossiers`, :mod:`.documents`, :mod:`.bookings`,
-:mod:`.reports`, :mod:`.invoicing`, :mod:`.portal`.  :class:`Service` is all of them on one runtime.
+:mod:`.reports`, :mod:`.invoicing`, :mod:`.portal`,
+:mod:`.books`.  :class:`Service` is all of them on one runtime.
 """
 
 from __future__ import annotations
 
 from pipeline.service.bookings import BookingsService, check_entry_rules, normalise_lines
+from pipeline.service.books import (
+    BooksService,
+    DashboardView,
+    JournalPage,
+    LedgerPage,
+    OverviewRow,
+    OwnChartView,
+)
 from pipeline.service.core import (
     REQUIRED,
     ROLE_PERMISSIONS,
@@ -70,6 +79,7 @@ __all__ = [
     "AccountRow",
     "AccountView",
     "AlertView",
+    "DashboardView",
     "DocumentDetail",
     "DocumentFilter",
     "DocumentPage",
@@ -79,11 +89,15 @@ __all__ = [
     "FilingView",
     "IntakeView",
     "InvoicingService",
+    "JournalPage",
+    "LedgerPage",
     "LineView",
     "Login",
     "LoginThrottled",
     "MailView",
     "MemberRights",
+    "OverviewRow",
+    "OwnChartView",
     "Permission",
     "PurgeView",
     "QuotaView",
@@ -112,6 +126,7 @@ class Service(
     ReportsService,
     InvoicingService,
     PortalService,
+    BooksService,
 ):
     """Every UI and CLI operation; one instance per process is enough.
 

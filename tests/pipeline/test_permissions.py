@@ -73,6 +73,7 @@ CALLS: dict[str, Call] = {
     "document_tags": lambda s, u, c: s.document_tags(u, c.dossier),
     "document_filing": lambda s, u, c: s.document_filing(u, c.doc),
     "storage_use": lambda s, u, c: s.storage_use(u, c.dossier),
+    "firm_overview": lambda s, u, c: [r.dossier_id for r in s.firm_overview(u)],
     # upload
     "ingest": lambda s, u, c: s.ingest(u, c.dossier, b"%PDF-1.4\n%%EOF\n", "probe.pdf"),
     "upload": lambda s, u, c: s.upload(u, c.dossier, b"%PDF-1.4\n%%EOF\n", "probe.pdf"),
@@ -81,6 +82,22 @@ CALLS: dict[str, Call] = {
     "entries": lambda s, u, c: s.entries(u, c.dossier),
     "vat_return": lambda s, u, c: s.vat_return(u, c.dossier),
     "vat_export": lambda s, u, c: s.vat_export(u, c.dossier, "2026-01"),
+    "trial_balance": lambda s, u, c: s.trial_balance(u, c.dossier),
+    "account_ledger": lambda s, u, c: s.account_ledger(u, c.dossier, "400000"),
+    "journal_entry": lambda s, u, c: s.journal_entry(u, c.dossier, 10**6),
+    "journals": lambda s, u, c: s.journals(u, c.dossier),
+    "journal_codes": lambda s, u, c: s.journal_codes(u, c.dossier),
+    "vat_periods": lambda s, u, c: s.vat_periods(u, c.dossier),
+    "vat_listing": lambda s, u, c: s.vat_listing(u, c.dossier, "2026-01"),
+    "vat_returns": lambda s, u, c: s.vat_returns(u, c.dossier),
+    "counterparty_history": lambda s, u, c: s.counterparty_history(u, c.dossier, "customers"),
+    "ageing": lambda s, u, c: s.ageing(u, c.dossier, "suppliers"),
+    "measure": lambda s, u, c: s.measure(u, c.dossier, "60-61", "2026-01", "2026-12"),
+    "dashboard": lambda s, u, c: s.dashboard(u, c.dossier),
+    "own_charts": lambda s, u, c: s.own_charts(u, c.dossier),
+    "add_own_chart": lambda s, u, c: s.add_own_chart(u, c.dossier, "C", "60", "2026-01", "2026-02"),
+    "delete_own_chart": lambda s, u, c: s.delete_own_chart(u, c.dossier, 10**6),
+    "books_export": lambda s, u, c: s.books_export(u, c.dossier, "trial_balance", "csv"),
     # book purchases
     "confirm": lambda s, u, c: s.confirm(u, c.doc),
     "confirm_iban": lambda s, u, c: s.confirm_iban(u, c.doc, "BE71096123456769"),
@@ -141,7 +158,7 @@ CALLS: dict[str, Call] = {
 _CUSTOMER = {"name": "Klant NV", "country": "BE", "vat": "BE0202239951"}
 
 #: view calls whose answer spans the caller's dossiers: a non-member sees none of ours
-HIDDEN = {"dossiers", "quotas", "review_queue_count", "state_counts", "stats"}
+HIDDEN = {"dossiers", "firm_overview", "quotas", "review_queue_count", "state_counts", "stats"}
 
 
 def _declared() -> dict[str, Permission]:
