@@ -56,6 +56,8 @@ class Dossier(Base):
     document_count: Mapped[int] = mapped_column(Integer, default=0)
     settings: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    #: a legal hold: nothing of the dossier is deleted, whatever its retention date
+    legal_hold: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class Blob(Base):
@@ -156,6 +158,8 @@ class Document(Base):
     tag: Mapped[str | None] = mapped_column(String(60))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    #: a legal hold: never deleted, whatever its retention date
+    legal_hold: Mapped[bool] = mapped_column(Boolean, default=False)
 
     mail: Mapped[Mail | None] = relationship(lazy="raise")
 
@@ -620,3 +624,31 @@ class OwnChart(Base):
     granularity: Mapped[str] = mapped_column(String(8))
     chart_type: Mapped[str] = mapped_column(String(8))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+# ----------------------------------------------------------------------------- archive
+
+
+class PurgeItem(Base):
+    """A document or entry a retention purge took (``deleted``) or is about to take
+    (``marked``): the audit record of what went and the resume point after a crash.
+    ``sha256`` is no foreign key: the record outlives the blob."""
+
+    __tablename__ = "purge_item"
+    __table_args__ = (
+        Index("ix_purge_item_run_state", "run", "state"),
+        Index("ix_purge_item_dossier", "dossier_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run: Mapped[str] = mapped_column(String(32))
+    dossier_id: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(16))  # document | entry | dossier
+    object_id: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str | None] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(BigInteger, default=0)
+    label: Mapped[str | None] = mapped_column(Text)
+    retain_until: Mapped[dt.date | None] = mapped_column(Date)
+    state: Mapped[str] = mapped_column(String(16), default="marked")  # marked | deleted
+    by_user: Mapped[int | None] = mapped_column(Integer)
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow)
