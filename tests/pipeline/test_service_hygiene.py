@@ -20,6 +20,10 @@ ARGS: dict[str, Any] = {
     "field_name": "invoice_number",
     "value": "F-1",
     "iban": "BE68539007547034",
+    "tag": "contracten",
+    "comment": "graag nakijken",
+    "rate": "1.0850",
+    "currency": "USD",
 }
 
 
