@@ -152,28 +152,33 @@ def line_rows(p: Proposal) -> list[dict[str, Any]]:
 
 
 def _store_proposal(
-    s: Any, doc: Document, invoice: InvoiceData
+    s: Any, doc: Document, invoice: InvoiceData, *, rate: Decimal | None = None
 ) -> tuple[JournalEntry | None, Proposal | None, str | None]:
     """Propose and store the (unbooked) entry of ``doc``.
 
     Returns ``(entry, proposal, None)``, or ``(None, None, why)`` when no
     entry can be proposed.  A locked period moves the booking to the first open
-    period (the document keeps its date), as the accountant would.
+    period (the document keeps its date), as the accountant would.  ``rate`` is
+    an exchange rate the accountant gave; without it, one given earlier (kept on
+    the document's entry) is used again.
     """
     dossier = repo.get_dossier(s, doc.dossier_id)
     vat, iban, name = counterparty(invoice, dossier)
     supplier = repo.upsert_supplier(
         s, dossier.id, vat=vat, iban=iban, name=name, country=invoice.supplier.country
     )
+    if rate is None:
+        rate = user_rate(s, doc)
     rates = rate_table_for(s, invoice)
     try:
         try:
-            proposal = propose(invoice, _with_rates(context_for(dossier, supplier), rates))
+            ctx = context_for(dossier, supplier)
+            proposal = propose(invoice, _with_rates(ctx, rates, rate))
         except PeriodLocked as exc:
             if exc.first_open is None:
                 raise
             ctx = context_for(dossier, supplier, period=exc.first_open)
-            proposal = propose(invoice, _with_rates(ctx, rates))
+            proposal = propose(invoice, _with_rates(ctx, rates, rate))
     except BookingError as exc:
         return None, None, f"no proposal: {exc}"
     entry = repo.replace_entry(
@@ -203,8 +208,134 @@ def rate_table_for(s: Any, invoice: InvoiceData) -> RateTable | None:
     return RateTable({}) if repo.count_rates(s) else None
 
 
-def _with_rates(ctx: Any, rates: RateTable | None) -> Any:
+def _with_rates(ctx: Any, rates: RateTable | None, rate: Decimal | None = None) -> Any:
+    if rate is not None:
+        ctx = dataclasses.replace(ctx, exchange_rate=rate)
     return ctx if rates is None else dataclasses.replace(ctx, rates=rates)
+
+
+def user_rate(s: Any, doc: Document) -> Decimal | None:
+    """The exchange rate the accountant gave for ``doc`` (kept on its unbooked entry)."""
+    entry = repo.entry_for_document(s, doc.id)
+    if entry is None or entry.rate_source != "user" or not entry.exchange_rate:
+        return None
+    return Decimal(entry.exchange_rate)
+
+
+def propose_at_rate(s: Any, doc: Document, invoice: InvoiceData, rate: Decimal) -> str | None:
+    """Re-propose ``doc`` in euro at the accountant's ``rate``; the reason when it cannot."""
+    entry, _, why = _store_proposal(s, doc, invoice, rate=rate)
+    doc.state_reason = why
+    doc.reason_code = "no_proposal" if why else None
+    if entry is not None:
+        _check_payment(s, doc, entry, invoice)
+    return why
+
+
+def manual_entry(s: Any, doc: Document, invoice: InvoiceData) -> JournalEntry:
+    """A draft entry for a document without a proposal, prefilled from what was read.
+
+    Purchase journal: per VAT rate the taxable amount on the dossier's default
+    account and the VAT on 411000, the total on 440000 (sides swapped for a
+    credit note).  The accountant edits the lines; confirming runs the usual checks.
+    """
+    from booking.lines import SUPPLIERS, VAT_RECEIVABLE
+    from booking.periods import period_info, period_of
+
+    dossier = repo.get_dossier(s, doc.dossier_id)
+    dctx = dossier_context(dossier)
+    day = invoice.issue_date or utcnow().date()
+    info = period_info(period_of(day), dctx)
+    vat, iban, name = counterparty(invoice, dossier)
+    supplier = repo.upsert_supplier(
+        s, dossier.id, vat=vat, iban=iban, name=name, country=invoice.supplier.country
+    )
+    zero = Decimal("0.00")
+    what = invoice.supplier.name or "supplier"
+    debits: list[tuple[str, Decimal, str, str, list[str], Decimal | None]] = []
+    for row in invoice.vat_breakdown:
+        label = f"{what} {row.rate} %" if row.rate is not None else what
+        if row.taxable:
+            debits.append((dctx.default_account, row.taxable, label, "base", [], row.rate))
+        if row.vat:
+            debits.append((VAT_RECEIVABLE, row.vat, f"VAT {label}", "vat", ["59"], row.rate))
+    if not debits:
+        vat_total = invoice.total_vat or zero
+        base = invoice.total_excl_vat
+        if base is None and invoice.total_incl_vat is not None:
+            base = invoice.total_incl_vat - vat_total
+        if base:
+            debits.append((dctx.default_account, base, what, "base", [], None))
+        if vat_total:
+            debits.append((VAT_RECEIVABLE, vat_total, f"VAT {what}", "vat", ["59"], None))
+    total = invoice.total_incl_vat
+    if total is None:
+        total = sum((d[1] for d in debits), zero)
+    credit_note = invoice.is_credit_note
+    lines: list[dict[str, Any]] = []
+    for account, amount, label, kind, grids, vat_rate in debits:
+        lines.append(
+            {
+                "account": account,
+                "debit": zero if credit_note else amount,
+                "credit": amount if credit_note else zero,
+                "vat_code": None,
+                "vat_grids": grids,
+                "description": label[:200],
+                "reason": "by hand: from the extracted fields",
+                "confidence": 0.0,
+                "kind": kind,
+                "vat_rate": vat_rate,
+                "deductible_pct": None,
+            }
+        )
+    lines.append(
+        {
+            "account": SUPPLIERS,
+            "debit": total if credit_note else zero,
+            "credit": zero if credit_note else total,
+            "vat_code": None,
+            "vat_grids": [],
+            "description": what[:200],
+            "reason": "by hand: the invoice total",
+            "confidence": 0.0,
+            "kind": "counterparty",
+            "vat_rate": None,
+            "deductible_pct": None,
+        }
+    )
+    warnings = ["booked by hand: no proposal; check every account and amount"]
+    currency = (invoice.currency or "EUR").strip().upper()
+    if currency != "EUR":
+        warnings.append(f"amounts are in {currency[:3]}: give the exchange rate to book in euro")
+    journals = dctx.journals
+    journal = (
+        (journals.purchase_credit_note or journals.purchase) if credit_note else (journals.purchase)
+    )
+    entry = repo.replace_entry(
+        s,
+        dossier_id=dossier.id,
+        document_id=doc.id,
+        fields={
+            "journal": journal,
+            "bookyear": info.bookyear,
+            "period": info.period,
+            "vat_period": info.vat_period,
+            "date": day,
+            "due_date": invoice.due_date,
+            "payment_reference": invoice.payment_reference,
+            "document_number": invoice.invoice_number,
+            "regime": None,
+            "reason": doc.state_reason,
+            "warnings": warnings,
+            "confidence": 0.0,
+            "status": "draft",
+            "edited": True,
+        },
+        lines=lines,
+    )
+    entry.supplier_id = supplier.id if supplier else None
+    return entry
 
 
 def propose_for_document(s: Any, doc: Document, invoice: InvoiceData) -> None:
@@ -213,8 +344,11 @@ def propose_for_document(s: Any, doc: Document, invoice: InvoiceData) -> None:
     Without a proposal the document still waits for review, with the reason:
     the accountant books it by hand.
     """
+    from pipeline import twins
+
     entry, proposal, why = _store_proposal(s, doc, invoice)
     repo.set_state(s, doc, S.PROPOSED, None, timing="proposed")
+    twins.flag_possible_twin(s, doc)
     if entry is None or proposal is None:
         doc.state_reason = why
         doc.reason_code = "no_proposal"
@@ -222,6 +356,8 @@ def propose_for_document(s: Any, doc: Document, invoice: InvoiceData) -> None:
     _check_payment(s, doc, entry, invoice)
     if proposal.autobook:
         blockers = payment_trust.autobook_blockers(s, doc)
+        if payment_trust.alert(doc, twins.POSSIBLE_DUPLICATE) is not None:
+            blockers = [*blockers, "possibly the same invoice as another document"]
         if blockers:
             entry.warnings = [
                 *(entry.warnings or []),

@@ -829,3 +829,37 @@ def rates_between(
 
 def count_rates(session: Session) -> int:
     return int(session.scalar(select(func.count()).select_from(ExchangeRate)) or 0)
+
+
+def find_possible_twins(
+    session: Session,
+    *,
+    dossier_id: int,
+    exclude_id: int,
+    total: Any,
+    invoice_date: Any,
+) -> list[Document]:
+    """Live file documents of the dossier with the same total and invoice date (oldest first).
+
+    The caller compares supplier VAT and number loosely (an OCR'd photo reads them
+    with small differences); rejected and duplicate documents are left out.
+    """
+    if total is None or invoice_date is None:
+        return []
+    return list(
+        session.scalars(
+            select(Document)
+            .where(
+                Document.dossier_id == dossier_id,
+                Document.total_incl_vat == total,
+                Document.invoice_date == invoice_date,
+                Document.id != exclude_id,
+                Document.kind == "file",
+                Document.state.not_in(
+                    [DocumentState.DUPLICATE.value, DocumentState.REJECTED.value]
+                ),
+            )
+            .order_by(Document.id)
+            .limit(20)
+        )
+    )

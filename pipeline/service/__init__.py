@@ -48,6 +48,7 @@ from pipeline.service.portal import (
     UploadItem,
 )
 from pipeline.service.reports import ReportsService
+from pipeline.service.review import ReviewService
 from pipeline.service.rights import MEMBER_ROLES, MemberRights, RightsChange, RightsService
 from pipeline.service.sessions import Login, LoginThrottled, SessionsService
 from pipeline.service.users import AccountRow, UsersService
@@ -123,6 +124,7 @@ class Service(
     IntakeService,
     DocumentsService,
     BookingsService,
+    ReviewService,
     ReportsService,
     InvoicingService,
     PortalService,

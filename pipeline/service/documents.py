@@ -97,10 +97,7 @@ class DocumentsService(ServiceBase):
                 entry=entry_view(entry) if entry else None,
                 mail=mail_view,
                 children=tuple(row_view(c, names) for c in repo.children(s, doc.id)),
-                audit=tuple(
-                    {"at": a.at, "action": a.action, "user_id": a.user_id, **(a.detail or {})}
-                    for a in repo.audit_trail(s, doc.id)
-                ),
+                audit=_audit_with_names(s, repo.audit_trail(s, doc.id)),
             )
 
     @requires(Permission.VIEW)
@@ -344,3 +341,23 @@ class DocumentsService(ServiceBase):
             )
         except RenderError as exc:
             raise ServiceError(f"the page cannot be shown: {exc}") from None
+
+
+def _audit_with_names(s: Any, events: list[Any]) -> tuple[dict[str, Any], ...]:
+    """The document's audit trail, each event with ``user``: who did it (name), or "system"."""
+    names: dict[int, str] = {}
+    out = []
+    for a in events:
+        who = "system"
+        if a.user_id is not None:
+            if a.user_id not in names:
+                try:
+                    u = repo.get_user_by_id(s, a.user_id)
+                    names[a.user_id] = u.display_name or u.username
+                except Exception:  # a deleted user still leaves its trace
+                    names[a.user_id] = f"user {a.user_id}"
+            who = names[a.user_id]
+        out.append(
+            {"at": a.at, "action": a.action, "user_id": a.user_id, "user": who, **(a.detail or {})}
+        )
+    return tuple(out)

@@ -110,6 +110,23 @@ class EntryView:
     confidence: float
     auto_booked: bool
     lines: tuple[LineView, ...]
+    #: a foreign-currency document: its currency, the rate (units per EUR), where the
+    #: rate came from (user, invoice, ubl_tax_total, ecb), the ECB date, its own total
+    document_currency: str | None = None
+    exchange_rate: Decimal | None = None
+    rate_source: str | None = None
+    rate_date: dt.date | None = None
+    original_total: Decimal | None = None
+    #: None (a document's proposal) | manual | opening; a client's booking and its approval
+    origin: str | None = None
+    by_client: bool = False
+    approval: str | None = None
+    approval_comment: str | None = None
+
+    @property
+    def label(self) -> str:
+        """``purchase 2026/7`` (journal, bookyear, number) once booked, else ''."""
+        return f"{self.journal} {self.bookyear}/{self.number}" if self.number else ""
 
     @property
     def balanced(self) -> bool:
@@ -262,6 +279,15 @@ def entry_view(e: JournalEntry) -> EntryView:
         warnings=tuple(e.warnings or ()),
         confidence=float(e.confidence or 0),
         auto_booked=bool(e.auto_booked),
+        document_currency=e.document_currency,
+        exchange_rate=None if e.exchange_rate is None else Decimal(e.exchange_rate),
+        rate_source=e.rate_source,
+        rate_date=e.rate_date,
+        original_total=None if e.original_total is None else Decimal(e.original_total),
+        origin=e.origin,
+        by_client=bool(e.by_client),
+        approval=e.approval,
+        approval_comment=e.approval_comment,
         lines=tuple(
             LineView(
                 account=ln.account,
