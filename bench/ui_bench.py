@@ -1,4 +1,5 @@
-"""Review UI speed: AppTest run time of Inbox and Review with 10,000 documents, same run.
+"""Review UI speed: AppTest run time of Inbox and Review with 10,000 documents, same run;
+the books (ledger, trial balance, dashboard) of a dossier with 50,000 journal lines.
 
 Builds two SQLite databases in a temp dir: an *empty* one (a dossier and a
 user, no documents: the baseline) and a *full* one whose dossier holds
@@ -9,7 +10,14 @@ the first run (cold: page rendering, caches empty) and the median of the
 following runs (warm).  Prints seconds per page and database, and the ratio
 of full to empty.  Target: under 1 s per page.
 
-    .venv/bin/python bench/ui_bench.py [--documents 10000] [--runs 5]
+Books: a third database whose dossier holds ``--lines`` booked journal lines
+(bulk-inserted purchases, sales and payments over two years, 300 counterparties).
+The service calls behind the Books and Dashboard pages are timed warm (median) against
+a bare ``SELECT COUNT`` over the same lines (the baseline, same run), and the Books and
+Dashboard pages themselves through AppTest as the entrepreneur.
+
+    .venv/bin/python bench/ui_bench.py [--documents 10000] [--runs 5] [--lines 50000]
+    .venv/bin/python bench/ui_bench.py --documents 0 --lines 50000   # the books only
 """
 
 from __future__ import annotations
@@ -20,6 +28,7 @@ import random
 import statistics
 import tempfile
 import time
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 
@@ -31,9 +40,9 @@ from pipeline.broker import setup_broker
 from pipeline.runtime import Runtime, build_runtime, reset_runtime
 from pipeline.service import SYSTEM, Service
 from pipeline.settings import Settings
-from storage import repo
+from storage import ledgerq, repo
 from storage.db import migrate
-from storage.models import Document
+from storage.models import Document, JournalEntry, JournalLine, Supplier
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "review_ui" / "app.py")
@@ -128,13 +137,174 @@ def time_page(page: str, doc_id: int | None, runs: int) -> tuple[float, float]:
     return times[0], statistics.median(times[1:])
 
 
+# ----------------------------------------------------------------------------- books
+
+
+def _bulk_books(rt: Runtime, dossier_id: int, lines: int) -> None:
+    """About ``lines`` booked lines: 3-line purchases and sales, 2-line payments."""
+    rng = random.Random(13)
+    with rt.tx() as s:
+        rows = [
+            {"dossier_id": dossier_id, "key": f"name:party {i}", "name": f"Party {i:03d} BV"}
+            for i in range(300)
+        ]
+        s.execute(insert(Supplier), rows)
+        supplier_ids = list(s.scalars(Supplier.__table__.select().with_only_columns(Supplier.id)))
+    entries: list[dict[str, object]] = []
+    items: list[dict[str, object]] = []
+    day0 = dt.date(2025, 1, 1)
+    eid, n = 0, 0
+    while n < lines:
+        eid += 1
+        date = day0 + dt.timedelta(days=rng.randrange(700))
+        kind = rng.choices(["AKP", "VKP", "FIN"], [5, 4, 2])[0]
+        base = Decimal(rng.randrange(1_000, 500_000)) / 100
+        vat = (base * Decimal("0.21")).quantize(Decimal("0.01"))
+        if kind == "AKP":
+            cost = rng.choice(["604000", "610000", "612000", "613000", "615000", "640000"])
+            lns = [
+                (cost, base, 0, ["82"]),
+                ("411000", vat, 0, ["59"]),
+                ("440000", 0, base + vat, []),
+            ]
+        elif kind == "VKP":
+            lns = [
+                ("400000", base + vat, 0, []),
+                (rng.choice(["700000", "705000"]), 0, base, ["03"]),
+                ("451000", 0, vat, ["54"]),
+            ]
+        else:
+            acc = rng.choice(["400000", "440000"])
+            lns = (
+                [("550000", base, 0, []), (acc, 0, base, [])]
+                if acc == "400000"
+                else [
+                    (acc, base, 0, []),
+                    ("550000", 0, base, []),
+                ]
+            )
+        entries.append(
+            {
+                "id": eid,
+                "dossier_id": dossier_id,
+                "supplier_id": rng.choice(supplier_ids),
+                "journal": kind,
+                "bookyear": str(date.year),
+                "period": date.strftime("%Y-%m"),
+                "vat_period": date.strftime("%Y-%m"),
+                "number": eid,
+                "date": date,
+                "due_date": date + dt.timedelta(days=30),
+                "status": "booked",
+                "warnings": [],
+            }
+        )
+        for seq, (account, debit, credit, grids) in enumerate(lns, start=1):
+            items.append(
+                {
+                    "entry_id": eid,
+                    "seq": seq,
+                    "account": account,
+                    "debit": Decimal(debit),
+                    "credit": Decimal(credit),
+                    "vat_grids": grids,
+                }
+            )
+            n += 1
+    with rt.tx() as s:
+        s.execute(insert(JournalEntry), entries)
+        s.execute(insert(JournalLine), items)
+
+
+def build_books(base: Path, lines: int) -> tuple[Runtime, int]:
+    rt = _runtime(base)
+    svc = Service(rt)
+    dossier = svc.create_dossier(SYSTEM, "Books BV", vat_number="BE0743182920")
+    svc.add_user(SYSTEM, "bench", "bench-pass-1", "entrepreneur")
+    svc.add_member(SYSTEM, dossier.id, "bench", "client_portal")
+    _bulk_books(rt, dossier.id, lines)
+    return rt, dossier.id
+
+
+def _median(call: Callable[[], object], runs: int) -> float:
+    call()  # warm-up
+    times = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        call()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+def time_books_page(page: str, dossier_id: int, runs: int) -> float:
+    """Median warm AppTest run of the Books or Dashboard page as the entrepreneur."""
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.session_state["user"] = Service().user("bench")
+    at.run()
+    at.switch_page(f"views/{page}.py")
+    times = []
+    for _ in range(runs + 1):
+        t0 = time.perf_counter()
+        at.run()
+        times.append(time.perf_counter() - t0)
+        assert not at.exception, [e.value for e in at.exception]
+    return statistics.median(times[1:])
+
+
+def bench_books(tmp: Path, lines: int, runs: int) -> None:
+    t0 = time.perf_counter()
+    rt, did = build_books(tmp / "books", lines)
+    svc = Service(rt)
+    user = svc.user("bench")
+    assert user is not None
+    with rt.tx() as s:
+        counted = ledgerq.count_lines(s, did)
+    print(f"\nbuilt books database ({counted} journal lines) in {time.perf_counter() - t0:.1f} s")
+    year = 2026
+    today = dt.date(2026, 11, 30)
+
+    def count() -> int:
+        with rt.tx() as s:
+            return ledgerq.count_lines(s, did)
+
+    calls = {
+        "SELECT COUNT (baseline)": count,
+        "trial balance": lambda: svc.trial_balance(user, did),
+        "ledger 400000, page 1": lambda: svc.account_ledger(user, did, "400000"),
+        "ledger 400000, last page": lambda: svc.account_ledger(
+            user, did, "400000", offset=max(0, lines // 4 - 200)
+        ),
+        "journals, page 1": lambda: svc.journals(user, did),
+        "dashboard": lambda: svc.dashboard(user, did, year, today=today),
+        "measure 60-61 per month": lambda: svc.measure(user, did, "60-61", "2025-01", "2026-12"),
+    }
+    timed = {name: _median(fn, runs) for name, fn in calls.items()}
+    base = timed["SELECT COUNT (baseline)"]
+    print(f"\n{'books call (warm, ' + str(counted) + ' lines)':<40} {'s':>8} {'x COUNT':>9}")
+    for name, secs in timed.items():
+        print(f"{name:<40} {secs:>8.4f} {secs / base:>8.1f}x")
+    pages = {page: time_books_page(page, did, runs) for page in ("books", "dashboard")}
+    for page, secs in pages.items():
+        print(f"{'page ' + page + ' (AppTest, warm)':<40} {secs:>8.4f} {secs / base:>8.1f}x")
+    worst = max(max(timed.values()), *pages.values())
+    verdict = "met" if worst < 1 else "NOT met"
+    print(f"\ntarget < 1 s per books page and call (warm): {verdict} (worst {worst:.3f} s)")
+    reset_runtime(None)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--documents", type=int, default=10_000)
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--lines", type=int, default=50_000, help="books: journal lines (0: skip)")
     args = parser.parse_args()
     setup_broker(Settings(broker="stub"))
     results: dict[tuple[str, str], tuple[float, float]] = {}
+    if args.lines:
+        with tempfile.TemporaryDirectory(prefix="ui-bench-books-") as tmp:
+            bench_books(Path(tmp), args.lines, args.runs)
+    if not args.documents:
+        return
     with tempfile.TemporaryDirectory(prefix="ui-bench-") as tmp:
         for label, n in (("empty", 0), ("full", args.documents)):
             t0 = time.perf_counter()
