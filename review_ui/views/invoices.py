@@ -108,16 +108,16 @@ def render() -> None:
 # ----------------------------------------------------------------------------- editor
 
 
-def _load(detail: Any) -> None:
+def _load(dossier_id: int, detail: Any) -> None:
     """Put the draft being edited into the session (a new generation of widget keys)."""
     gen = int(st.session_state.get("inv_gen", 0)) + 1
     st.session_state["inv_gen"] = gen
     if detail is None:
         st.session_state["inv_header"] = {}
         st.session_state["inv_lines"] = [_blank()]
-        st.session_state["inv_editing"] = NEW
+        st.session_state["inv_editing"] = (dossier_id, NEW)
         return
-    st.session_state["inv_editing"] = detail.row.id
+    st.session_state["inv_editing"] = (dossier_id, detail.row.id)
     st.session_state["inv_lines"] = [
         {
             "description": ln.get("description", ""),
@@ -156,8 +156,9 @@ def _number(value: float) -> str:
 
 def _editor(user: UserView, dossier_id: int, detail: Any) -> None:
     editing = NEW if detail is None else detail.row.id
-    if st.session_state.get("inv_editing") != editing or "inv_lines" not in st.session_state:
-        _load(detail)
+    # another draft or another dossier: load afresh
+    if st.session_state.get("inv_editing") != (dossier_id, editing):
+        _load(dossier_id, detail)
     gen = int(st.session_state["inv_gen"])
     st.subheader("New draft" if detail is None else f"Draft #{detail.row.id}")
     customers = service().customers(user, dossier_id)
@@ -238,7 +239,7 @@ def _editor(user: UserView, dossier_id: int, detail: Any) -> None:
         if row is not None:
             flash(f"Draft #{row.id} saved: total {money(row.total)} EUR")
             select_next(PICK_KEY, row.id)
-            st.session_state["inv_editing"] = row.id
+            st.session_state["inv_editing"] = (dossier_id, row.id)
             st.rerun()
     if detail is None:
         return

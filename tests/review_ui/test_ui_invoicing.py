@@ -379,3 +379,29 @@ def test_every_invoicing_page_renders_for_the_entrepreneur(world: World, inv: In
     # the entrepreneur may not manage payments: no dossier to pick there
     at = app(world.seed.erik, "payments")
     assert any("manage_payments right" in i for i in texts(at, "info"))
+
+
+def test_editor_adds_and_removes_lines_and_starts_afresh_in_another_dossier(
+    world: World, inv: Inv
+) -> None:
+    at = app(world.seed.anna, "invoices")
+    pick_dossier(at, "inv_dossier", inv.dossier)
+    gen = at.session_state["inv_gen"]
+    at.text_input(key=f"inv_l{gen}_0_description").input("Eerste").run()
+    at.number_input(key=f"inv_l{gen}_0_unit_price").set_value(10.0).run()
+    at.button(key=f"inv_add_line_{gen}").click().run()
+    ok(at)
+    at.text_input(key=f"inv_l{gen}_1_description").input("Tweede").run()
+    at.number_input(key=f"inv_l{gen}_1_unit_price").set_value(5.0).run()
+    assert any("Total **18.15 EUR**" in m for m in texts(at, "markdown"))
+    at.button(key=f"inv_l{gen}_0_remove").click().run()
+    ok(at)
+    gen = at.session_state["inv_gen"]
+    assert at.text_input(key=f"inv_l{gen}_0_description").value == "Tweede"
+    assert any("Total **6.05 EUR**" in m for m in texts(at, "markdown"))
+    # Garage Peeters has no customers yet; back in the first dossier the editor is new
+    pick_dossier(at, "inv_dossier", world.seed.dossier_b)
+    assert "Add a customer first (Customers page)." in texts(at, "info")
+    pick_dossier(at, "inv_dossier", inv.dossier)
+    gen = at.session_state["inv_gen"]
+    assert at.text_input(key=f"inv_l{gen}_0_description").value == ""
