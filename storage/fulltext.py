@@ -37,6 +37,8 @@ __all__ = [
     "text_of",
 ]
 
+#: counts stop here: the list says "1,000+" rather than counting a whole archive
+COUNT_CAP = 1_000
 #: at most this many words of a query are searched (the rest is ignored)
 MAX_TERMS = 8
 _WORD = re.compile(r"\w+", re.UNICODE)
@@ -85,25 +87,31 @@ def text_of(s: Session, doc_id: int) -> DocumentText | None:
     return s.get(DocumentText, doc_id)
 
 
-def _text_match(s: Session, words: list[str]) -> Any:
+def _pg_tsquery(words: list[str]) -> Any:
+    """Dutch and French word forms of every word, or every word as a prefix."""
+    return text(
+        "document_text.tsv @@ (to_tsquery('dutch', :fts_plain)"
+        " || to_tsquery('french', :fts_plain) || to_tsquery('simple', :fts_prefix))"
+    ).bindparams(fts_plain=" & ".join(words), fts_prefix=" & ".join(f"{w}:*" for w in words))
+
+
+def _text_match(s: Session, words: list[str], dossier_ids: Iterable[int] | None) -> Any:
     """A clause on ``Document.id``: the documents whose text has every word (prefix)."""
     if s.get_bind().dialect.name == "postgresql":
-        plain = " & ".join(words)
-        prefixed = " & ".join(f"{w}:*" for w in words)
-        sub = (
-            select(DocumentText.document_id)
-            .where(
-                text(
-                    "document_text.tsv @@ (to_tsquery('dutch', :fts_plain)"
-                    " || to_tsquery('french', :fts_plain) || to_tsquery('simple', :fts_prefix))"
-                ).bindparams(fts_plain=plain, fts_prefix=prefixed)
-            )
-            .scalar_subquery()
-        )
-        return Document.id.in_(sub)
-    match = _fts5(words)
+        # The planner misjudges how many rows a text query matches (a rare word walks
+        # the whole table backwards, testing each row).  So ask the GIN index first for
+        # at most COUNT_CAP + 1 matches of these dossiers: fewer, and they are the
+        # answer; more, and matches are dense, so walking newest first finds a page fast.
+        probe = select(DocumentText.document_id).where(_pg_tsquery(words))
+        if dossier_ids is not None:
+            probe = probe.where(DocumentText.dossier_id.in_(list(dossier_ids)))
+        found = list(s.scalars(probe.limit(COUNT_CAP + 1)))
+        if len(found) <= COUNT_CAP:
+            return Document.id.in_(found)
+        dense = select(DocumentText.document_id).where(_pg_tsquery(words)).scalar_subquery()
+        return Document.id.in_(dense)
     fts = text("SELECT rowid FROM document_fts WHERE document_fts MATCH :fts_match").bindparams(
-        fts_match=match
+        fts_match=_fts5(words)
     )
     return Document.id.in_(fts)
 
@@ -121,7 +129,7 @@ def _filtered(
         stmt = stmt.where(Document.dossier_id.in_(list(dossier_ids)))
     words = terms_of(f.text)
     if words:
-        stmt = stmt.where(_text_match(s, words))
+        stmt = stmt.where(_text_match(s, words, dossier_ids))
     if f.party.strip():
         like = f"%{_escape_like(f.party.strip().lower())}%"
         customers = select(DocumentText.document_id).where(
@@ -184,10 +192,6 @@ def search_documents(
         stmt = _filtered(s, select(Document), dossier_ids, f).order_by(Document.id.desc())
     stmt = stmt.offset(max(0, offset)).limit(max(1, min(limit, 500)))
     return list(s.scalars(stmt))
-
-
-#: counts stop here: the list says "1,000+" rather than counting a whole archive
-COUNT_CAP = 1_000
 
 
 def count_documents(

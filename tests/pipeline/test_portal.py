@@ -226,3 +226,21 @@ def test_a_user_of_dossier_a_gets_nothing_of_dossier_b(runtime: Runtime) -> None
     assert svc.upload_progress(ann, a, [theirs.id]) == []
     assert svc.search_documents(ann, a, DocumentFilter(text="kantoorruimte")).total == 0
     assert svc.document_filing(bob, theirs.id).tag is None
+
+
+def test_many_matches_are_paged_newest_first_and_counted_to_the_cap(
+    runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    svc = Service(runtime)
+    did = dossier(runtime)
+    rows = []
+    for n in range(3):
+        row = svc.upload(SYSTEM, did, _contract(f"Opslag{n}"), f"c{n}.pdf")
+        _process(runtime, row.id, row.kind)
+        rows.append(row.id)
+    monkeypatch.setattr(fulltext, "COUNT_CAP", 2)  # more matches than the cap: dense path
+    page = svc.search_documents(SYSTEM, did, DocumentFilter(text="huurovereenkomst"), limit=2)
+    assert [r.id for r in page.rows] == rows[::-1][:2]
+    assert (page.total, page.more) == (2, True)
+    page = svc.search_documents(SYSTEM, did, DocumentFilter(text="opslag1"))
+    assert ([r.id for r in page.rows], page.total, page.more) == ([rows[1]], 1, False)
