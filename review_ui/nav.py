@@ -33,6 +33,7 @@ PAGES: dict[str, tuple[str, str, bool]] = {
     "storage": ("Storage", ":material/storage:", False),
     "rights": ("Rights", ":material/manage_accounts:", False),
     "dossiers": ("Dossiers", ":material/folder_shared:", True),
+    "users": ("Users", ":material/group:", True),
 }
 
 

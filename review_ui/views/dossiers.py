@@ -44,6 +44,11 @@ def _create_form(user: UserView) -> None:
                 st.rerun()
 
 
+def _add_member(user: UserView, dossier_id: int, username: str, role: str) -> bool:
+    service().add_member(user, dossier_id, username, role)
+    return True
+
+
 def _dossier_box(user: UserView, d: DossierView) -> None:
     with st.expander(f"{esc(d.name)}  ·  {esc(d.mailbox)}", expanded=False):
         st.markdown(f"**Mailbox** {esc(d.mailbox)}  \n**VAT** {esc(d.vat_number or '(none)')}")
@@ -66,12 +71,17 @@ def _dossier_box(user: UserView, d: DossierView) -> None:
                     d.id,
                     allowed_senders=_senders(senders),
                 )
-                if ok and who.strip():
-                    run_command("Add member", service().add_member, user, d.id, who.strip(), role)
-                if ok:
-                    clear_lists()
-                    flash(f"Dossier {d.name} saved.")
-                    st.rerun()
+                if ok is None:
+                    return  # the refusal is shown above the form's button
+                added = ""
+                if who.strip():
+                    name = who.strip()
+                    if not run_command("Add member", _add_member, user, d.id, name, role):
+                        return  # refused (e.g. unknown user): the error stays on screen
+                    added = f" {name} is now {role} of it."
+                clear_lists()
+                flash(f"Dossier {d.name} saved.{added}")
+                st.rerun()
 
 
 def render() -> None:

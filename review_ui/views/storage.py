@@ -99,7 +99,12 @@ def render() -> None:
     history = _history(quotas)
     if not history.empty:
         st.subheader("Use over time (MB)")
-        st.line_chart(history)
+        if len(history) == 1:  # a line needs two days: one day is a bar per dossier
+            one_day = history.copy()
+            one_day.index = [d.strftime("%Y-%m-%d") for d in one_day.index]
+            st.bar_chart(one_day, stack=False)
+        else:
+            st.line_chart(history)
 
 
 if __name__ == "__main__":

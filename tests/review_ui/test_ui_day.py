@@ -1,0 +1,139 @@
+"""The accountant's day without friction (issue 16), through streamlit's AppTest on SQLite:
+the Users page, visible answers on the Dossiers page, the storage chart with one day of data,
+Inbox and Journals that name journals, years and accounts and open documents in the same tab."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from streamlit.testing.v1 import AppTest
+from ui_world import APP, PASSWORD, World
+
+
+def app(user: object, page: str | None = None) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.session_state["user"] = user
+    at.run()
+    if page is not None:
+        at.switch_page(f"views/{page}.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def texts(at: AppTest, kind: str) -> list[str]:
+    return [re.sub(r"\\(.)", r"\1", str(e.value)) for e in getattr(at, kind)]
+
+
+def users_frame(at: AppTest):  # type: ignore[no-untyped-def]
+    found = [d.value for d in at.dataframe if "Dossiers" in d.value.columns]
+    assert len(found) == 1
+    return found[0].set_index("User")
+
+
+# ----------------------------------------------------------------------------- users
+
+
+def test_users_page_lists_creates_and_refuses_visibly(world: World) -> None:
+    at = app(world.seed.root, "users")
+    table = users_frame(at)
+    assert set(table.index) >= {"anna", "erik", "root"}
+    assert table.loc["anna", "Role"] == "accountant"
+    assert "Bakkerij Janssens (accountant)" in table.loc["anna", "Dossiers"]
+
+    at.text_input(key="users_new_name").input("bert")
+    at.text_input(key="users_new_pw").input("long-enough-1")
+    at.selectbox(key="users_new_role").select("entrepreneur")
+    at.button(key="FormSubmitter:users_create-Create user").click().run()
+    assert not at.exception
+    assert any("User bert created as entrepreneur" in s for s in texts(at, "success"))
+    assert users_frame(at).loc["bert", "Active"] == "yes"
+
+    # the same name again: refused with the service's reason, not silently
+    at.text_input(key="users_new_name").input("bert")
+    at.text_input(key="users_new_pw").input("long-enough-1")
+    at.button(key="FormSubmitter:users_create-Create user").click().run()
+    assert "Create user refused: user bert already exists" in texts(at, "error")
+
+
+def test_users_page_resets_a_password_disables_and_changes_a_role(world: World) -> None:
+    at = app(world.seed.root, "users")
+    at.selectbox(key="users_pick").select("erik").run()
+    at.text_input(key="users_reset_pw").input("short")
+    at.button(key="FormSubmitter:users_reset-Reset password").click().run()
+    assert any(
+        "Reset password refused: a password needs at least 8" in e for e in texts(at, "error")
+    )
+    at.text_input(key="users_reset_pw").input("a-new-secret")
+    at.button(key="FormSubmitter:users_reset-Reset password").click().run()
+    assert any("Password of erik reset" in s for s in texts(at, "success"))
+    assert world.service.authenticate("erik", "a-new-secret") is not None
+    assert world.service.authenticate("erik", PASSWORD) is None
+
+    at.selectbox(key="users_role_erik").select("accountant")
+    at.button(key="FormSubmitter:users_role-Change role").click().run()
+    assert "erik is now accountant." in texts(at, "success")
+    assert users_frame(at).loc["erik", "Role"] == "accountant"
+
+    at.button(key="users_toggle").click().run()
+    assert any("User erik disabled" in s for s in texts(at, "success"))
+    assert users_frame(at).loc["erik", "Active"] == "disabled"
+    assert world.service.authenticate("erik", "a-new-secret") is None
+    at.button(key="users_toggle").click().run()  # now labelled "Enable user"
+    assert any("User erik enabled again" in s for s in texts(at, "success"))
+
+    at.selectbox(key="users_pick").select("root").run()
+    at.button(key="users_toggle").click().run()
+    assert "Disable user refused: you cannot disable your own account" in texts(at, "error")
+
+
+def test_users_page_is_for_admins_only(world: World) -> None:
+    at = app(world.seed.anna)
+    with pytest.raises(ValueError, match="Could not find a navigation page"):
+        at.switch_page("views/users.py")
+
+
+# ----------------------------------------------------------------------------- dossiers
+
+
+def test_dossiers_page_refuses_an_unknown_member_visibly(world: World) -> None:
+    seed = world.seed
+    at = app(seed.root, "dossiers")
+    form = f"ds_edit_{seed.dossier_a}"
+    at.text_input(key=f"ds_member_{seed.dossier_a}").input("nobody-here")
+    at.button(key=f"FormSubmitter:{form}-Save").click().run()
+    assert not at.exception
+    assert "Add member refused: unknown user nobody-here" in texts(at, "error")
+    assert not any("saved" in s for s in texts(at, "success"))
+
+    at.text_input(key=f"ds_member_{seed.dossier_a}").input("root")
+    at.button(key=f"FormSubmitter:{form}-Save").click().run()
+    assert any("root is now accountant of it" in s for s in texts(at, "success"))
+    assert ("root", "accountant") in world.service.members(seed.root, seed.dossier_a)
+
+
+# ----------------------------------------------------------------------------- storage
+
+
+def test_storage_chart_shows_a_bar_for_a_single_day(world: World) -> None:
+    import datetime as dt
+
+    from storage.models import UsageDay
+
+    with world.runtime.tx() as s:
+        s.query(UsageDay).delete()
+        s.add(
+            UsageDay(dossier_id=world.seed.dossier_a, day=dt.date(2026, 3, 2), used_bytes=5_000_000)
+        )
+    at = app(world.seed.anna, "storage")
+    charts = at.get("vega_lite_chart")
+    assert len(charts) == 1
+    spec = charts[0].proto.spec
+    assert '"bar"' in spec  # one day: a bar, not an invisible one-point line
+
+    with world.runtime.tx() as s:
+        s.add(
+            UsageDay(dossier_id=world.seed.dossier_a, day=dt.date(2026, 3, 3), used_bytes=6_000_000)
+        )
+    at = app(world.seed.anna, "storage")
+    assert '"line"' in at.get("vega_lite_chart")[0].proto.spec
