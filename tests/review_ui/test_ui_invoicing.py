@@ -4,10 +4,12 @@ on the seeded SQLite world plus invoicing data made through the service."""
 from __future__ import annotations
 
 import re
+import socket
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal as D
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -405,3 +407,47 @@ def test_editor_adds_and_removes_lines_and_starts_afresh_in_another_dossier(
     pick_dossier(at, "inv_dossier", inv.dossier)
     gen = at.session_state["inv_gen"]
     assert at.text_input(key=f"inv_l{gen}_0_description").value == ""
+
+
+class _Relay:
+    def __init__(self) -> None:
+        self.messages: list[bytes] = []
+
+    async def handle_DATA(self, server: object, session: object, envelope: Any) -> str:
+        self.messages.append(envelope.content)
+        return "250 OK"
+
+
+def test_send_by_mail_through_a_real_relay_shows_state_and_the_mandate_warning(
+    world: World, inv: Inv
+) -> None:
+    from aiosmtpd.controller import Controller
+
+    from pipeline.runtime import build_runtime, reset_runtime
+
+    handler = _Relay()
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = int(probe.getsockname()[1])
+    ctl = Controller(handler, hostname="127.0.0.1", port=port)
+    ctl.start()
+    try:
+        url = f"smtp://127.0.0.1:{port}?starttls=0"
+        reset_runtime(build_runtime(replace(world.runtime.settings, outgoing_smtp_url=url)))
+        at = app(world.seed.anna, "invoices")
+        pick_dossier(at, "inv_dossier", inv.dossier)
+        at.selectbox(key="inv_pick").select(inv.issued).run()
+        at.selectbox(key=f"inv_channel_{inv.issued}").select("email").run()
+        assert any("must be sent over Peppol" in w for w in texts(at, "warning"))
+        at.button(key=f"inv_send_{inv.issued}").click().run()
+        ok(at)
+    finally:
+        ctl.stop()
+    assert len(handler.messages) == 1
+    assert "email to boekhouding@klant.example: sent" in texts(at, "success")
+    assert any(
+        "by email to boekhouding@klant.example: **sent**" in m for m in texts(at, "markdown")
+    )
+    assert any(
+        "not a valid invoice under the e-invoicing mandate" in w for w in texts(at, "warning")
+    )
