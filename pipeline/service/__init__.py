@@ -37,6 +37,7 @@ from pipeline.service.core import (
 )
 from pipeline.service.documents import DocumentsService
 from pipeline.service.dossiers import DossiersService
+from pipeline.service.entries import BookyearView, EntriesService, PeriodLocks
 from pipeline.service.intake import AlertView, IntakeService, IntakeView, PurgeView
 from pipeline.service.invoicing import InvoicingService
 from pipeline.service.portal import (
@@ -80,6 +81,7 @@ __all__ = [
     "AccountRow",
     "AccountView",
     "AlertView",
+    "BookyearView",
     "DashboardView",
     "DocumentDetail",
     "DocumentFilter",
@@ -99,6 +101,7 @@ __all__ = [
     "MemberRights",
     "OverviewRow",
     "OwnChartView",
+    "PeriodLocks",
     "Permission",
     "PurgeView",
     "QuotaView",
@@ -129,6 +132,7 @@ class Service(
     InvoicingService,
     PortalService,
     BooksService,
+    EntriesService,
 ):
     """Every UI and CLI operation; one instance per process is enough.
 

@@ -8,6 +8,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from pipeline import payment_trust
+from pipeline.service.approval import mark_booked
 from pipeline.service.core import Permission, Refused, ServiceBase, UserView, requires
 from pipeline.service.views import EntryView, entry_view
 from storage import repo
@@ -71,6 +72,7 @@ class BookingsService(ServiceBase):
             edited = entry.edited or _lines_signature(entry) != before
             entry.edited = edited
             bookings.book_entry(s, doc, entry, user_id=user.id)
+            mark_booked(s, user, entry)  # a client's booking waits for the accountant
             if iban_alert is not None:  # a new IBAN: booking it is the confirmation
                 _accept_iban(s, user, doc, iban_alert, via="booking")
             extraction = repo.get_extraction(s, doc.id)

@@ -117,6 +117,11 @@ class EntryView:
     rate_source: str | None = None
     rate_date: dt.date | None = None
     original_total: Decimal | None = None
+    #: None (a document's proposal) | manual | opening; a client's booking and its approval
+    origin: str | None = None
+    by_client: bool = False
+    approval: str | None = None
+    approval_comment: str | None = None
 
     @property
     def label(self) -> str:
@@ -279,6 +284,10 @@ def entry_view(e: JournalEntry) -> EntryView:
         rate_source=e.rate_source,
         rate_date=e.rate_date,
         original_total=None if e.original_total is None else Decimal(e.original_total),
+        origin=e.origin,
+        by_client=bool(e.by_client),
+        approval=e.approval,
+        approval_comment=e.approval_comment,
         lines=tuple(
             LineView(
                 account=ln.account,

@@ -13,6 +13,7 @@ test) and checks, on SQLite and PostgreSQL, that
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -157,7 +158,27 @@ CALLS: dict[str, Call] = {
     "match_movement": lambda s, u, c: s.match_movement(u, 10**6, ignore=True),
     # book sales
     "book_invoice": lambda s, u, c: s.book_invoice(u, 10**6),
+    # entries by hand, bookyears, period locks, approvals (pipeline/service/entries.py)
+    "journal_list": lambda s, u, c: s.journal_list(u, c.dossier),
+    "period_locks": lambda s, u, c: s.period_locks(u, c.dossier),
+    "bookyears": lambda s, u, c: s.bookyears(u, c.dossier),
+    "client_bookings": lambda s, u, c: s.client_bookings(u, c.dossier),
+    "waiting_approval": lambda s, u, c: s.waiting_approval(u, c.dossier),
+    "add_manual_entry": lambda s, u, c: s.add_manual_entry(
+        u, c.dossier, "misc", _MARCH_31, [_MISC_DEBIT, _MISC_CREDIT]
+    ),
+    "add_account": lambda s, u, c: s.add_account(u, c.dossier, "550000", "Bank"),
+    "import_opening": lambda s, u, c: s.import_opening(u, c.dossier, "2019", _TRIAL),
+    "lock_periods": lambda s, u, c: s.lock_periods(u, c.dossier, "2020-12"),
+    "unlock_period": lambda s, u, c: s.unlock_period(u, c.dossier, "2020-12"),
+    "create_bookyear": lambda s, u, c: s.create_bookyear(u, c.dossier),
+    "approve_booking": lambda s, u, c: s.approve_booking(u, 10**6),
+    "return_booking": lambda s, u, c: s.return_booking(u, 10**6, "the VAT rate is wrong"),
 }
+_MARCH_31 = datetime.date(2026, 3, 31)
+_MISC_DEBIT = {"account": "613000", "debit": "10.00"}
+_MISC_CREDIT = {"account": "440000", "credit": "10.00"}
+_TRIAL = b"account;debit;credit\n400000;10,00;\n440000;;10,00\n"
 _CUSTOMER = {"name": "Klant NV", "country": "BE", "vat": "BE0202239951"}
 
 #: view calls whose answer spans the caller's dossiers: a non-member sees none of ours
