@@ -352,6 +352,25 @@ def claims(
     return [_row(r) for r in s.execute(stmt)]
 
 
+def books_version(s: Session, dossier_id: int) -> tuple[Any, ...]:
+    """A cheap fingerprint of the dossier's booked entries and payments: it changes
+    whenever an entry is booked, reopened, rebooked or a payment recorded (cache key)."""
+    entries = s.execute(
+        select(
+            func.count(JournalEntry.id),
+            func.max(JournalEntry.id),
+            func.sum(JournalEntry.id),
+            func.max(JournalEntry.booked_at),
+        ).where(_booked(dossier_id))
+    ).one()
+    payments = s.execute(
+        select(func.count(Payment.id), func.max(Payment.id), func.sum(Payment.amount)).where(
+            Payment.dossier_id == dossier_id
+        )
+    ).one()
+    return (*entries, *payments)
+
+
 def paid_per_entry(s: Session, dossier_id: int) -> dict[int, Decimal]:
     """Recorded payments per journal entry: a purchase entry's own payments, and a
     sales invoice's payments on the entry booked from its document."""
@@ -482,6 +501,7 @@ __all__ = [
     "account_names",
     "account_page",
     "add_chart",
+    "books_version",
     "claims",
     "count_charts",
     "count_lines",

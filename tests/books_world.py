@@ -9,7 +9,10 @@ documents are stored files, so the ledger links to them.
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 from decimal import Decimal
+
+from sqlalchemy import select
 
 from pipeline.runtime import Runtime
 from storage import repo
@@ -58,13 +61,19 @@ def seed_books(rt: Runtime, dossier_id: int) -> list[int]:
         suppliers: dict[str, int] = {}
         for n, (day, journal, party, with_doc, due, lines) in enumerate(ENTRIES, start=1):
             if party not in suppliers:
-                sup = Supplier(dossier_id=dossier_id, key=f"name:{party.lower()}", name=party)
-                s.add(sup)
-                s.flush()
+                key = f"name:{party.lower()}"
+                sup = s.scalar(
+                    select(Supplier).where(Supplier.dossier_id == dossier_id, Supplier.key == key)
+                )
+                if sup is None:
+                    sup = Supplier(dossier_id=dossier_id, key=key, name=party)
+                    s.add(sup)
+                    s.flush()
                 suppliers[party] = sup.id
             doc_id = None
             if with_doc:
-                content = f"%PDF-1.4\n% books test document {dossier_id}-{n}\n%%EOF\n".encode()
+                token = secrets.token_hex(8)
+                content = f"%PDF-1.4\n% books test document {token}\n%%EOF\n".encode()
                 ref = BlobRef(sha256_hex(content), len(content))
                 rt.blobs.put(content)
                 doc, _ = repo.add_document(

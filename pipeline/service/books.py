@@ -8,6 +8,8 @@ the pure core (:mod:`ledger`).  Own charts are stored per user and dossier.
 from __future__ import annotations
 
 import datetime as dt
+import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -104,6 +106,34 @@ class OverviewRow:
     last_upload: dt.datetime | None
 
 
+class _Cache:
+    """Reports of a dossier keyed by its books' fingerprint (:func:`ledgerq.books_version`):
+    a warm page re-reads only the fingerprint; booking, reopening or a payment changes it.
+    Access is still checked on every call, before the cache is consulted."""
+
+    def __init__(self, size: int = 64) -> None:
+        self._items: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
+        self._lock = threading.Lock()
+        self._size = size
+
+    def get(self, key: tuple[Any, ...]) -> Any:
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                return self._items[key]
+        return None
+
+    def put(self, key: tuple[Any, ...], value: Any) -> None:
+        with self._lock:
+            self._items[key] = value
+            self._items.move_to_end(key)
+            while len(self._items) > self._size:
+                self._items.popitem(last=False)
+
+
+_CACHE = _Cache()
+
+
 def _booked(rows: list[dict[str, Any]]) -> list[ledger.BookedLine]:
     return [ledger.BookedLine(**r) for r in rows]
 
@@ -139,9 +169,19 @@ class BooksService(ServiceBase):
         """Per account: debit, credit and balance of the booking months ``start``..``end``."""
         with self.rt.tx() as s:
             self._require(s, user, dossier_id, P.VIEW_BOOKS)
+            key = self._key(s, dossier_id, "trial_balance", start, end)
+            cached = _CACHE.get(key)
+            if cached is not None:
+                return cached
             months = ledgerq.account_months(s, dossier_id, start=_month(start), end=_month(end))
             names = ledgerq.account_names(s, dossier_id)
-        return ledger.trial_balance(_months(months), names)
+        result = ledger.trial_balance(_months(months), names)
+        _CACHE.put(key, result)
+        return result
+
+    def _key(self, s: Any, dossier_id: int, *what: Any) -> tuple[Any, ...]:
+        url = str(self.rt.settings.database_url)
+        return (url, dossier_id, *what, ledgerq.books_version(s, dossier_id))
 
     @requires(P.VIEW_BOOKS)
     def account_ledger(
@@ -318,15 +358,29 @@ class BooksService(ServiceBase):
             raise Refused(str(exc)) from None
         with self.rt.tx() as s:
             self._require(s, user, dossier_id, P.VIEW_BOOKS)
-            months = ledgerq.account_months(
-                s, dossier_id, start=period_from, end=period_to, ranges=m.ranges
-            )
-        try:
-            return ledger.measure_series(
-                _months(months), m, period_from, period_to, granularity, name
-            )
-        except ledger.MeasureError as exc:
-            raise Refused(str(exc)) from None
+            try:
+                return self._series(s, dossier_id, m, period_from, period_to, granularity, name)
+            except ledger.MeasureError as exc:
+                raise Refused(str(exc)) from None
+
+    def _series(
+        self,
+        s: Any,
+        dossier_id: int,
+        m: ledger.Measure,
+        start: str,
+        end: str,
+        granularity: str,
+        name: str,
+    ) -> ledger.Series:
+        key = self._key(s, dossier_id, "measure", m.ranges, start, end, granularity, name)
+        cached = _CACHE.get(key)
+        if cached is not None:
+            return cached
+        months = ledgerq.account_months(s, dossier_id, start=start, end=end, ranges=m.ranges)
+        series = ledger.measure_series(_months(months), m, start, end, granularity, name)
+        _CACHE.put(key, series)
+        return series
 
     @requires(P.VIEW_BOOKS)
     def dashboard(
@@ -342,6 +396,10 @@ class BooksService(ServiceBase):
         year = int(year or today.year)
         with self.rt.tx() as s:
             self._require(s, user, dossier_id, P.VIEW_BOOKS)
+            key = self._key(s, dossier_id, "dashboard", year, today)
+            cached = _CACHE.get(key)
+            if cached is not None:
+                return cached
             months = ledgerq.account_months(
                 s,
                 dossier_id,
@@ -354,7 +412,7 @@ class BooksService(ServiceBase):
             paid = ledgerq.paid_per_entry(s, dossier_id)
             customers = _booked(ledgerq.claims(s, dossier_id, "40", as_of=today))
             suppliers = _booked(ledgerq.claims(s, dossier_id, "44", as_of=today))
-        return DashboardView(
+        view = DashboardView(
             year=year,
             result=ledger.result_report(_months(months), year),
             vat=ledger.vat_position(_booked(vat_rows), periods[0]) if periods else None,
@@ -363,6 +421,8 @@ class BooksService(ServiceBase):
             top_customers=ledger.top_counterparties(customers, "customers", 10),
             top_suppliers=ledger.top_counterparties(suppliers, "suppliers", 10),
         )
+        _CACHE.put(key, view)
+        return view
 
     # -- own charts --------------------------------------------------------------------------
     def _me(self, user: UserView) -> int:
@@ -383,10 +443,7 @@ class BooksService(ServiceBase):
             out = []
             for cid, name, measure, start, end, gran, kind in charts:
                 m = ledger.parse_measure(measure)
-                months = ledgerq.account_months(
-                    s, dossier_id, start=start, end=end, ranges=m.ranges
-                )
-                series = ledger.measure_series(_months(months), m, start, end, gran, name)
+                series = self._series(s, dossier_id, m, start, end, gran, name)
                 out.append(OwnChartView(cid, name, measure, start, end, gran, kind, series))
         return out
 

@@ -102,6 +102,20 @@ def test_dashboard_and_measures(runtime: Runtime) -> None:
         svc.measure(user, did, "sixty", "2026-01", "2026-06")
 
 
+def test_cached_reports_follow_new_bookings_and_payments(runtime: Runtime) -> None:
+    svc, did, ids, user = _world(runtime)
+    today = dt.date(2026, 3, 31)
+    assert svc.dashboard(user, did, 2026, today=today).payables.total == D("847.00")
+    assert svc.dashboard(user, did, 2026, today=today).payables.total == D("847.00")  # cached
+    with runtime.tx() as s:
+        s.add(Payment(dossier_id=did, entry_id=ids[2], amount=D("42.00"), date=today))
+    assert svc.dashboard(user, did, 2026, today=today).payables.total == D("805.00")
+    before = svc.trial_balance(user, did).debit
+    seed_books(runtime, did)  # six more booked entries
+    assert svc.trial_balance(user, did).debit == before * 2
+    assert svc.measure(user, did, "60-61", "2026-01", "2026-01").total == D("1400.00")
+
+
 def test_own_charts_are_stored_per_user(runtime: Runtime) -> None:
     svc, did, _, user = _world(runtime)
     cid = svc.add_own_chart(
