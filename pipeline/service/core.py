@@ -242,8 +242,17 @@ class ServiceBase:
             raise missing from None
         if P.VIEW not in self._permissions(s, user, doc.dossier_id):
             raise missing
+        if permission is P.BOOK_PURCHASES:
+            permission = self._booking_permission(s, doc)
         self._require(s, user, doc.dossier_id, permission)
         return doc
+
+    def _booking_permission(self, s: Any, doc: Document) -> Permission:
+        """Booking a document is booking a purchase, unless its entry is in the sales journal."""
+        entry = repo.entry_for_document(s, doc.id)
+        if entry is not None and entry.journal == "sales":
+            return P.BOOK_SALES
+        return P.BOOK_PURCHASES
 
     # -- the pipeline -------------------------------------------------------------------
     def _send(self, doc_id: int, kind: str, state: str) -> None:

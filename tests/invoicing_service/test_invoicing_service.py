@@ -156,7 +156,13 @@ def test_issued_invoice_becomes_a_sales_proposal_confirmed_in_two_clicks(
     lines = {(ln.account, ln.debit, ln.credit) for ln in detail.entry.lines}
     assert ("400000", D("242.00"), D("0.00")) in lines
     assert ("451000", D("0.00"), D("42.00")) in lines
-    booked = svc.confirm(SYSTEM, doc_id)
+    # confirming a sales entry needs the right to book sales, not purchases
+    buyer = svc.add_user(SYSTEM, "inkoper", "password-a1", "accountant")
+    svc.set_rights(SYSTEM, did, "inkoper", permissions=["book_purchases"])
+    with pytest.raises(AccessDenied, match="book sales"):
+        svc.confirm(buyer, doc_id)
+    svc.set_rights(SYSTEM, did, "inkoper", permissions=["book_sales"])
+    booked = svc.confirm(buyer, doc_id)
     assert booked.status == "booked"
 
 
