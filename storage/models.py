@@ -652,3 +652,70 @@ class PurgeItem(Base):
     state: Mapped[str] = mapped_column(String(16), default="marked")  # marked | deleted
     by_user: Mapped[int | None] = mapped_column(Integer)
     at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+# ----------------------------------------------------------------------------- analytics
+
+
+class AnalyticDimension(Base):
+    """An analytical dimension of a dossier (cost centre, project, …)."""
+
+    __tablename__ = "analytic_dimension"
+    __table_args__ = (UniqueConstraint("dossier_id", "name", name="uq_analytic_dimension_name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dossier_id: Mapped[int] = mapped_column(ForeignKey("dossier.id"))
+    name: Mapped[str] = mapped_column(String(60))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class AnalyticCode(Base):
+    __tablename__ = "analytic_code"
+    __table_args__ = (UniqueConstraint("dimension_id", "code", name="uq_analytic_code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dimension_id: Mapped[int] = mapped_column(ForeignKey("analytic_dimension.id"))
+    code: Mapped[str] = mapped_column(String(30))
+    label: Mapped[str] = mapped_column(String(200), default="")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class AnalyticSplit(Base):
+    """The share (percent) of one booking line given to one code of a dimension.
+
+    The line is named by entry id + seq, no foreign key: rewriting an entry's lines
+    never trips over it.  Amounts are allocated from the line amount when read."""
+
+    __tablename__ = "analytic_split"
+    __table_args__ = (
+        Index("ix_analytic_split_entry", "entry_id", "line_seq"),
+        Index("ix_analytic_split_dim", "dossier_id", "dimension_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dossier_id: Mapped[int] = mapped_column(Integer)
+    entry_id: Mapped[int] = mapped_column(Integer)
+    line_seq: Mapped[int] = mapped_column(Integer)
+    dimension_id: Mapped[int] = mapped_column(Integer)
+    code_id: Mapped[int] = mapped_column(ForeignKey("analytic_code.id"))
+    pct: Mapped[Decimal] = mapped_column(Numeric(9, 4))
+    by_user: Mapped[int | None] = mapped_column(Integer)
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class AnalyticDefault(Base):
+    """The last confirmed distribution per dimension, account and supplier
+    (``supplier_id`` 0: the account on its own).  ``shares``: {code: "pct"}."""
+
+    __tablename__ = "analytic_default"
+    __table_args__ = (
+        UniqueConstraint("dimension_id", "account", "supplier_id", name="uq_analytic_default"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dimension_id: Mapped[int] = mapped_column(Integer)
+    account: Mapped[str] = mapped_column(String(12))
+    supplier_id: Mapped[int] = mapped_column(Integer, default=0)
+    shares: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow)
