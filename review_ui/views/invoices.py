@@ -21,6 +21,7 @@ from review_ui.views._invoicing import (
     pick_invoicing_dossier,
     select_next,
 )
+from review_ui.views._invoicing_settings import invoicing_settings
 
 #: filter label -> keyword arguments of ``Service.invoices``
 FILTERS: dict[str, dict[str, Any]] = {
@@ -60,6 +61,7 @@ def render() -> None:
     dossier_id = pick_invoicing_dossier(user, "inv_dossier")
     if dossier_id is None:
         return
+    invoicing_settings(user, dossier_id)
     shown = st.selectbox("Show", list(FILTERS), key="inv_filter")
     rows = service().invoices(user, dossier_id, **FILTERS[shown or "All"])
     if rows:

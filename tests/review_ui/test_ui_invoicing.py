@@ -451,3 +451,30 @@ def test_send_by_mail_through_a_real_relay_shows_state_and_the_mandate_warning(
     assert any(
         "not a valid invoice under the e-invoicing mandate" in w for w in texts(at, "warning")
     )
+
+
+def test_invoicing_settings_are_asked_for_before_the_first_invoice(world: World, inv: Inv) -> None:
+    b = world.seed.dossier_b  # Garage Peeters: no invoicing details yet
+    at = app(world.seed.anna, "invoices")
+    pick_dossier(at, "inv_dossier", b)
+    assert any("before the first invoice" in w for w in texts(at, "warning"))
+    for key, value in {
+        "street": "Stationsstraat 5",
+        "postal_code": "2000",
+        "city": "Antwerpen",
+        "enterprise_number": "0428.759.498",  # bad check digits
+        "iban": "BE71 0961 2345 6769",
+        "bic": "GKCCBEBB",
+    }.items():
+        at.text_input(key=f"set_{key}_{b}").input(value)
+    at.text_input(key=f"set_prefix_{b}").input("GP")
+    _submit(at, f"set_{b}")
+    assert any(e.startswith("Saving the settings refused") for e in texts(at, "error"))
+    assert not world.service.invoicing_settings(SYSTEM, b)
+    at.text_input(key=f"set_enterprise_number_{b}").input("0428.759.497")
+    _submit(at, f"set_{b}")
+    ok(at)
+    assert "Invoicing settings saved" in texts(at, "success")
+    cfg = world.service.invoicing_settings(SYSTEM, b)
+    assert (cfg["prefix"], cfg["seller"]["city"]) == ("GP", "Antwerpen")
+    assert not any("before the first invoice" in w for w in texts(at, "warning"))
