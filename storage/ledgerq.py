@@ -308,14 +308,33 @@ def claims(
     with_document: bool = False,
 ) -> list[dict[str, Any]]:
     """Per booked entry: its summed 40 (``prefix``) lines, as one line per entry."""
+    sums = (
+        select(
+            JournalLine.entry_id.label("entry_id"),
+            func.sum(JournalLine.debit).label("debit"),
+            func.sum(JournalLine.credit).label("credit"),
+        )
+        .join(JournalEntry, JournalEntry.id == JournalLine.entry_id)
+        .where(
+            _booked(dossier_id),
+            JournalLine.account >= prefix,
+            JournalLine.account < _after(prefix),
+        )
+        .group_by(JournalLine.entry_id)
+    )
+    if as_of is not None:
+        sums = sums.where(JournalEntry.date <= as_of)
+    if with_document:
+        sums = sums.where(JournalEntry.document_id.is_not(None))
+    sub = sums.subquery()
     stmt = _with_names(
         select(
-            JournalLine.entry_id,
+            sub.c.entry_id,
             JournalEntry.date,
             JournalEntry.journal,
             literal(prefix).label("account"),
-            func.sum(JournalLine.debit),
-            func.sum(JournalLine.credit),
+            sub.c.debit,
+            sub.c.credit,
             JournalEntry.number,
             JournalEntry.period,
             JournalEntry.vat_period,
@@ -325,29 +344,8 @@ def claims(
             JournalEntry.document_id,
             JournalEntry.due_date,
         )
-        .select_from(JournalLine)
-        .join(JournalEntry, JournalEntry.id == JournalLine.entry_id)
-    ).where(
-        _booked(dossier_id),
-        JournalLine.account >= prefix,
-        JournalLine.account < _after(prefix),
-    )
-    if as_of is not None:
-        stmt = stmt.where(JournalEntry.date <= as_of)
-    if with_document:
-        stmt = stmt.where(JournalEntry.document_id.is_not(None))
-    stmt = stmt.group_by(
-        JournalLine.entry_id,
-        JournalEntry.date,
-        JournalEntry.journal,
-        JournalEntry.number,
-        JournalEntry.period,
-        JournalEntry.vat_period,
-        SalesInvoice.customer_name,
-        Supplier.name,
-        Document.supplier_name,
-        JournalEntry.document_id,
-        JournalEntry.due_date,
+        .select_from(sub)
+        .join(JournalEntry, JournalEntry.id == sub.c.entry_id)
     )
     return [_row(r) for r in s.execute(stmt)]
 
