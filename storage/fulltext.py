@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
@@ -95,17 +95,21 @@ def _pg_tsquery(words: list[str]) -> Any:
     ).bindparams(fts_plain=" & ".join(words), fts_prefix=" & ".join(f"{w}:*" for w in words))
 
 
-def _text_match(s: Session, words: list[str], dossier_ids: Iterable[int] | None) -> Any:
+def _text_match(s: Session, words: list[str], dossier_ids: Sequence[int] | None) -> Any:
     """A clause on ``Document.id``: the documents whose text has every word (prefix)."""
     if s.get_bind().dialect.name == "postgresql":
         # The planner misjudges how many rows a text query matches (a rare word walks
         # the whole table backwards, testing each row).  So ask the GIN index first for
         # at most COUNT_CAP + 1 matches of these dossiers: fewer, and they are the
         # answer; more, and matches are dense, so walking newest first finds a page fast.
-        probe = select(DocumentText.document_id).where(_pg_tsquery(words))
-        if dossier_ids is not None:
-            probe = probe.where(DocumentText.dossier_id.in_(list(dossier_ids)))
-        found = list(s.scalars(probe.limit(COUNT_CAP + 1)))
+        scope = None if dossier_ids is None else tuple(dossier_ids)
+        key = ("fulltext.probe", tuple(words), scope, COUNT_CAP)
+        found = s.info.get(key)  # the page and its count ask once per transaction
+        if found is None:
+            probe = select(DocumentText.document_id).where(_pg_tsquery(words))
+            if scope is not None:
+                probe = probe.where(DocumentText.dossier_id.in_(scope))
+            found = s.info[key] = list(s.scalars(probe.limit(COUNT_CAP + 1)))
         if len(found) <= COUNT_CAP:
             return Document.id.in_(found)
         dense = select(DocumentText.document_id).where(_pg_tsquery(words)).scalar_subquery()
@@ -125,11 +129,12 @@ def _filtered(
     s: Session, stmt: Select[Any], dossier_ids: Iterable[int] | None, f: DocumentFilter
 ) -> Select[Any]:
     stmt = stmt.where(Document.kind == "file")
-    if dossier_ids is not None:
-        stmt = stmt.where(Document.dossier_id.in_(list(dossier_ids)))
+    ids = None if dossier_ids is None else sorted(set(dossier_ids))
+    if ids is not None:
+        stmt = stmt.where(Document.dossier_id.in_(ids))
     words = terms_of(f.text)
     if words:
-        stmt = stmt.where(_text_match(s, words, dossier_ids))
+        stmt = stmt.where(_text_match(s, words, ids))
     if f.party.strip():
         like = f"%{_escape_like(f.party.strip().lower())}%"
         customers = select(DocumentText.document_id).where(
