@@ -1287,5 +1287,11 @@ def rights_remove(dossier_ref: str, username: str) -> None:
     click.echo(f"{username} removed from {dossier_ref}")
 
 
+# journals by hand, approvals, bookyears, period locks, opening balances (pipeline/cli_entries.py)
+from pipeline.cli_entries import register as _register_entries  # noqa: E402
+
+_register_entries(main)
+
+
 if __name__ == "__main__":
     main()
