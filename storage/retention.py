@@ -58,6 +58,7 @@ __all__ = [
     "delete_dossier",
     "document_retention",
     "plan_purge",
+    "purge_log",
     "retention_years",
     "run_purge",
     "set_hold",
@@ -643,3 +644,21 @@ def _sweep_dossier_blobs(
     for sha in gone:
         if store.delete_if_older(sha, cutoff) is not None:
             report.blobs_deleted += 1
+
+
+def purge_log(session: Session, dossier_id: int, *, limit: int = 200) -> list[dict[str, Any]]:
+    """What purges of the dossier deleted, newest first (plain dicts)."""
+    rows = session.scalars(
+        select(PurgeItem)
+        .where(PurgeItem.dossier_id == dossier_id, PurgeItem.state == "deleted")
+        .order_by(PurgeItem.id.desc())
+        .limit(limit)
+    )
+    return [
+        {
+            "at": p.at.isoformat(),
+            "run": p.run,
+            **_item_dict(p.kind, p.object_id, p.label, p.size, p.retain_until),
+        }
+        for p in rows
+    ]

@@ -14,6 +14,7 @@ Capabilities: :mod:`.users`, :mod:`.dossiers`, :mod:`.documents`, :mod:`.booking
 
 from __future__ import annotations
 
+from pipeline.service.archive import ArchiveService, RetentionView
 from pipeline.service.bookings import BookingsService, check_entry_rules, normalise_lines
 from pipeline.service.books import (
     BooksService,
@@ -106,6 +107,7 @@ __all__ = [
     "PurgeView",
     "QuotaView",
     "Refused",
+    "RetentionView",
     "RightsChange",
     "Service",
     "ServiceError",
@@ -132,6 +134,7 @@ class Service(
     InvoicingService,
     PortalService,
     BooksService,
+    ArchiveService,
     EntriesService,
 ):
     """Every UI and CLI operation; one instance per process is enough.

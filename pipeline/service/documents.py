@@ -105,7 +105,25 @@ class DocumentsService(ServiceBase):
         with self.rt.tx() as s:
             doc = self._document(s, user, doc_id)
             sha, ctype, name = doc.blob_sha256, doc.content_type, doc.filename
-        return self.rt.blobs.get(sha), ctype, name
+        return self._original(doc_id, sha), ctype, name
+
+    def _original(self, doc_id: int, sha: str) -> bytes:
+        """The stored original; a missing or damaged blob is a clear reason, not a crash."""
+        from storage import BlobCorrupt, NotFound
+
+        try:
+            return self.rt.blobs.get(sha)
+        except NotFound:
+            raise ServiceError(
+                f"the original file of document {doc_id} is missing from the archive"
+                " (blob store); an admin can check it with `boekbox verify`"
+            ) from None
+        except BlobCorrupt:
+            raise ServiceError(
+                f"the original file of document {doc_id} is damaged in the archive"
+                " (its bytes no longer match their SHA-256); an admin can check it"
+                " with `boekbox verify`"
+            ) from None
 
     @requires(Permission.VIEW)
     def neighbours(

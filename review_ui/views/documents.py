@@ -148,15 +148,19 @@ def _document(user: UserView, doc_id: int) -> None:
     if row.reason:
         st.caption(esc(row.reason))
     _origin(detail, filing)
-    data, _ctype, name = service().document_bytes(user, doc_id)
-    st.download_button(
-        "Download the original",
-        data,
-        file_name=name or f"document-{row.id}",
-        mime="application/octet-stream",
-        key=f"docs_dl_{row.id}",
-        use_container_width=True,
-    )
+    try:
+        data, _ctype, name = service().document_bytes(user, doc_id)
+    except ServiceError as exc:  # the original is missing or damaged in the blob store
+        st.error(esc(str(exc)))
+    else:
+        st.download_button(
+            "Download the original",
+            data,
+            file_name=name or f"document-{row.id}",
+            mime="application/octet-stream",
+            key=f"docs_dl_{row.id}",
+            use_container_width=True,
+        )
     _pages(user, row)
     _booking(detail)
     _file(user, row, filing.tag)

@@ -158,6 +158,12 @@ CALLS: dict[str, Call] = {
     "match_movement": lambda s, u, c: s.match_movement(u, 10**6, ignore=True),
     # book sales
     "book_invoice": lambda s, u, c: s.book_invoice(u, 10**6),
+    # the archive (pipeline/service/archive.py)
+    "retention": lambda s, u, c: s.retention(u, c.doc),
+    "set_legal_hold": lambda s, u, c: s.set_legal_hold(u, c.dossier, False),
+    "purge": lambda s, u, c: s.purge(u, c.dossier, dry_run=True),
+    "purge_log": lambda s, u, c: s.purge_log(u, c.dossier),
+    "export_dossier": lambda s, u, c: s.export_dossier(u, c.dossier, "/nonexistent-dir/x.zip"),
     # entries by hand, bookyears, period locks, approvals (pipeline/service/entries.py)
     "journal_list": lambda s, u, c: s.journal_list(u, c.dossier),
     "period_locks": lambda s, u, c: s.period_locks(u, c.dossier),
