@@ -41,6 +41,26 @@ class CorrectionError(ValueError):
     pass
 
 
+#: field names as the accountant reads them (messages never show ``total_incl_vat``)
+FIELD_WORDS = {
+    "issue_date": "Invoice date",
+    "due_date": "Due date",
+    "total_excl_vat": "Total excl. VAT",
+    "total_vat": "VAT",
+    "total_incl_vat": "Total incl. VAT",
+    "payable_amount": "Payable",
+}
+
+
+def _number(text: str) -> str:
+    """A Belgian or English amount as a plain decimal: 37,51 / 1.234,56 / 1,234.56 / 1 234,56."""
+    raw = "".join(text.split())
+    if "," in raw and "." in raw:
+        mark = "," if raw.rfind(",") > raw.rfind(".") else "."
+        raw = raw.replace("." if mark == "," else ",", "").replace(mark, ".")
+    return raw.replace(",", ".")
+
+
 def corrected_invoice(invoice: InvoiceData, field_name: str, value: str) -> InvoiceData:
     value = value.strip()
     if field_name in _PARTY_FIELDS:
@@ -52,14 +72,18 @@ def corrected_invoice(invoice: InvoiceData, field_name: str, value: str) -> Invo
             day = dt.date.fromisoformat(value) if value else None
         except ValueError:
             raise CorrectionError(
-                f"{field_name} must be a date YYYY-MM-DD, got {value!r}"
+                f"{FIELD_WORDS.get(field_name, field_name)} must be a date YYYY-MM-DD,"
+                f" got {value!r}"
             ) from None
         return invoice.replace(**{field_name: day})
     if field_name in _AMOUNT_FIELDS:
         try:
-            amount = Decimal(value.replace(",", ".")).quantize(Decimal("0.01")) if value else None
+            amount = Decimal(_number(value)).quantize(Decimal("0.01")) if value else None
         except InvalidOperation:
-            raise CorrectionError(f"{field_name} must be an amount, got {value!r}") from None
+            raise CorrectionError(
+                f"{FIELD_WORDS.get(field_name, field_name)} must be an amount like 1234,50,"
+                f" got {value!r}"
+            ) from None
         return invoice.replace(**{field_name: amount})
     if field_name in _TEXT_FIELDS:
         if field_name == "iban":

@@ -35,7 +35,10 @@ def _confirm(
         return
     clear_lists()
     st.session_state.pop(f"rv_field_{doc_id}", None)
-    booked = f"Document #{doc_id} booked in the {entry.journal} journal as #{entry.number}."
+    booked = (
+        f"Document #{doc_id} booked in the {entry.journal} journal as #{entry.number}"
+        f" of {entry.bookyear} ({entry.label})."
+    )
     if nxt is None:
         flash(f"{booked} The review queue is empty.")
         st.switch_page(nav.page("inbox"))
@@ -67,12 +70,13 @@ def _done(message: str) -> None:
     st.rerun()
 
 
-def _reject(user: UserView, detail: DocumentDetail, column: Any) -> None:
+def _reject(user: UserView, detail: DocumentDetail, column: Any, nxt: int | None) -> None:
     reason = column.text_input("Reason for rejecting", key=f"rv_reject_reason_{detail.row.id}")
     if column.button("Reject", key="rv_reject") and run_command(
         "Reject", service().reject, user, detail.row.id, reason
     ):
-        _done(f"Document #{detail.row.id} rejected.")
+        flash(f"Document #{detail.row.id} rejected.")
+        go_to(nxt)  # on to the next document of the queue
 
 
 def _duplicate(user: UserView, detail: DocumentDetail, column: Any) -> None:
@@ -100,17 +104,47 @@ SIMPLE: tuple[tuple[str, str, frozenset[str] | None, str, str], ...] = (
 )
 
 
+ASK_REOPEN = "rv_reopen_asked"
+
+
+@st.dialog("Reopen the booked entry?")
+def _reopen_dialog(user: UserView, doc_id: int, label: str) -> None:
+    st.write(
+        f"Entry {esc(label)} is booked. Reopening takes it out of the books until it is"
+        " confirmed again."
+    )
+    yes, no = st.columns(2)
+    if yes.button("Reopen", key="rv_reopen_yes", type="primary"):
+        st.session_state.pop(ASK_REOPEN, None)
+        if run_command("Reopen", service().reopen, user, doc_id):
+            _done(f"Document #{doc_id} reopened for review.")
+    if no.button("Cancel", key="rv_reopen_no"):
+        st.session_state.pop(ASK_REOPEN, None)
+        st.rerun()
+
+
 def _simple(user: UserView, detail: DocumentDetail, column: Any) -> None:
+    state, doc_id = detail.row.state, detail.row.id
+    _simple_buttons(user, detail, column)
+    if state == "booked" and st.session_state.get(ASK_REOPEN) == doc_id:
+        entry = detail.entry
+        _reopen_dialog(user, doc_id, entry.label if entry is not None else f"#{doc_id}")
+
+
+def _simple_buttons(user: UserView, detail: DocumentDetail, column: Any) -> None:
     state, doc_id = detail.row.state, detail.row.id
     for label, key, states, method, message in SIMPLE:
         shown = state in states if states is not None else state != "booked"
         if not (shown and column.button(label, key=key)):
             continue
+        if method == "reopen":  # a booked entry: ask first (the dialog stays until answered)
+            st.session_state[ASK_REOPEN] = doc_id
+            continue
         if run_command(label, getattr(service(), method), user, doc_id):
             _done(f"Document #{doc_id} {message}")
 
 
-def actions_panel(user: UserView, detail: DocumentDetail) -> None:
+def actions_panel(user: UserView, detail: DocumentDetail, nxt: int | None = None) -> None:
     if not user.can_book:
         st.caption("Read only: accountants book and reject documents.")
         return
@@ -118,7 +152,7 @@ def actions_panel(user: UserView, detail: DocumentDetail) -> None:
     with st.container(border=True):
         left, middle, right = st.columns(3)
         if state not in {"booked", "rejected"}:
-            _reject(user, detail, left)
+            _reject(user, detail, left, nxt)
         if state in {"received", "extracted", "proposed"}:
             _duplicate(user, detail, middle)
         _simple(user, detail, right)

@@ -13,7 +13,7 @@ import pandas as pd
 import streamlit as st
 
 from pipeline.service import DocumentDetail, ServiceError, UserView
-from review_ui import entry_editor, nav
+from review_ui import entry_editor, nav, page_boxes
 from review_ui.common import (
     REVIEW_STATES,
     accounts,
@@ -30,6 +30,8 @@ from review_ui.common import (
 from review_ui.review_actions import actions_panel, confirm_panel, go_to
 
 DPI = 110
+#: zoom choices: page width (the image fits the column) or a sharper, larger render
+ZOOMS = {"Page width": DPI, "150 %": 165, "200 %": 220}
 
 FIELD_LABELS = {
     "document_type": "Document type",
@@ -50,6 +52,11 @@ FIELD_LABELS = {
     "vat_breakdown": "VAT breakdown",
     "line_count": "Lines",
 }
+
+
+def _next_after(user: UserView, doc_id: int, state: str) -> int | None:
+    older, newer = service().neighbours(user, doc_id, states=[state])
+    return older if older is not None else newer
 
 
 def _doc_id(user: UserView) -> int | None:
@@ -122,6 +129,20 @@ def _alerts_panel(user: UserView, detail: DocumentDetail) -> None:
         ):
             flash(f"IBAN {alert.get('iban', '')} confirmed for this supplier.")
             st.rerun()
+        if (
+            alert.get("code") == "possible_duplicate"
+            and user.can_book
+            and row.state == "proposed"
+            and st.button(
+                f"Mark as duplicate of document #{int(alert.get('other_id') or 0)}",
+                key=f"rv_same_invoice_{row.id}",
+                type="primary",
+            )
+        ):
+            other = run_command("Mark duplicate", service().mark_same_invoice, user, row.id)
+            if other is not None:
+                flash(f"Document #{row.id} marked as a duplicate of #{other}.")
+                go_to(_next_after(user, row.id, row.state))
         if alert.get("other_id"):
             st.page_link(
                 nav.page("review"),
@@ -143,39 +164,51 @@ def _value(value: Any) -> str:
 
 def _fields_panel(detail: DocumentDetail) -> str | None:
     conf = detail.confidence
+    keys = [key for key in FIELD_LABELS if key in detail.fields or key in conf]
     rows = [
         {
-            "Field": label,
+            "Field": FIELD_LABELS[key],
             "Value": _value(detail.fields.get(key)),
             "Confidence": (conf.get(key) or {}).get("confidence"),
             "Found by": (conf.get(key) or {}).get("rule", ""),
         }
-        for key, label in FIELD_LABELS.items()
-        if key in detail.fields or key in conf
+        for key in keys
     ]
     if not rows:
         st.info("No extracted fields.")
         return None
-    st.dataframe(
+    boxed = [k for k in FIELD_LABELS if (conf.get(k) or {}).get("bbox")]
+    pick_key = f"rv_field_{detail.row.id}"
+    clicked = st.dataframe(  # every row (no inner scrolling), the whole "Found by" column
         pd.DataFrame(rows),
         hide_index=True,
-        key="rv_fields",
+        key=f"rv_fields_{detail.row.id}",
+        height=35 * (len(rows) + 1) + 3,
+        width="stretch",
+        on_select="rerun",
+        selection_mode="single-row",
         column_config={
+            "Field": st.column_config.TextColumn("Field", width="small"),
             "Confidence": st.column_config.ProgressColumn(
-                "Confidence", min_value=0.0, max_value=1.0, format="%.2f"
-            )
+                "Confidence", min_value=0.0, max_value=1.0, format="%.2f", width="small"
+            ),
+            "Found by": st.column_config.TextColumn("Found by", width="large"),
         },
     )
-    boxed = [k for k in FIELD_LABELS if (conf.get(k) or {}).get("bbox")]
+    picked = list(getattr(getattr(clicked, "selection", None), "rows", None) or [])
+    if picked and 0 <= int(picked[0]) < len(keys) and keys[int(picked[0])] in boxed:
+        st.session_state[pick_key] = keys[int(picked[0])]  # a click on a row selects the field
     if not boxed:
         return None
     default = "total_incl_vat" if "total_incl_vat" in boxed else boxed[0]
+    if st.session_state.get(pick_key) not in boxed:
+        st.session_state.pop(pick_key, None)
     choice = st.selectbox(
         "Show on the page",
         boxed,
-        index=boxed.index(default),
+        index=boxed.index(default) if pick_key not in st.session_state else None,
         format_func=lambda k: FIELD_LABELS.get(k, k),
-        key=f"rv_field_{detail.row.id}",
+        key=pick_key,
     )
     return str(choice) if choice else None
 
@@ -222,7 +255,7 @@ def _correct_form(user: UserView, detail: DocumentDetail) -> None:
         try:
             service().correct_field(user, doc_id, str(name), value)
         except (ServiceError, ValueError) as exc:  # the service lets CorrectionError through
-            st.error(f"Correction refused: {esc(exc)}")
+            st.error(f"Correction refused: {esc(in_words(str(exc)))}")
             return
     clear_lists()
     st.session_state["rv_version"] = st.session_state.get("rv_version", 0) + 1
@@ -230,13 +263,39 @@ def _correct_form(user: UserView, detail: DocumentDetail) -> None:
     st.rerun()
 
 
+def in_words(message: str) -> str:
+    """A service message with field names as the user reads them ("Total incl. VAT")."""
+    for key in sorted(FIELD_LABELS, key=len, reverse=True):
+        message = message.replace(key, FIELD_LABELS[key])
+    return message
+
+
+def once(messages: Any) -> list[tuple[str, int]]:
+    """Each message once, in order, with how often it came (a warning per invoice line)."""
+    counts: dict[str, int] = {}
+    for message in messages:
+        counts[str(message)] = counts.get(str(message), 0) + 1
+    return list(counts.items())
+
+
+def _times(n: int) -> str:
+    return f" (×{n})" if n > 1 else ""
+
+
 def _findings_panel(detail: DocumentDetail) -> None:
+    seen: dict[tuple[str, str, str], int] = {}
     for finding in detail.findings:
-        severity = str(finding.get("severity", "warning"))
-        text = f"**{esc(finding.get('rule_id', ''))}** {esc(finding.get('message', ''))}"
+        key = (
+            str(finding.get("severity", "warning")),
+            str(finding.get("rule_id", "")),
+            str(finding.get("message", "")),
+        )
+        seen[key] = seen.get(key, 0) + 1
+    for (severity, rule, message), n in seen.items():
+        text = f"**{esc(rule)}** {esc(message)}{_times(n)}"
         (st.error if severity == "fatal" else st.warning)(text)
-    for warning in detail.warnings:
-        st.warning(esc(warning))
+    for warning, n in once(detail.warnings):
+        st.warning(esc(warning) + _times(n))
 
 
 def _pages_panel(user: UserView, detail: DocumentDetail, field: str | None) -> None:
@@ -251,18 +310,61 @@ def _pages_panel(user: UserView, detail: DocumentDetail, field: str | None) -> N
     bbox = ev.get("bbox") if int(ev.get("page") or 1) == page_no else None
     box = tuple(float(v) for v in bbox) if bbox else None
     picker = st.container()
+    zoom = (
+        st.segmented_control("Zoom", list(ZOOMS), default="Page width", key=f"rv_zoom_{row.id}")
+        or "Page width"
+    )
+    dpi = ZOOMS[str(zoom)]
     try:
-        image = page_image(row.sha256, page_no, DPI, box, user, row.id)
+        image = page_image(row.sha256, page_no, dpi, box, user, row.id)
     except ServiceError as exc:
         st.warning(esc(exc))
         return
     if image is None:
-        st.info("No page image: an e-invoice without an embedded PDF; the fields are its data.")
+        _einvoice_panel(detail)
         return
     if image.page_count > 1:
         picker.selectbox("Page", range(1, image.page_count + 1), index=image.page - 1, key=key)
     cut = f" (pages after {image.page} are not shown)" if image.page < page_no else ""
-    st.image(image.png, width="stretch", caption=f"page {image.page} of {image.page_count}{cut}")
+    others = [
+        tuple(float(v) for v in ev2["bbox"])
+        for key2, ev2 in detail.confidence.items()
+        if key2 != field
+        and isinstance(ev2, dict)
+        and ev2.get("bbox")
+        and int(ev2.get("page") or 1) == image.page
+    ]
+    png = page_boxes.outline(image.png, others)
+    caption = f"page {image.page} of {image.page_count}{cut}"
+    if zoom == "Page width":
+        st.image(png, width="stretch", caption=caption)
+    else:
+        with st.container(height=900, key=f"rv_zoomed_{row.id}"):
+            st.image(png, width="content", caption=caption)
+
+
+def _einvoice_panel(detail: DocumentDetail) -> None:
+    """An e-invoice without an embedded PDF: its data, readable (every value escaped)."""
+    st.info("An e-invoice without an embedded PDF: its content is shown below.")
+    fields = detail.fields
+    lines = [
+        f"**{FIELD_LABELS[key]}**: {esc(_value(fields.get(key)))}"
+        for key in FIELD_LABELS
+        if fields.get(key) not in (None, "", [])
+    ]
+    st.markdown("  \n".join(lines) or "(no data)")
+    items = fields.get("lines") or []
+    if isinstance(items, list) and items:
+        st.dataframe(
+            pd.DataFrame(
+                [
+                    {str(k): _value(v) for k, v in item.items()}
+                    for item in items[:500]
+                    if isinstance(item, dict)
+                ]
+            ),
+            hide_index=True,
+        )
 
 
 def _mail_panel(detail: DocumentDetail) -> None:
@@ -289,20 +391,86 @@ def _mail_panel(detail: DocumentDetail) -> None:
         )
 
 
+RATE_SOURCES = {
+    "user": "given by the accountant",
+    "invoice": "printed on the invoice",
+    "ubl_tax_total": "from the e-invoice's VAT total in EUR",
+    "ecb": "ECB reference rate",
+}
+
+
+def _currency(detail: DocumentDetail) -> str:
+    return str(detail.fields.get("currency") or "EUR").strip().upper()[:3] or "EUR"
+
+
+def _rate_panel(user: UserView, detail: DocumentDetail) -> None:
+    """A foreign-currency invoice: the rate, its source and the original amounts; or ask."""
+    currency = _currency(detail)
+    if currency == "EUR":
+        return
+    entry = detail.entry
+    if entry is not None and entry.exchange_rate is not None:
+        source = RATE_SOURCES.get(entry.rate_source or "", entry.rate_source or "")
+        day = f" of {entry.rate_date}" if entry.rate_date else ""
+        st.info(
+            f"Invoice in **{esc(currency)}**, booked in euro at **1 EUR = "
+            f"{entry.exchange_rate.normalize():f} {esc(currency)}** ({esc(source)}{day});"
+            f" original total {esc(currency)} {money(entry.original_total)}."
+        )
+    else:
+        st.warning(
+            f"Invoice in **{esc(currency)}** and no exchange rate is known: give the rate"
+            f" (1 EUR = ? {esc(currency)}) to book it in euro."
+        )
+    if not user.can_book or detail.row.state != "proposed":
+        return
+    with st.form(f"rv_rate_{detail.row.id}"):
+        value = st.text_input(
+            f"Exchange rate: 1 EUR = ? {currency}",
+            placeholder="1,0850",
+            key=f"rv_rate_value_{detail.row.id}",
+        )
+        if st.form_submit_button("Book in euro at this rate") and run_command(
+            "Exchange rate", service().set_rate, user, detail.row.id, value
+        ):
+            st.session_state["rv_version"] = st.session_state.get("rv_version", 0) + 1
+            flash(f"Re-proposed in euro at 1 EUR = {value} {currency}.")
+            st.rerun()
+
+
+def _no_entry_panel(user: UserView, detail: DocumentDetail) -> None:
+    """No proposal: say why, and open an entry prefilled from what was read."""
+    st.warning(
+        "No proposed entry"
+        + (f": {esc(detail.row.reason)}" if detail.row.reason else "")
+        + ". Book it by hand: the entry is prefilled from the extracted fields."
+    )
+    if not user.can_book or detail.row.state != "proposed":
+        return
+    if st.button("Book by hand", key=f"rv_by_hand_{detail.row.id}", type="primary") and (
+        run_command("Book by hand", service().draft_entry, user, detail.row.id) is not None
+    ):
+        st.session_state["rv_version"] = st.session_state.get("rv_version", 0) + 1
+        st.rerun()
+
+
 def _entry_panel(user: UserView, detail: DocumentDetail, nxt: int | None) -> None:
     entry = detail.entry
     if entry is None:
+        if detail.row.state == "proposed":
+            _no_entry_panel(user, detail)
         return
+    title = "Booked entry" if entry.number else "Proposed entry"
     st.markdown(
-        f"**Proposed entry** · {esc(entry.journal)} journal · {esc(entry.date)}"
+        f"**{title}** · {esc(entry.journal)} journal · {esc(entry.date)}"
         f" · period {esc(entry.period)} · VAT {esc(entry.vat_period)}"
         f" · confidence {entry.confidence:.2f}"
-        + (f" · booked as #{entry.number}" if entry.number else "")
+        + (f" · booked as **{esc(entry.label)}**" if entry.number else "")
     )
     if entry.reason:
         st.caption(esc(entry.reason))
-    for warning in entry.warnings:
-        st.warning(esc(warning))
+    for warning, n in once(entry.warnings):
+        st.warning(esc(warning) + _times(n))
     chart = accounts(user.id, detail.row.dossier_id, user)
     options, label = entry_editor.account_options(chart, entry)
     editable = user.can_book and detail.row.state == "proposed"
@@ -322,8 +490,9 @@ def _entry_panel(user: UserView, detail: DocumentDetail, nxt: int | None) -> Non
 def _history(detail: DocumentDetail) -> None:
     with st.expander("History"):
         for event in detail.audit:
-            extra = {k: v for k, v in event.items() if k not in {"at", "action", "user_id"}}
-            st.text(f"{event['at']:%Y-%m-%d %H:%M} {event['action']} {extra or ''}")
+            extra = {k: v for k, v in event.items() if k not in {"at", "action", "user_id", "user"}}
+            who = event.get("user") or "system"
+            st.text(f"{event['at']:%Y-%m-%d %H:%M} {who}: {event['action']} {extra or ''}")
 
 
 def render() -> None:
@@ -352,8 +521,10 @@ def render() -> None:
         _findings_panel(detail)
     with left:
         _pages_panel(user, detail, field)
-    _entry_panel(user, detail, older if older is not None else newer)
-    actions_panel(user, detail)
+    nxt = older if older is not None else newer
+    _rate_panel(user, detail)
+    _entry_panel(user, detail, nxt)
+    actions_panel(user, detail, nxt)
     _history(detail)
 
 
