@@ -9,7 +9,15 @@ import streamlit as st
 
 from pipeline.service import DocumentRow, UserView
 from review_ui import nav
-from review_ui.common import QUEUES, current_user, day, dossier_names, service, show_flash
+from review_ui.common import (
+    QUEUES,
+    current_user,
+    day,
+    dossier_names,
+    money,
+    service,
+    show_flash,
+)
 
 PAGE_SIZE = 50
 ALL = 0
@@ -33,40 +41,49 @@ ALERT_LABELS = {
 }
 
 
-def _rows_frame(rows: list[DocumentRow]) -> pd.DataFrame:
-    return pd.DataFrame(
+#: the table's columns; everything else about a document is one click away on the Review page
+COLUMNS = ["#", "Dossier", "Supplier", "Invoice", "Date", "Total", "Notes"]
+
+
+def _notes(r: DocumentRow) -> str:
+    parts = [ALERT_LABELS.get(str(a.get("code")), "alert") for a in r.alerts]
+    if r.warning_count:
+        parts.append(f"{r.warning_count} warning{'s' if r.warning_count != 1 else ''}")
+    if r.reason:
+        parts.append(r.reason)
+    return "; ".join(parts) or (r.filename or "")
+
+
+def _rows_frame(rows: list[DocumentRow], *, with_state: bool = False) -> pd.DataFrame:
+    """Few columns, money as text: an empty total stays empty (never "None")."""
+    frame = pd.DataFrame(
         [
             {
                 "#": r.id,
-                "Open": f"review?doc={r.id}",
                 "Dossier": r.dossier_name,
-                "Supplier": r.supplier_name or "",
+                "Supplier": r.supplier_name or r.filename or r.kind,
                 "Invoice": r.invoice_number or "",
                 "Date": day(r.invoice_date),
-                "Total": float(r.total_incl_vat) if r.total_incl_vat is not None else None,
-                "Warnings": r.warning_count,
-                "Alert": ", ".join(ALERT_LABELS.get(str(a.get("code")), "alert") for a in r.alerts),
-                "State": r.state_label,
-                "Reason": r.reason or "",
-                "File": r.filename or r.kind,
+                "Total": money(r.total_incl_vat),
+                "Notes": (f"{r.state_label}: " if with_state else "") + _notes(r),
             }
             for r in rows
         ],
-        columns=[
-            "#",
-            "Open",
-            "Dossier",
-            "Supplier",
-            "Invoice",
-            "Date",
-            "Total",
-            "Warnings",
-            "Alert",
-            "State",
-            "Reason",
-            "File",
-        ],
+        columns=COLUMNS,
     )
+    return frame
+
+
+#: widths that fit the table in the page: nothing is scrolled out of sight
+COLUMN_CONFIG = {
+    "#": st.column_config.NumberColumn("#", width=60, format="%d"),
+    "Dossier": st.column_config.TextColumn("Dossier", width="small"),
+    "Supplier": st.column_config.TextColumn("Supplier", width="medium"),
+    "Invoice": st.column_config.TextColumn("Invoice", width="small"),
+    "Date": st.column_config.TextColumn("Date", width=95),
+    "Total": st.column_config.TextColumn("Total", width=90),
+    "Notes": st.column_config.TextColumn("Notes", width="medium"),
+}
 
 
 def _filters(names: dict[int, str]) -> tuple[int | None, str]:
@@ -117,15 +134,19 @@ def render() -> None:
     )
     st.caption(f"{total} document(s) in {queue.lower()}")
     if rows:
-        st.dataframe(
-            _rows_frame(rows),
+        st.caption("Click a row to open its document.")
+        picked = st.dataframe(
+            _rows_frame(rows, with_state=len(states) > 1),
             hide_index=True,
             key="inbox_table",
-            column_config={
-                "Open": st.column_config.LinkColumn("Open", display_text="review", width="small"),
-                "Total": st.column_config.NumberColumn("Total", format="%.2f"),
-            },
+            column_config=COLUMN_CONFIG,
+            column_order=[c for c in COLUMNS if c != "Dossier" or dossier_id is None],
+            on_select="rerun",
+            selection_mode="single-row",
         )
+        chosen = list(picked.selection.rows) if picked is not None else []
+        if chosen and 0 <= chosen[0] < len(rows):
+            nav.open_document(rows[chosen[0]].id)  # the same tab, the same session
     _open_controls(rows)
 
 

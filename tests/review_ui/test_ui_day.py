@@ -137,3 +137,73 @@ def test_storage_chart_shows_a_bar_for_a_single_day(world: World) -> None:
         )
     at = app(world.seed.anna, "storage")
     assert '"line"' in at.get("vega_lite_chart")[0].proto.spec
+
+
+# ----------------------------------------------------------------------------- inbox
+
+
+def test_inbox_table_fits_and_opens_a_row_in_the_same_tab(world: World) -> None:
+    seed = world.seed
+    at = app(seed.anna)
+    table = [d for d in at.dataframe if "Notes" in d.value.columns]
+    assert len(table) == 1
+    frame = table[0].value.set_index("#")
+    assert list(frame.columns) == ["Dossier", "Supplier", "Invoice", "Date", "Total", "Notes"]
+    assert frame.loc[seed.pdf, "Total"] == "4.11"
+    # no link column (links open a new tab and a new login): a row click switches the page
+    assert (
+        not frame.astype(str)
+        .apply(lambda col: col.str.contains("review?doc", regex=False))
+        .any()
+        .any()
+    )
+    at.session_state["inbox_table"] = {"selection": {"rows": [0], "columns": []}}
+    at.run()
+    assert not at.exception
+    assert texts(at, "subheader")[0].startswith("#")
+
+
+def test_inbox_booked_queue_shows_no_none_total(world: World) -> None:
+    seed = world.seed
+    world.service.confirm(seed.anna, seed.pdf)
+    at = app(seed.anna)
+    at.segmented_control(key="inbox_queue").set_value("Booked").run()
+    frame = next(d.value for d in at.dataframe if "Notes" in d.value.columns)
+    assert list(frame["#"]) == [seed.pdf]
+    assert frame["Total"][0] == "4.11"
+    assert not frame.isna().any().any()
+
+
+# ----------------------------------------------------------------------------- journals
+
+
+def test_journals_name_journal_year_and_accounts(world: World) -> None:
+    seed = world.seed
+    entry = world.service.confirm(seed.anna, seed.pdf)
+    at = app(seed.anna, "journals")
+    at.selectbox(key="jr_dossier").select(seed.dossier_a).run()
+    frame = next(d.value for d in at.dataframe if "VAT period" in d.value.columns)
+    assert list(frame.columns) == [
+        "Number",
+        "Date",
+        "VAT period",
+        "Description",
+        "Amount",
+        "Document",
+    ]
+    year = world.service.entries(seed.anna, seed.dossier_a)[0].bookyear
+    assert list(frame["Number"]) == [f"purchases {year}/0001"]
+    assert list(frame["Document"]) == [f"#{seed.pdf}"]
+    assert list(frame["Amount"]) == ["4.11"]
+    assert not frame.isna().any().any()
+    lines = next(d.value for d in at.dataframe if "Grids" in d.value.columns)
+    names = {a.number: a.name_nl for a in world.service.accounts(seed.anna, seed.dossier_a)}
+    for shown in lines["Account"]:
+        number, _, name = shown.partition(" ")
+        assert name == names[number], (shown, entry)
+    # the entry picker names the number too
+    assert (
+        at.selectbox(key="jr_entry")
+        .format_func(at.selectbox(key="jr_entry").value)
+        .startswith(f"purchases {year}/0001")
+    )
