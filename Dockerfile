@@ -14,7 +14,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
 
 WORKDIR /src
-COPY pyproject.toml README.md ./
+COPY pyproject.toml README.md constraints.txt ./
 COPY intake/ intake/
 COPY extractors/ extractors/
 COPY peppol/ peppol/
@@ -22,7 +22,8 @@ COPY booking/ booking/
 COPY review_ui/ review_ui/
 COPY storage/ storage/
 COPY pipeline/ pipeline/
-RUN pip install . && rm -rf /src
+COPY invoicing/ invoicing/
+RUN pip install -c constraints.txt . && rm -rf /src
 
 RUN useradd --system --uid 10001 --user-group --home-dir /var/lib/boekbox boekbox \
     && mkdir -p /var/lib/boekbox/blobs \

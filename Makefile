@@ -30,13 +30,14 @@ PYTEST_TIMEOUT ?= 600
 PYTEST_ARGS ?=
 GATES := lint typecheck imports compose-check pytest
 
-.PHONY: help run test install install-test system-packages system-packages-test \
+.PHONY: help run test install install-test lock system-packages system-packages-test \
 	lint format typecheck imports compose-check pytest clean distclean
 
 help:
 	@echo "make run      install, init ./var/boekbox.db with a demo dossier, start smtp+worker+ui"
 	@echo "make test     install, then: $(GATES)"
 	@echo "make install  Debian packages for run + .venv with the project (editable, dev extra)"
+	@echo "make lock     re-resolve the dependencies and pin them in constraints.txt"
 	@echo "make lint | format | typecheck | imports | compose-check | pytest   single gates"
 	@echo "make clean    caches and build output (keeps .venv and var/)"
 	@echo "make distclean  clean + .venv (keeps var/)"
@@ -49,10 +50,21 @@ system-packages:
 system-packages-test:
 	@scripts/ensure-debian-packages.sh $(TEST_PACKAGES)
 
-$(STAMP): pyproject.toml
+# constraints.txt pins every package (and its dependencies) to the versions tested here,
+# so a fresh machine next year installs the same; `make lock` refreshes it.
+$(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ".[dev]"
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e ".[dev]"
 	@touch $@
+
+# Re-resolve the newest versions pyproject.toml allows in a throwaway venv and pin them.
+lock:
+	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv
+	.lock-venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".[dev]"
+	.lock-venv/bin/python -m pip freeze --exclude-editable --all \
+		| grep -v -E '^(pip|setuptools|wheel)==' > constraints.txt
+	rm -rf .lock-venv
+	@echo "constraints.txt refreshed: run make test, then commit it"
 
 install: system-packages $(STAMP)
 
