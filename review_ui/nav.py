@@ -32,6 +32,9 @@ PAGES: dict[str, tuple[str, str, bool]] = {
     "reminders": ("Reminders", ":material/notification_important:", False),
     "storage": ("Storage", ":material/storage:", False),
     "rights": ("Rights", ":material/manage_accounts:", False),
+    "manual_entry": ("Manual entry", ":material/edit_note:", False),
+    "approvals": ("Client bookings", ":material/approval:", False),
+    "periods": ("Periods", ":material/lock_clock:", False),
     "dossiers": ("Dossiers", ":material/folder_shared:", True),
     "users": ("Users", ":material/group:", True),
 }

@@ -18,6 +18,7 @@ from review_ui.common import (
     service,
     show_flash,
 )
+from review_ui.views._entries import waiting_line
 
 PAGE_SIZE = 50
 ALL = 0
@@ -117,6 +118,7 @@ def render() -> None:
     if not names:
         st.info("You have no dossiers yet.")
         return
+    waiting_line(user)  # client bookings waiting for the accountant's approval
     with st.expander("Counts per dossier", expanded=len(names) <= 8):
         st.dataframe(_counts_table(user, names), hide_index=True, key="inbox_counts")
     dossier_id, queue = _filters(names)

@@ -1,0 +1,15 @@
+"""Page script: see :func:`review_ui.views._entries.periods_page`."""
+
+from __future__ import annotations
+
+from review_ui.common import current_user, show_flash
+from review_ui.views._entries import periods_page
+
+
+def render() -> None:
+    show_flash()
+    periods_page(current_user())
+
+
+if __name__ == "__main__":
+    render()
