@@ -13,7 +13,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, delete, func, literal, or_, select
+from sqlalchemy import and_, case, delete, func, literal, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -305,49 +305,75 @@ def claims(
     prefix: str,
     *,
     as_of: dt.date | None = None,
-    with_document: bool = False,
 ) -> list[dict[str, Any]]:
-    """Per booked entry: its summed 40 (``prefix``) lines, as one line per entry."""
+    """Per booked entry: its summed ``prefix`` (40 or 44) lines, as one line per entry."""
+    return claims_of(s, dossier_id, (prefix,), as_of=as_of)[prefix]
+
+
+def claims_of(
+    s: Session,
+    dossier_id: int,
+    prefixes: tuple[str, ...],
+    *,
+    as_of: dt.date | None = None,
+) -> dict[str, list[dict[str, Any]]]:
+    """:func:`claims` of several account prefixes in one pass over the lines."""
+    inside = {p: account_range(p, p) for p in prefixes}
+    cols: list[Any] = [JournalLine.entry_id.label("entry_id")]
+    for n, p in enumerate(prefixes):
+        cols += [
+            func.sum(case((inside[p], JournalLine.debit), else_=0)).label(f"d{n}"),
+            func.sum(case((inside[p], JournalLine.credit), else_=0)).label(f"c{n}"),
+            func.sum(case((inside[p], 1), else_=0)).label(f"n{n}"),
+        ]
     sums = (
-        select(
-            JournalLine.entry_id.label("entry_id"),
-            func.sum(JournalLine.debit).label("debit"),
-            func.sum(JournalLine.credit).label("credit"),
-        )
+        select(*cols)
         .join(JournalEntry, JournalEntry.id == JournalLine.entry_id)
-        .where(
-            _booked(dossier_id),
-            JournalLine.account >= prefix,
-            JournalLine.account < _after(prefix),
-        )
+        .where(_booked(dossier_id), or_(*inside.values()))
         .group_by(JournalLine.entry_id)
     )
     if as_of is not None:
         sums = sums.where(JournalEntry.date <= as_of)
-    if with_document:
-        sums = sums.where(JournalEntry.document_id.is_not(None))
     sub = sums.subquery()
     stmt = _with_names(
         select(
-            sub.c.entry_id,
+            sub,
             JournalEntry.date,
             JournalEntry.journal,
-            literal(prefix).label("account"),
-            sub.c.debit,
-            sub.c.credit,
             JournalEntry.number,
             JournalEntry.period,
             JournalEntry.vat_period,
-            literal(None).label("grids"),
             _counterparty().label("counterparty"),
-            literal("").label("description"),
             JournalEntry.document_id,
             JournalEntry.due_date,
         )
         .select_from(sub)
         .join(JournalEntry, JournalEntry.id == sub.c.entry_id)
     )
-    return [_row(r) for r in s.execute(stmt)]
+    out: dict[str, list[dict[str, Any]]] = {p: [] for p in prefixes}
+    for r in s.execute(stmt).mappings():
+        for n, p in enumerate(prefixes):
+            if not r[f"n{n}"]:
+                continue
+            out[p].append(
+                {
+                    "entry_id": r["entry_id"],
+                    "date": r["date"],
+                    "journal": r["journal"],
+                    "account": p,
+                    "debit": _dec(r[f"d{n}"]),
+                    "credit": _dec(r[f"c{n}"]),
+                    "number": r["number"],
+                    "period": r["period"],
+                    "vat_period": r["vat_period"] or "",
+                    "vat_grids": (),
+                    "counterparty": r["counterparty"] or "",
+                    "description": "",
+                    "document_id": r["document_id"],
+                    "due_date": r["due_date"],
+                }
+            )
+    return out
 
 
 def books_version(s: Session, dossier_id: int) -> tuple[Any, ...]:
@@ -501,6 +527,7 @@ __all__ = [
     "add_chart",
     "books_version",
     "claims",
+    "claims_of",
     "count_charts",
     "count_lines",
     "delete_chart",

@@ -410,8 +410,8 @@ class BooksService(ServiceBase):
             periods = ledgerq.vat_periods(s, dossier_id)
             vat_rows = ledgerq.lines(s, dossier_id, vat_period=periods[0]) if periods else []
             paid = ledgerq.paid_per_entry(s, dossier_id)
-            customers = _booked(ledgerq.claims(s, dossier_id, "40", as_of=today))
-            suppliers = _booked(ledgerq.claims(s, dossier_id, "44", as_of=today))
+            both = ledgerq.claims_of(s, dossier_id, ("40", "44"), as_of=today)
+            customers, suppliers = _booked(both["40"]), _booked(both["44"])
         view = DashboardView(
             year=year,
             result=ledger.result_report(_months(months), year),
