@@ -95,6 +95,20 @@ def _pg_tsquery(words: list[str]) -> Any:
     ).bindparams(fts_plain=" & ".join(words), fts_prefix=" & ".join(f"{w}:*" for w in words))
 
 
+def _pg_probe(s: Session, words: list[str], dossier_ids: Sequence[int] | None) -> list[int]:
+    """At most COUNT_CAP + 1 documents of the dossiers whose text matches (GIN index);
+    asked once per transaction, so a page and its count share it."""
+    scope = None if dossier_ids is None else tuple(dossier_ids)
+    key = ("fulltext.probe", tuple(words), scope, COUNT_CAP)
+    found: list[int] | None = s.info.get(key)
+    if found is None:
+        probe = select(DocumentText.document_id).where(_pg_tsquery(words))
+        if scope is not None:
+            probe = probe.where(DocumentText.dossier_id.in_(scope))
+        found = s.info[key] = list(s.scalars(probe.limit(COUNT_CAP + 1)))
+    return found
+
+
 def _text_match(s: Session, words: list[str], dossier_ids: Sequence[int] | None) -> Any:
     """A clause on ``Document.id``: the documents whose text has every word (prefix)."""
     if s.get_bind().dialect.name == "postgresql":
@@ -102,14 +116,7 @@ def _text_match(s: Session, words: list[str], dossier_ids: Sequence[int] | None)
         # the whole table backwards, testing each row).  So ask the GIN index first for
         # at most COUNT_CAP + 1 matches of these dossiers: fewer, and they are the
         # answer; more, and matches are dense, so walking newest first finds a page fast.
-        scope = None if dossier_ids is None else tuple(dossier_ids)
-        key = ("fulltext.probe", tuple(words), scope, COUNT_CAP)
-        found = s.info.get(key)  # the page and its count ask once per transaction
-        if found is None:
-            probe = select(DocumentText.document_id).where(_pg_tsquery(words))
-            if scope is not None:
-                probe = probe.where(DocumentText.dossier_id.in_(scope))
-            found = s.info[key] = list(s.scalars(probe.limit(COUNT_CAP + 1)))
+        found = _pg_probe(s, words, dossier_ids)
         if len(found) <= COUNT_CAP:
             return Document.id.in_(found)
         dense = select(DocumentText.document_id).where(_pg_tsquery(words)).scalar_subquery()
@@ -203,7 +210,14 @@ def count_documents(
     s: Session, dossier_ids: Iterable[int] | None, f: DocumentFilter, *, cap: int = COUNT_CAP
 ) -> int:
     """How many documents match ``f``, at most ``cap + 1`` (more than ``cap``)."""
-    inner = _filtered(s, select(Document.id), dossier_ids, f).limit(cap + 1).subquery()
+    ids = None if dossier_ids is None else sorted(set(dossier_ids))
+    if cap <= COUNT_CAP and replace(f, text="") == DocumentFilter():
+        # text only: the index probe already knows whether more than the cap match
+        words = terms_of(f.text)
+        postgres = s.get_bind().dialect.name == "postgresql"
+        if words and postgres and len(_pg_probe(s, words, ids)) > COUNT_CAP:
+            return cap + 1
+    inner = _filtered(s, select(Document.id), ids, f).limit(cap + 1).subquery()
     return int(s.scalar(select(func.count()).select_from(inner)) or 0)
 
 
