@@ -989,6 +989,12 @@ def _reconcile_loop(stop: threading.Event, every: float, gc_every: float = 0.0) 
                 _blob_gc_pass()
             except Exception:
                 logging.getLogger(__name__).exception("blob garbage collection failed")
+        try:
+            from pipeline.cli_archive import verify_pass_if_due
+
+            verify_pass_if_due()
+        except Exception:
+            logging.getLogger(__name__).exception("blob integrity check failed")
 
 
 @main.command()
@@ -1291,6 +1297,12 @@ def rights_remove(dossier_ref: str, username: str) -> None:
 from pipeline.cli_entries import register as _register_entries  # noqa: E402
 
 _register_entries(main)
+
+
+# the archive: verify, dossier export/import/purge/hold/delete (pipeline/cli_archive.py)
+from pipeline.cli_archive import register as _register_archive  # noqa: E402
+
+_register_archive(main)
 
 
 if __name__ == "__main__":

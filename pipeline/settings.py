@@ -70,6 +70,10 @@ class Settings:
     blob_gc_grace_seconds: float = 86_400.0
     #: how often the worker's reconciler runs the blob garbage collector (0 = never)
     blob_gc_every_seconds: float = 3_600.0
+    #: how often the worker's reconciler re-hashes a random sample of blobs (0 = never)
+    blob_verify_every_seconds: float = 21_600.0
+    #: how many blobs that sample check re-hashes
+    blob_verify_sample: int = 200
     step_time_limit_seconds: int = 600
     max_retries: int = 5
     ocr_languages: str = "nld+fra+deu+eng"
