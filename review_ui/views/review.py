@@ -28,6 +28,7 @@ from review_ui.common import (
     show_flash,
 )
 from review_ui.review_actions import actions_panel, confirm_panel, go_to
+from review_ui.views._entries import approval_panel
 
 DPI = 110
 #: zoom choices: page width (the image fits the column) or a sharper, larger render
@@ -57,6 +58,40 @@ FIELD_LABELS = {
 def _next_after(user: UserView, doc_id: int, state: str) -> int | None:
     older, newer = service().neighbours(user, doc_id, states=[state])
     return older if older is not None else newer
+
+
+#: Streamlit's button shortcuts do not fire while the focus is in a table (the grid takes
+#: the keys); this listener, on the page itself, presses the same buttons from there,
+#: after leaving the cell so an edit in progress is kept.
+TABLE_KEYS = """<script>
+(() => {
+  if (window.__boekboxTableKeys) return;
+  window.__boekboxTableKeys = true;
+  const TABLES = '[data-testid="stDataFrame"], [data-testid="stDataFrameResizable"], #portal';
+  document.addEventListener("keydown", (e) => {
+    const target = e.target;
+    if (!(target instanceof Element) || !target.closest(TABLES)) return;
+    let key = null;
+    if ((e.ctrlKey || e.metaKey) && e.key === "Enter") key = "rv_confirm";
+    else if (e.altKey && e.key === "ArrowDown") key = "rv_next";
+    else if (e.altKey && e.key === "ArrowUp") key = "rv_prev";
+    if (!key) return;
+    e.preventDefault();
+    e.stopPropagation();
+    if (document.activeElement instanceof HTMLElement) document.activeElement.blur();
+    const here = window.location.href;  // never press a button of another document
+    setTimeout(() => {
+      if (window.location.href !== here) return;
+      const button = document.querySelector(`.st-key-${key} button`);
+      if (button && !button.disabled) button.click();
+    }, 300);
+  }, true);
+})();
+</script>"""
+
+
+def _table_keys() -> None:
+    st.html(TABLE_KEYS, unsafe_allow_javascript=True)
 
 
 def _doc_id(user: UserView) -> int | None:
@@ -469,6 +504,7 @@ def _entry_panel(user: UserView, detail: DocumentDetail, nxt: int | None) -> Non
     )
     if entry.reason:
         st.caption(esc(entry.reason))
+    approval_panel(user, entry)  # a client's booking: approve / send back, or the comment
     for warning, n in once(entry.warnings):
         st.warning(esc(warning) + _times(n))
     chart = accounts(user.id, detail.row.dossier_id, user)
@@ -512,6 +548,7 @@ def render() -> None:
         st.query_params["doc"] = str(doc_id)
     older, newer = service().neighbours(user, doc_id, states=[detail.row.state])
     _header(detail, older, newer)
+    _table_keys()
     _alerts_panel(user, detail)
     _sender_line(detail)
     left, right = st.columns([5, 4], gap="medium")

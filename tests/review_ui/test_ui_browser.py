@@ -208,3 +208,87 @@ def test_the_session_survives_reloads_and_new_tabs_until_logout(
             expect(page.get_by_role("textbox", name="Password")).to_be_visible()
         finally:
             browser.close()
+
+
+def _ingest_now(world: World, data: bytes, name: str) -> int:
+    from pipeline import steps
+    from pipeline.service import SYSTEM
+
+    row = world.service.ingest(SYSTEM, world.seed.dossier_a, data, name)
+    for nxt in steps.extract_step(world.runtime, row.id):
+        steps.propose_step(world.runtime, nxt.document_id)
+    return row.id
+
+
+def test_review_day_rate_keyboard_in_a_table_by_hand_and_reject_next(
+    world: World, ui_url: str, chromium_path: str, tmp_path: Path
+) -> None:
+    """Issue 16: a DKK invoice gets a rate and is booked with Ctrl+Enter from inside the
+    entry table; a document without proposal is booked by hand; reject opens the next one."""
+    from playwright.sync_api import expect, sync_playwright
+    from ui_world import CORPUS
+
+    from pipeline.service import SYSTEM
+
+    seed = world.seed
+    ubl = (CORPUS / "ubl" / "cen_BIS3_Invoice_positive.xml").read_bytes()  # DKK 2019-01-25
+    world.service.import_rates(SYSTEM, b"Date,DKK\n2026-01-05,7.46\n")  # none for 2019
+    dkk = _ingest_now(world, ubl, "dkk.xml")
+    other_day = ubl.replace(b"<cbc:IssueDate>2019-01-25<", b"<cbc:IssueDate>2019-01-24<")
+    by_hand = _ingest_now(world, other_day.replace(b">12345<", b">B-777<", 1), "by-hand.xml")
+    assert world.service.document(SYSTEM, dkk).entry is None
+    assert world.service.document(SYSTEM, by_hand).entry is None
+    expect.set_options(timeout=30_000)
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(
+            executable_path=chromium_path, headless=True, args=CHROMIUM_ARGS
+        )
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.set_default_timeout(30_000)
+            page.goto(f"{ui_url}/review?doc={dkk}")
+            page.get_by_role("textbox", name="User name").fill("anna")
+            page.get_by_role("textbox", name="Password").fill(PASSWORD)
+            page.get_by_role("button", name="Log in").click()
+            expect(page.get_by_text("no exchange rate is known")).to_be_visible()
+            # a foreign-currency invoice: give the rate, see it with its source
+            page.get_by_role("textbox", name="Exchange rate: 1 EUR = ? DKK").fill("7,4657")
+            page.get_by_role("button", name="Book in euro at this rate").click()
+            expect(page.get_by_text("1 EUR = 7.4657 DKK")).to_be_visible()
+            expect(page.get_by_text("DKK, booked in euro at", exact=False)).to_contain_text(
+                "given by the accountant"
+            )
+            page.screenshot(path=str(tmp_path / "rate.png"), full_page=True)
+            # the keyboard in a table: focus the entry table, Ctrl+Enter books
+            page.get_by_test_id("stDataFrame").last.click(position={"x": 60, "y": 50})
+            page.keyboard.press("Control+Enter")
+            expect(
+                page.get_by_text(f"Document #{dkk} booked in the purchase journal")
+            ).to_be_visible()
+            assert world.service.document(SYSTEM, dkk).row.state == "booked"
+            # a document without proposal: Book by hand, then confirm
+            page.goto(f"{ui_url}/review?doc={by_hand}")
+            expect(page.get_by_text("No proposed entry", exact=False)).to_be_visible()
+            page.get_by_role("button", name="Book by hand").click()
+            expect(page.get_by_text("booked by hand", exact=False)).to_be_visible()
+            # Alt+Down / Alt+Up from inside the table walk the queue
+            page.get_by_test_id("stDataFrame").last.click(position={"x": 60, "y": 50})
+            page.keyboard.press("Alt+ArrowDown")
+            page.wait_for_url(lambda u: f"doc={by_hand}" not in u)
+            page.get_by_test_id("stDataFrame").last.click(position={"x": 60, "y": 50})
+            page.keyboard.press("Alt+ArrowUp")
+            page.wait_for_url(lambda u: f"doc={by_hand}" in u)
+            page.get_by_role("button", name="Confirm and next").click()
+            expect(page.get_by_text(f"Document #{by_hand} booked in the purchase")).to_be_visible()
+            assert world.service.document(SYSTEM, by_hand).row.state == "booked"
+            # reject and move on to the next document
+            page.goto(f"{ui_url}/review?doc={seed.pdf}")
+            page.get_by_role("textbox", name="Reason for rejecting").fill("private purchase")
+            page.get_by_role("button", name="Reject").click()
+            expect(page.get_by_text(f"Document #{seed.pdf} rejected.")).to_be_visible()
+            page.wait_for_url(lambda u: f"doc={seed.pdf}" not in u)
+            assert world.service.document(SYSTEM, seed.pdf).row.state == "rejected"
+            page.screenshot(path=str(tmp_path / "after-reject.png"), full_page=True)
+        finally:
+            browser.close()
+    assert (tmp_path / "rate.png").stat().st_size > 10_000
