@@ -23,6 +23,7 @@ COPY review_ui/ review_ui/
 COPY storage/ storage/
 COPY pipeline/ pipeline/
 COPY invoicing/ invoicing/
+COPY ledger/ ledger/
 RUN pip install -c constraints.txt . && rm -rf /src
 
 RUN useradd --system --uid 10001 --user-group --home-dir /var/lib/boekbox boekbox \
