@@ -274,3 +274,25 @@ def waiting_line(user: UserView) -> None:
             f"{total} client booking(s) wait for approval in {len(waiting)} dossier(s): "
             "see Client bookings."
         )
+
+
+def approval_panel(user: UserView, entry: Any) -> None:
+    """On the Review page: the accountant's comment on a booking sent back, and for a
+    client's booking waiting for approval the accountant's approve / send-back actions."""
+    if entry.approval == "returned" and entry.approval_comment:
+        st.warning("Sent back by the accountant: " + esc(entry.approval_comment))
+        return
+    if entry.approval != "waiting":
+        return
+    st.info("Booked by the client: waiting for the accountant's approval.")
+    comment = st.text_input("Comment (to send it back)", key=f"rv_ap_comment_{entry.id}")
+    cols = st.columns(2)
+    svc = service()
+    approve = cols[0].button("Approve booking", key=f"rv_ap_approve_{entry.id}")
+    if approve and run_command("Approval", svc.approve_booking, user, entry.id):
+        flash("Approved.")
+        st.rerun()
+    send_back = cols[1].button("Send back to review", key=f"rv_ap_return_{entry.id}")
+    if send_back and run_command("Send back", svc.return_booking, user, entry.id, comment):
+        flash("Sent back to review with your comment.")
+        st.rerun()

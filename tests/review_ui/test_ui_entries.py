@@ -12,9 +12,10 @@ from ui_world import APP, World
 from pipeline.service import SYSTEM, UserView
 
 
-def app(user: UserView, page: str) -> AppTest:
+def app(user: UserView, page: str, **query: str) -> AppTest:
     at = AppTest.from_file(APP, default_timeout=60)
     at.session_state["user"] = user
+    at.query_params.update(query)
     at.run()
     at.switch_page(f"views/{page}.py").run()
     assert not at.exception, [e.value for e in at.exception]
@@ -103,8 +104,11 @@ def test_a_client_booking_shows_on_the_inbox_and_the_accountant_approves_it(
     assert any("Sent back" in s for s in texts(at, "success"))
     assert any("rent is 610000" in i for i in texts(at, "info"))
     assert svc.document(SYSTEM, seed.ubl).row.state == "proposed"
-    svc.confirm(erik, seed.ubl)
-    at = app(seed.anna, "approvals")
-    at.button(key="ap_approve").click().run()
-    assert any("Approved" in s for s in texts(at, "success"))
+    review = app(erik, "review", doc=str(seed.ubl))
+    shown = texts(review, "warning")
+    assert any("Sent back by the accountant: rent is 610000" in w for w in shown), shown
+    entry = svc.confirm(erik, seed.ubl)
+    review = app(seed.anna, "review", doc=str(seed.ubl))
+    review.button(key=f"rv_ap_approve_{entry.id}").click().run()
+    assert any("Approved" in s for s in texts(review, "success"))
     assert svc.waiting_approval(SYSTEM, seed.dossier_a) == {}
