@@ -513,7 +513,9 @@ def _delete_unreferenced_blobs(
             s.execute(delete(Blob).where(Blob.sha256.in_(gone[start : start + _CHUNK])))
     # the rows are committed gone: now the bytes (a crash here leaves bytes no row
     # names, which the next run, or the blob collector, deletes)
-    cutoff = time.time() - grace
+    # never below the store's own guard: a put of existing content younger than that
+    # may not have refreshed its age (S3), and a row may be about to name it again
+    cutoff = time.time() - max(grace, float(getattr(store, "min_gc_grace_seconds", 0.0)))
     for i, sha in enumerate(gone):
         if crash and i == len(gone) // 2:
             crash("blobs")
@@ -640,7 +642,9 @@ def _sweep_dossier_blobs(
         gone = [sha for sha in all_blobs if sha not in referenced]
         for start in range(0, len(gone), _CHUNK):
             s.execute(delete(Blob).where(Blob.sha256.in_(gone[start : start + _CHUNK])))
-    cutoff = time.time() - grace
+    # never below the store's own guard: a put of existing content younger than that
+    # may not have refreshed its age (S3), and a row may be about to name it again
+    cutoff = time.time() - max(grace, float(getattr(store, "min_gc_grace_seconds", 0.0)))
     for sha in gone:
         if store.delete_if_older(sha, cutoff) is not None:
             report.blobs_deleted += 1
