@@ -51,7 +51,19 @@ MANDATE_WARNING = (
     "e-invoicing mandate."
 )
 NEW = 0
-PICK_KEY = "inv_pick"
+VERSION_KEY = "inv_pick_v"
+
+
+def pick_key() -> str:
+    """The invoice picker's key; a new one after a command, so that the browser shows the
+    new label (number, total) of the chosen invoice rather than the one it had."""
+    return f"inv_pick_{int(st.session_state.get(VERSION_KEY, 0))}"
+
+
+def _choose(invoice_id: int | None) -> None:
+    """Show ``invoice_id`` (None: a new draft) on the next run, in a fresh picker."""
+    st.session_state[VERSION_KEY] = int(st.session_state.get(VERSION_KEY, 0)) + 1
+    select_next(pick_key(), invoice_id)
 
 
 def render() -> None:
@@ -88,11 +100,12 @@ def render() -> None:
     labels = {NEW: "New draft"} | {
         r.id: f"{r.number or f'draft #{r.id}'} · {r.customer_name} · {money(r.total)}" for r in rows
     }
-    apply_next(PICK_KEY)
-    current = st.session_state.get(PICK_KEY)
+    key = pick_key()
+    apply_next(key)
+    current = st.session_state.get(key)
     if isinstance(current, int) and current not in labels:
         labels[current] = f"#{current}"  # just made (a filter may hide it)
-    picked = st.selectbox("Invoice", list(labels), format_func=labels.__getitem__, key=PICK_KEY)
+    picked = st.selectbox("Invoice", list(labels), format_func=labels.__getitem__, key=key)
     if picked is None or picked == NEW:
         _editor(user, dossier_id, None)
         return
@@ -240,7 +253,7 @@ def _editor(user: UserView, dossier_id: int, detail: Any) -> None:
             row = run_command("Saving", service().update_draft, user, detail.row.id, spec)
         if row is not None:
             flash(f"Draft #{row.id} saved: total {money(row.total)} EUR")
-            select_next(PICK_KEY, row.id)
+            _choose(row.id)
             st.session_state["inv_editing"] = (dossier_id, row.id)
             st.rerun()
     if detail is None:
@@ -251,7 +264,7 @@ def _editor(user: UserView, dossier_id: int, detail: Any) -> None:
         except ServiceError as exc:
             st.error(f"Deleting refused: {esc(exc)}")
         else:
-            select_next(PICK_KEY, None)
+            _choose(None)
             st.session_state.pop("inv_editing", None)
             flash(f"Draft #{detail.row.id} deleted")
             st.rerun()
@@ -261,6 +274,7 @@ def _editor(user: UserView, dossier_id: int, detail: Any) -> None:
         row = run_command("Issuing", service().issue, user, detail.row.id)
         if row is not None:
             flash(f"Issued as {row.number}")
+            _choose(row.id)
             st.rerun()
 
 
@@ -408,6 +422,7 @@ def _issued(user: UserView, dossier_id: int, detail: Any) -> None:
             done = run_command("Issuing", service().issue, user, row.id)
             if done is not None:
                 flash(f"Issued as {done.number}")
+                _choose(done.id)
                 st.rerun()
         return
     _pdf(user, row.id, f"Download {row.number}.pdf")
@@ -430,7 +445,7 @@ def _issued(user: UserView, dossier_id: int, detail: Any) -> None:
             cn = run_command("Crediting", service().credit_note, user, row.id)
             if cn is not None:
                 flash(f"Credit note draft #{cn.id} made for {row.number}: issue it")
-                select_next(PICK_KEY, cn.id)
+                _choose(cn.id)
                 st.rerun()
     if detail.credit_notes:
         st.caption("Credit notes: " + ", ".join(f"#{i}" for i in detail.credit_notes))

@@ -59,6 +59,10 @@ def test_phone_user_makes_a_draft_sees_live_totals_and_issues_it(
             expect(page.get_by_text("Issued as F2026-0001")).to_be_visible()
             expect(page.get_by_role("heading", name="Invoice F2026-0001")).to_be_visible()
             expect(page.get_by_role("button", name="Download F2026-0001.pdf")).to_be_visible()
+            expect(page.get_by_role("button", name="Save draft")).to_have_count(0)  # run done
+            # the picker shows the invoice's new label, not the draft's
+            picker = page.get_by_role("combobox", name="Invoice")
+            expect(picker).to_have_value("F2026-0001 · Klant NV · 363.00")
             overflow = page.evaluate(
                 "document.documentElement.scrollWidth - document.documentElement.clientWidth"
             )
