@@ -28,6 +28,7 @@ from booking.errors import BookingError, PeriodLocked
 from extractors.model import InvoiceData
 from pipeline import payment_trust
 from pipeline.states import DocumentState
+from storage import analytics as analytics_store
 from storage import repo
 from storage.models import Document, Dossier, JournalEntry, Supplier, utcnow
 
@@ -419,7 +420,9 @@ def learn(s: Any, entry: JournalEntry, *, edited: bool, invoice: InvoiceData | N
     Learned from the invoice's own lines, so each line description is kept and
     no deductible share is stored (the legal caps for cars, restaurants and
     gifts keep applying to later invoices).
+    Analytical distributions are learned (and defaults stored) the same way.
     """
+    analytics_store.learn_from_entry(s, entry)
     if entry.supplier_id is None:
         return
     supplier = s.get(Supplier, entry.supplier_id)

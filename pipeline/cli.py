@@ -1305,5 +1305,11 @@ from pipeline.cli_archive import register as _register_archive  # noqa: E402
 _register_archive(main)
 
 
+# analytical accounting: dimensions, distributions, the report (pipeline/cli_analytics.py)
+from pipeline.cli_analytics import register as _register_analytics  # noqa: E402
+
+_register_analytics(main)
+
+
 if __name__ == "__main__":
     main()

@@ -14,6 +14,12 @@ Capabilities: :mod:`.users`, :mod:`.dossiers`, :mod:`.documents`, :mod:`.booking
 
 from __future__ import annotations
 
+from pipeline.service.analytics import (
+    AnalyticReport,
+    AnalyticsService,
+    DimensionView,
+    LineDistribution,
+)
 from pipeline.service.archive import ArchiveService, RetentionView
 from pipeline.service.bookings import BookingsService, check_entry_rules, normalise_lines
 from pipeline.service.books import (
@@ -82,8 +88,10 @@ __all__ = [
     "AccountRow",
     "AccountView",
     "AlertView",
+    "AnalyticReport",
     "BookyearView",
     "DashboardView",
+    "DimensionView",
     "DocumentDetail",
     "DocumentFilter",
     "DocumentPage",
@@ -95,6 +103,7 @@ __all__ = [
     "InvoicingService",
     "JournalPage",
     "LedgerPage",
+    "LineDistribution",
     "LineView",
     "Login",
     "LoginThrottled",
@@ -136,6 +145,7 @@ class Service(
     BooksService,
     ArchiveService,
     EntriesService,
+    AnalyticsService,
 ):
     """Every UI and CLI operation; one instance per process is enough.
 

@@ -180,7 +180,24 @@ CALLS: dict[str, Call] = {
     "create_bookyear": lambda s, u, c: s.create_bookyear(u, c.dossier),
     "approve_booking": lambda s, u, c: s.approve_booking(u, 10**6),
     "return_booking": lambda s, u, c: s.return_booking(u, 10**6, "the VAT rate is wrong"),
+    # analytical accounting (pipeline/service/analytics.py)
+    "analytic_dimensions": lambda s, u, c: s.analytic_dimensions(u, c.dossier),
+    "add_dimension": lambda s, u, c: s.add_dimension(u, c.dossier, "probe", ["X1"]),
+    "deactivate_analytic": lambda s, u, c: s.deactivate_analytic(u, c.dossier, "probe"),
+    "line_distributions": lambda s, u, c: s.line_distributions(u, _entry_id(s, c)),
+    "distribute": lambda s, u, c: s.distribute(u, _entry_id(s, c), 1, [("X1", "100")]),
+    "analytic_report": lambda s, u, c: s.analytic_report(u, c.dossier, "probe"),
+    "analytic_report_csv": lambda s, u, c: s.analytic_report_csv(u, c.dossier, "probe"),
+    "analytic_report_xlsx": lambda s, u, c: s.analytic_report_xlsx(u, c.dossier, "probe"),
 }
+
+
+def _entry_id(svc: Service, ctx: Ctx) -> int:
+    entry = svc.document(SYSTEM, ctx.doc).entry
+    assert entry is not None
+    return entry.id
+
+
 _MARCH_31 = datetime.date(2026, 3, 31)
 _MISC_DEBIT = {"account": "613000", "debit": "10.00"}
 _MISC_CREDIT = {"account": "440000", "credit": "10.00"}
