@@ -144,6 +144,9 @@ def purge_mail(session: Session, dossier_id: int, document_id: int, *, reason: s
     )
     if booked is not None or any(d.state == DocumentState.BOOKED.value for d in docs):
         raise Conflict("a booked document is never purged (reverse the booking first)")
+    held = session.scalar(select(Dossier.legal_hold).where(Dossier.id == dossier_id))
+    if held or any(d.legal_hold for d in docs):
+        raise Conflict("a document under a legal hold is never purged")
     shas = {d.blob_sha256 for d in docs}
     kept = set(
         session.scalars(

@@ -177,3 +177,17 @@ def test_deleting_a_dossier_is_refused_while_anything_is_retained(runtime: Runti
     assert runtime.blobs.exists(w.old_sha)
     assert _docs(runtime, other.dossier_id) == {other.old_doc, other.new_doc, other.loose_doc}
     _no_row_without_blob(runtime)
+
+
+def test_purge_junk_refuses_a_held_document(runtime: Runtime) -> None:
+    from storage.intake_guard import purge_mail
+
+    w = build(runtime)
+    with runtime.tx() as s:
+        set_hold(s, w.dossier_id, document_id=w.loose_doc, on=True, user_id=None)
+    with runtime.tx() as s, pytest.raises(Conflict, match="legal hold"):
+        purge_mail(s, w.dossier_id, w.loose_doc, reason="junk")
+    with runtime.tx() as s:
+        set_hold(s, w.dossier_id, document_id=w.loose_doc, on=False, user_id=None)
+    with runtime.tx() as s:
+        assert purge_mail(s, w.dossier_id, w.loose_doc, reason="junk").freed_bytes > 0
