@@ -30,6 +30,7 @@ import re
 import secrets
 import zipfile
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from decimal import Decimal
 from pathlib import Path
 from typing import IO, Any
@@ -52,6 +53,8 @@ __all__ = ["ArchiveRefused", "ExportReport", "export_dossier", "import_dossier"]
 FORMAT = "boekbox-dossier-archive"
 VERSION = 1
 CHUNK = 1 << 20
+#: chunks read but not hashed yet (memory bound: this many chunks at most)
+_IN_FLIGHT = 16
 MAX_MEMBERS = 2_000_000
 MAX_JSON_BYTES = 512 * 1024 * 1024
 MAX_DOCUMENT_BYTES = 1 << 30
@@ -134,11 +137,26 @@ class ExportReport:
 
 
 class _Writer:
-    def __init__(self, zf: zipfile.ZipFile) -> None:
+    def __init__(self, zf: zipfile.ZipFile, hasher: ThreadPoolExecutor) -> None:
         self.zf = zf
+        self.hasher = hasher
         self.files: dict[str, dict[str, Any]] = {}
+        self.damaged: list[str] = []
+        self._pending: list[Future[None]] = []
 
-    def stream(self, name: str, chunks: Iterator[bytes], *, large: bool, deflate: bool) -> str:
+    def stream(
+        self,
+        name: str,
+        chunks: Iterator[bytes],
+        *,
+        large: bool,
+        deflate: bool,
+        expect: str | None = None,
+    ) -> None:
+        """Copy ``chunks`` into a member.  Its SHA-256 is computed on the helper thread
+        (hashlib releases the GIL) while this thread CRCs and writes the next chunks and
+        members; at most :data:`_IN_FLIGHT` chunks wait to be hashed.  With ``expect``
+        (the content address) a mismatch fails the export in :meth:`finish`."""
         info = zipfile.ZipInfo(name, date_time=(2000, 1, 1, 0, 0, 0))
         info.compress_type = zipfile.ZIP_DEFLATED if deflate else zipfile.ZIP_STORED
         info.external_attr = 0o644 << 16
@@ -146,12 +164,32 @@ class _Writer:
         size = 0
         with self.zf.open(info, "w", force_zip64=large) as dst:
             for block in chunks:
-                digest.update(block)
+                self._submit(digest.update, block)
                 size += len(block)
                 dst.write(block)
+        self.files[name] = {"sha256": None, "size": size}
+        self._submit(self._done, name, digest, expect)
+
+    def _submit(self, fn: Callable[..., Any], *args: Any) -> None:
+        while len(self._pending) >= _IN_FLIGHT:
+            self._pending.pop(0).result()
+        self._pending.append(self.hasher.submit(fn, *args))
+
+    def _done(self, name: str, digest: Any, expect: str | None) -> None:
         sha = digest.hexdigest()
-        self.files[name] = {"sha256": sha, "size": size}
-        return sha
+        self.files[name]["sha256"] = sha
+        if expect is not None and sha != expect:
+            self.damaged.append(name)
+
+    def finish(self) -> None:
+        """Wait for every hash; refuse the export if an original was damaged."""
+        for pending in self._pending:
+            pending.result()
+        self._pending.clear()
+        if self.damaged:
+            raise StorageError(
+                f"{self.damaged[0]}: its stored original is damaged (run boekbox verify)"
+            )
 
     def data(self, name: str, data: bytes) -> None:
         self.stream(name, iter([data]), large=False, deflate=True)
@@ -171,8 +209,11 @@ def export_dossier(
     tmp = target.with_name(f".{target.name}.{secrets.token_hex(4)}.part")
     fh = open(tmp, "wb")  # noqa: SIM115 - closed in the finally
     try:
-        with zipfile.ZipFile(fh, "w", allowZip64=True) as zf:
-            _write_archive(tx, store, dossier_id, _Writer(zf), report, crash_after)
+        with (
+            zipfile.ZipFile(fh, "w", allowZip64=True) as zf,
+            ThreadPoolExecutor(1, thread_name_prefix="export-hash") as hasher,
+        ):
+            _write_archive(tx, store, dossier_id, _Writer(zf, hasher), report, crash_after)
         fh.flush()
         os.fsync(fh.fileno())
         fh.close()
@@ -236,16 +277,13 @@ def _write_archive(
         if crash_after is not None and i == crash_after:
             raise KeyboardInterrupt("export interrupted (test)")
         name = f"documents/{doc['id']}/{_safe_name(doc['filename'], 'original')}"
-        sha = out.stream(
+        out.stream(
             name,
             read_chunks(store, doc["blob_sha256"], CHUNK),
             large=int(doc["size"] or 0) > (1 << 30),
             deflate=False,
+            expect=doc["blob_sha256"],
         )
-        if sha != doc["blob_sha256"]:
-            raise StorageError(
-                f"document {doc['id']}: its stored original is damaged (run boekbox verify)"
-            )
         doc["member"] = name
         report.documents += 1
     out.data("documents.json", _json(docs))
@@ -265,7 +303,9 @@ def _write_archive(
         "files": out.files,
     }
     report.members = len(out.files) + 1
+    out.finish()
     out.data("manifest.json", _json(manifest))
+    out.finish()
 
 
 def _json(value: Any) -> bytes:
