@@ -150,3 +150,17 @@ def test_retention_dates_survive_the_round_trip(runtime: Runtime, tmp_path: Path
             if d.invoice_date
         )
     assert dates == [dt.date(2012, 5, 3), dt.date(2013, 7, 9), dt.date(2024, 2, 1)]
+
+
+def test_a_damaged_original_fails_the_export_and_leaves_no_archive(
+    runtime: Runtime, tmp_path: Path
+) -> None:
+    from storage import StorageError
+
+    w = build(runtime)
+    runtime.blobs.path(w.new_sha).write_bytes(b"bit rot")  # type: ignore[attr-defined]
+    target = tmp_path / "dossier.zip"
+    with pytest.raises(StorageError, match="damaged"):
+        export_dossier(runtime.tx, runtime.blobs, w.dossier_id, target)
+    assert not target.exists()
+    assert list(tmp_path.glob(".dossier.zip*")) == []
