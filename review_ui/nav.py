@@ -35,6 +35,7 @@ PAGES: dict[str, tuple[str, str, bool]] = {
     "manual_entry": ("Manual entry", ":material/edit_note:", False),
     "approvals": ("Client bookings", ":material/approval:", False),
     "periods": ("Periods", ":material/lock_clock:", False),
+    "analytics": ("Analytics", ":material/donut_small:", False),
     "dossiers": ("Dossiers", ":material/folder_shared:", True),
     "users": ("Users", ":material/group:", True),
 }

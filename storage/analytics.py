@@ -184,7 +184,9 @@ def learn_from_entry(s: Session, entry: JournalEntry, by_user: int | None = None
         return
     have: dict[tuple[int, int], dict[str, str]] = {}
     for sp, code in splits_of_entry(s, entry.id):
-        have.setdefault((sp.line_seq, sp.dimension_id), {})[code.code] = str(sp.pct)
+        have.setdefault((sp.line_seq, sp.dimension_id), {})[code.code] = format(
+            sp.pct.normalize(), "f"
+        )
     for dim in dims:
         active = {c.code: c.id for c in codes_of(s, dim.id) if c.active}
         for ln in entry.lines:

@@ -201,7 +201,9 @@ class AnalyticsService(ServiceBase):
             entry = self._entry(s, user, entry_id, P.VIEW_BOOKS)
             stored: dict[tuple[int, int], list[tuple[str, Decimal]]] = {}
             for sp, code in store.splits_of_entry(s, entry.id):
-                stored.setdefault((sp.line_seq, sp.dimension_id), []).append((code.code, sp.pct))
+                stored.setdefault((sp.line_seq, sp.dimension_id), []).append(
+                    (code.code, _plain(sp.pct))
+                )
             out: list[LineDistribution] = []
             for dim in store.dimensions(s, entry.dossier_id):
                 if not dim.active:
@@ -214,7 +216,7 @@ class AnalyticsService(ServiceBase):
                     is_default = False
                     if pairs is None:
                         learned = store.default_for(s, dim.id, ln.account, entry.supplier_id)
-                        pairs = [(c, Decimal(str(p))) for c, p in (learned or {}).items()]
+                        pairs = [(c, _plain(Decimal(str(p)))) for c, p in (learned or {}).items()]
                         is_default = bool(pairs)
                     parts: tuple[SplitPart, ...] = ()
                     if pairs:
@@ -286,8 +288,11 @@ class AnalyticsService(ServiceBase):
                 shares=[(codes[dim.id][sh.code].id, sh.pct) for sh in parsed],
                 by_user=user.id,
             )
-            if entry.status == "booked":
-                store.learn_from_entry(s, entry, user.id)
+            if entry.status == "booked":  # a confirmed line: its distribution is learned
+                learned = {sh.code: format(sh.pct.normalize(), "f") for sh in parsed}
+                store.save_default(s, dim.id, target.account, entry.supplier_id, learned)
+                if entry.supplier_id:
+                    store.save_default(s, dim.id, target.account, None, learned)
             amounts = allocate(target.debit - target.credit, [sh.pct for sh in parsed])
             return tuple(
                 SplitPart(sh.code, sh.pct, a) for sh, a in zip(parsed, amounts, strict=True)
@@ -359,6 +364,11 @@ class AnalyticsService(ServiceBase):
             raise ServiceError(f"entry {entry_id} does not exist")
         self._require(s, user, entry.dossier_id, permission)
         return entry
+
+
+def _plain(pct: Decimal) -> Decimal:
+    """60.0000 (as stored) -> 60, 33.3300 -> 33.33."""
+    return Decimal(format(pct.normalize(), "f"))
 
 
 def _cell(text: str) -> str:
