@@ -21,7 +21,15 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from extractors.errors import DamagedDocument, LimitExceeded, UnsupportedContent
 from extractors.limits import ExtractLimits
 
-__all__ = ["IMAGE_TYPES", "SourcePage", "iter_image_pages", "iter_pdf_pages", "page_count"]
+__all__ = [
+    "IMAGE_TYPES",
+    "SourcePage",
+    "frame_dpi",
+    "iter_image_pages",
+    "iter_pdf_pages",
+    "ocr_view",
+    "page_count",
+]
 
 log = logging.getLogger(__name__)
 
@@ -216,7 +224,29 @@ def _image_frame(image: Image.Image, number: int, limits: ExtractLimits) -> Sour
         gray = _to_gray(upright)
     except (OSError, ValueError, SyntaxError) as exc:
         raise DamagedDocument(f"page {number}: unreadable image: {exc}") from exc
-    dpi_info = image.info.get("dpi") or (0, 0)
-    known = 100 <= float(dpi_info[0]) <= 1200
-    dpi = float(dpi_info[0]) if known else gray.width / _ASSUMED_PAGE_WIDTH_IN
+    dpi, known = frame_dpi(image, gray)
     return SourcePage(number, gray, dpi, known, gray.width / dpi * 72.0, gray.height / dpi * 72.0)
+
+
+def frame_dpi(image: Image.Image, gray: Image.Image) -> tuple[float, bool]:
+    """The resolution of an image frame: its stated dpi, else assumed A4 wide (not known)."""
+    dpi_info = image.info.get("dpi") or (0, 0)
+    try:
+        stated = float(dpi_info[0])
+    except (TypeError, ValueError, IndexError):
+        stated = 0.0
+    known = 100 <= stated <= 1200
+    return (stated if known else gray.width / _ASSUMED_PAGE_WIDTH_IN), known
+
+
+def ocr_view(image: Image.Image, upright: Image.Image, max_pixels: int) -> Image.Image:
+    """The frame as the OCR reads it: gray, then straightened/cut out by ``imaging.prepare``.
+
+    Word boxes of an OCR'd image are fractions of this picture, so the Review page
+    shows it to draw them where the words are (a skewed photo included).
+    """
+    from extractors.imaging import prepare
+
+    gray = _to_gray(upright)
+    dpi, known = frame_dpi(image, gray)
+    return prepare(gray, dpi, dpi_known=known, max_pixels=max_pixels).image

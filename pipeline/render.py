@@ -261,12 +261,26 @@ def _render_image(data: bytes, limits: RenderLimits, pages: range) -> tuple[list
             for index in range(pages.start, min(count, pages.stop)):
                 img.seek(index)
                 upright = ImageOps.exif_transpose(img) or img
-                out.append(_fit(upright.convert("RGB"), limits.max_side))
+                out.append(_fit(_as_ocr_reads(img, upright, limits), limits.max_side))
             return out, count
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise RenderError(f"image is over the pixel limit: {exc}") from exc
     except (UnidentifiedImageError, OSError, ValueError) as exc:
         raise RenderError(f"unreadable image: {exc}") from exc
+
+
+def _as_ocr_reads(img: Any, upright: Any, limits: RenderLimits) -> Any:
+    """A photo or scan as the OCR read it (same deskew and cut-out), so its boxes fit.
+
+    Falls back to the image as it is when the preparation cannot run on it.
+    """
+    from extractors.ocr_source import ocr_view
+
+    try:
+        return ocr_view(img, upright, limits.max_source_pixels).convert("RGB")
+    except (OSError, ValueError, MemoryError) as exc:
+        log.info("page shown unstraightened: %s", exc)
+        return upright.convert("RGB")
 
 
 def draw_box(

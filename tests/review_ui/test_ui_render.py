@@ -107,3 +107,42 @@ def test_render_page_gives_one_page_with_the_box_drawn() -> None:
     # past the last page (or the page cap): the last page that can be shown
     capped = render_page(buf.getvalue(), "image/tiff", page=9, limits=RenderLimits(max_pages=2))
     assert (capped.page, capped.page_count) == (2, 3)
+
+
+def _skewed_page(angle: float) -> bytes:
+    """A white A4-ish page with dark text rows, turned ``angle`` degrees (a crooked scan)."""
+    from PIL import ImageDraw
+
+    page = Image.new("L", (1240, 1754), 255)
+    draw = ImageDraw.Draw(page)
+    for row in range(30):
+        y = 150 + row * 48
+        for word in range(8):
+            x = 120 + word * 125
+            draw.rectangle((x, y, x + 95 - (row * word) % 30, y + 18), fill=20)
+    turned = page.rotate(angle, fillcolor=255, resample=Image.Resampling.BICUBIC)
+    buf = io.BytesIO()
+    turned.save(buf, format="PNG", dpi=(150, 150))
+    return buf.getvalue()
+
+
+def test_a_skewed_scan_is_shown_straightened_as_the_ocr_reads_it() -> None:
+    """Word boxes are fractions of the OCR's straightened picture: the page shown is that one."""
+    from extractors.imaging import prepare
+    from extractors.ocr_source import ocr_view
+
+    data = _skewed_page(4.0)
+    raw = Image.open(io.BytesIO(data))
+    prepared = prepare(raw.convert("L"), 150.0, dpi_known=True)
+    assert abs(prepared.skew_deg) >= 1.0  # the OCR straightens this page
+    (page,) = render_pages(data, "image/png", limits=RenderLimits(max_side=4000))
+    shown = _png(page).convert("L")
+    straight = ocr_view(raw, raw, 60_000_000)
+    assert shown.size == straight.size
+    # the same picture: straightened, not the crooked original scaled up
+    crooked = raw.convert("L").resize(shown.size)
+    diff_straight = sum(
+        abs(a - b) for a, b in zip(shown.getdata(), straight.getdata(), strict=True)
+    )
+    diff_crooked = sum(abs(a - b) for a, b in zip(shown.getdata(), crooked.getdata(), strict=True))
+    assert diff_straight < diff_crooked / 10
