@@ -168,3 +168,47 @@ def test_defaults_learned_per_supplier_and_account_stored_on_confirmation(
     assert sum(p.amount for p in stored[0].parts) == D("99.99")
     report = svc.analytic_report(user, did, "cost centre", 2026)
     assert {(r.code, r.month): r.costs for r in report.rows}[("WINKEL", "2026-05")] == D("59.99")
+
+
+def test_a_distribution_confirmed_with_the_booking_becomes_the_default(runtime: Runtime) -> None:
+    svc, did, _, user = _world(runtime)
+    with runtime.tx() as s:
+        lev_y = s.scalar(select(Supplier.id).where(Supplier.name == "Lev Y"))
+
+    def proposal(day: int) -> int:
+        with runtime.tx() as s:
+            return repo.replace_entry(
+                s,
+                dossier_id=did,
+                document_id=None,
+                fields={
+                    "supplier_id": lev_y,
+                    "journal": "AKP",
+                    "bookyear": "2026",
+                    "period": "2026-06",
+                    "vat_period": "2026-06",
+                    "date": dt.date(2026, 6, day),
+                    "status": "proposed",
+                },
+                lines=[
+                    {"account": "613000", "debit": D("10.00"), "credit": D("0")},
+                    {"account": "440000", "debit": D("0"), "credit": D("10.00")},
+                ],
+            ).id
+
+    first = proposal(1)
+    assert all(not d.parts for d in svc.line_distributions(user, first))  # nothing learned yet
+    svc.distribute(SYSTEM, first, 1, [("P1", "25"), ("P2", "75")])
+    second = proposal(2)
+    assert all(not d.parts for d in svc.line_distributions(user, second))  # not confirmed yet
+    with runtime.tx() as s:
+        entry = s.get(JournalEntry, first)
+        assert entry is not None
+        entry.status = "booked"
+        bookings.learn(s, entry, edited=False, invoice=None)
+    shown = [d for d in svc.line_distributions(user, second) if d.dimension == "project"]
+    assert shown[0].is_default
+    assert [(p.code, p.pct, p.amount) for p in shown[0].parts] == [
+        ("P1", D("25"), D("2.50")),
+        ("P2", D("75"), D("7.50")),
+    ]
