@@ -75,3 +75,19 @@ def test_a_missing_original_is_a_clear_reason_not_a_crash(sqlite_runtime: Runtim
     assert svc.document(SYSTEM, row.id).row.id == row.id  # the document still opens
     report = svc.verify_blobs(SYSTEM, dossier_id=did)
     assert [m["documents"] for m in report["missing"]] == [[row.id]]
+
+
+def test_the_worker_sample_check_runs_when_due(sqlite_runtime: Runtime) -> None:
+    import pipeline.cli_archive as cli_archive
+
+    svc = Service(sqlite_runtime)
+    did = dossier(sqlite_runtime)
+    row = svc.ingest(SYSTEM, did, UBL.read_bytes(), UBL.name)
+    sha = hashlib.sha256(UBL.read_bytes()).hexdigest()
+    sqlite_runtime.blobs.path(sha).write_bytes(b"bit rot")  # type: ignore[attr-defined]
+    cli_archive._next_verify = None
+    assert cli_archive.verify_pass_if_due(now=0.0) is None  # first pass only after a while
+    report = cli_archive.verify_pass_if_due(now=10.0**7)
+    assert report is not None
+    assert [d["documents"] for d in report["damaged"]] == [[row.id]]
+    assert cli_archive.verify_pass_if_due(now=10.0**7 + 1) is None  # not due again yet
