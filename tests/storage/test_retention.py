@@ -4,6 +4,7 @@ dossier deletion (SQLite and PostgreSQL)."""
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -191,3 +192,54 @@ def test_purge_junk_refuses_a_held_document(runtime: Runtime) -> None:
         set_hold(s, w.dossier_id, document_id=w.loose_doc, on=False, user_id=None)
     with runtime.tx() as s:
         assert purge_mail(s, w.dossier_id, w.loose_doc, reason="junk").freed_bytes > 0
+
+
+_KILLED_PURGE = """
+import datetime as dt, os, sys
+from pipeline.runtime import build_runtime
+from pipeline.settings import Settings
+from storage.retention import run_purge
+
+rt = build_runtime(Settings(database_url=sys.argv[1], blob_store=sys.argv[2], broker="stub",
+                            mail_domain="dossiers.boekbox.test"))
+def die(at):
+    if at == sys.argv[4]:
+        os._exit(9)  # killed: no cleanup, no rollback of what was committed
+run_purge(rt.tx, rt.blobs, int(sys.argv[3]), today=dt.date(2025, 6, 1), blob_grace_seconds=0,
+          crash=die)
+"""
+
+
+@pytest.mark.parametrize("phase", ["marked", "rows", "blobs"])
+def test_a_purge_process_killed_mid_run_resumes(
+    sqlite_runtime: Runtime, tmp_path: Path, phase: str
+) -> None:
+    import subprocess
+    import sys
+
+    rt = sqlite_runtime
+    w = build(rt)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            _KILLED_PURGE,
+            rt.settings.database_url,
+            rt.settings.blob_store,
+            str(w.dossier_id),
+            phase,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=Path(__file__).resolve().parents[2],
+    )
+    assert proc.returncode == 9, proc.stderr
+    _no_row_without_blob(rt)
+    assert rt.blobs.exists(w.new_sha)
+    again = run_purge(rt.tx, rt.blobs, w.dossier_id, today=TODAY, blob_grace_seconds=0)
+    assert again.resumed
+    assert _docs(rt, w.dossier_id) == {w.new_doc}
+    assert not rt.blobs.exists(w.old_sha)
+    assert not rt.blobs.exists(w.loose_sha)
+    _no_row_without_blob(rt)
