@@ -273,6 +273,7 @@ def _correct_form(user: UserView, detail: DocumentDetail) -> None:
     if not user.can_book or detail.row.state != "proposed":
         return
     doc_id = detail.row.id
+    answer = st.empty()  # a refusal shows here, outside the (collapsible) section
     with st.expander("Correct a field"), st.form(f"rv_correct_{doc_id}", clear_on_submit=True):
         name = st.selectbox(
             "Field", CORRECTABLE, format_func=FIELD_LABELS.__getitem__, key=f"rv_cfield_{doc_id}"
@@ -290,7 +291,7 @@ def _correct_form(user: UserView, detail: DocumentDetail) -> None:
         try:
             service().correct_field(user, doc_id, str(name), value)
         except (ServiceError, ValueError) as exc:  # the service lets CorrectionError through
-            st.error(f"Correction refused: {esc(in_words(str(exc)))}")
+            answer.error(f"Correction refused: {esc(in_words(str(exc)))}")
             return
     clear_lists()
     st.session_state["rv_version"] = st.session_state.get("rv_version", 0) + 1

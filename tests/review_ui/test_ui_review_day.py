@@ -117,6 +117,8 @@ def test_corrections_take_a_decimal_comma_and_errors_name_fields_in_words(world:
     errors = " ".join(texts(at, "error"))
     assert "Total incl. VAT must be an amount" in errors
     assert "total_incl_vat" not in errors
+    inside = [str(e.value) for x in at.expander for e in x.error]
+    assert not [e for e in inside if "Correction refused" in e]  # not in a collapsed section
     at.selectbox(key=f"rv_cfield_{seed.pdf}").select("total_incl_vat")
     at.text_input(key=f"rv_cvalue_{seed.pdf}").input("1.234,56")
     at.button(key=form).click().run()
