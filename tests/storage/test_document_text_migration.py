@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 from alembic import command
 
-from storage.db import _alembic_config, dispose_engines, get_engine, migrate
+from storage.db import _alembic_config, dispose_engines, get_engine
 
 NOW = "2026-01-01 00:00:00"
 
@@ -67,7 +67,7 @@ def test_backfill_and_index(backend: str, tmp_path: Path, request: pytest.Fixtur
                     ),
                     {"id": doc_id, "now": NOW},
                 )
-    migrate(url)
+    command.upgrade(_alembic_config(url), "0008")  # this migration, not later ones
     with engine.begin() as c:
         assert _search(c, postgres, "zonnebloem") == [1]
         assert _search(c, postgres, "other") == []  # never extracted: nothing to search
@@ -76,5 +76,5 @@ def test_backfill_and_index(backend: str, tmp_path: Path, request: pytest.Fixtur
         assert _search(c, postgres, "huurcontract") == [1]
         c.execute(sa.text("DELETE FROM document_text"))
         assert _search(c, postgres, "huurcontract") == []
-    migrate(url)  # idempotent
+    command.upgrade(_alembic_config(url), "0008")  # idempotent
     dispose_engines()
