@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from extractors.model import Attachment, InvoiceData, Party, from_json, to_json
-from pipeline import payment_trust
+from pipeline import mandate, payment_trust
 from pipeline.runtime import Runtime
 from pipeline.settings import Settings
 from pipeline.states import DocumentState
@@ -603,5 +603,6 @@ def propose_step(rt: Runtime, document_id: int) -> list[NextStep]:
             repo.set_state(s, doc, S.FAILED, "extraction result missing", code="internal")
             return []
         invoice = from_json(extraction.invoice)
+        mandate.check_mandate(doc, repo.get_dossier(s, doc.dossier_id), invoice)
         bookings.propose_for_document(s, doc, invoice)
     return []

@@ -47,6 +47,7 @@ from pipeline.service.dossiers import DossiersService
 from pipeline.service.entries import BookyearView, EntriesService, PeriodLocks
 from pipeline.service.intake import AlertView, IntakeService, IntakeView, PurgeView
 from pipeline.service.invoicing import InvoicingService
+from pipeline.service.mandate import MandateService, MandateSupplierView
 from pipeline.service.portal import (
     STATE_LABELS,
     DocumentFilter,
@@ -108,6 +109,7 @@ __all__ = [
     "Login",
     "LoginThrottled",
     "MailView",
+    "MandateSupplierView",
     "MemberRights",
     "OverviewRow",
     "OwnChartView",
@@ -146,6 +148,7 @@ class Service(
     ArchiveService,
     EntriesService,
     AnalyticsService,
+    MandateService,
 ):
     """Every UI and CLI operation; one instance per process is enough.
 

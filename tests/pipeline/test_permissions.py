@@ -189,6 +189,9 @@ CALLS: dict[str, Call] = {
     "analytic_report": lambda s, u, c: s.analytic_report(u, c.dossier, "probe"),
     "analytic_report_csv": lambda s, u, c: s.analytic_report_csv(u, c.dossier, "probe"),
     "analytic_report_xlsx": lambda s, u, c: s.analytic_report_xlsx(u, c.dossier, "probe"),
+    # the Peppol-mandate watch (pipeline/service/mandate.py)
+    "request_peppol_invoice": lambda s, u, c: s.request_peppol_invoice(u, c.doc),
+    "mandate_suppliers": lambda s, u, c: s.mandate_suppliers(u, c.dossier),
 }
 
 
