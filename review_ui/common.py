@@ -56,11 +56,24 @@ def esc(value: object) -> str:
     ``st.warning``, titles, widget and link labels): each ASCII punctuation
     character is backslash-escaped, so no link, image, HTML tag, autolink,
     emphasis, heading, colour directive or formula can form; control
-    characters and line breaks become spaces, so nothing starts a block.
+    characters and line breaks become spaces, so nothing starts a block.  Streamlit
+    also turns bare addresses into links after parsing (GFM autolink literals), which no
+    escape prevents: an invisible word joiner (U+2060) goes before the ``.`` of ``www.``,
+    the ``:`` of ``http:``/``https:``/``mailto:`` and every ``@``, so a bare
+    ``www.pay-here.example`` or ``pay@evil.example`` in a subject stays plain text.
     """
     text = "" if value is None else str(value)
     text = "".join(ch if ch.isprintable() else " " for ch in text)
-    return _PUNCTUATION.sub(r"\\\1", text)
+    text = _PUNCTUATION.sub(r"\\\1", text)
+    return _AUTOLINK.sub(lambda m: JOINER + m.group(0), text)
+
+
+#: the invisible character that breaks autolinks (tests strip it to compare text)
+JOINER = "\u2060"
+#: the escaped ``.`` after ``www``, the escaped ``:`` after a scheme, every escaped ``@``
+_AUTOLINK = re.compile(
+    r"(?i)(?<=www)\\\.|(?:(?<=http)|(?<=https)|(?<=mailto)|(?<=xmpp)|(?<=ftp))\\:|\\@"
+)
 
 
 def current_user() -> UserView:

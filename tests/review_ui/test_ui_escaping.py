@@ -29,12 +29,13 @@ from ui_world import APP, CORPUS, PASSWORD, REPO_ROOT, World
 
 from pipeline.runtime import Runtime
 from pipeline.service import SYSTEM
-from review_ui.common import esc
+from review_ui.common import JOINER, esc
 
 BEACON = "![x](http://evil/beacon.png)"
 LINK = "[click here to pay](http://evil)"
 TAG = '<img src="http://evil/tag.png">'
-SUBJECT = f"Factuur {BEACON} {LINK} {TAG}"
+BARE = "www.pay-here.evil pay@evil.example https://evil.example/pay"
+SUBJECT = f"Factuur {BEACON} {LINK} {TAG} {BARE}"
 #: file names lose everything up to the last "/" (path parts), so these links use none
 FILENAME = "![x](http:evil.beacon.png) [click here to pay](https:evil) <img src=http:evil.png>.pdf"
 
@@ -45,12 +46,18 @@ def test_esc_leaves_no_markdown_or_html_syntax() -> None:
         LINK,
         TAG,
         "**bold** _it_ `code` # head\n- item :red[x] $x$ www.evil.test",
+        BARE,
     ):
         escaped = esc(text)
-        bare = re.sub(r"\\.", "", escaped)  # drop every escaped pair
+        bare = re.sub(r"\\.", "", escaped).replace(JOINER, "")  # drop escapes and joiners
         assert not re.search(r"[!-/:-@\[-`{-~]", bare), escaped
         assert "\n" not in escaped
-        assert re.sub(r"\\(.)", r"\1", escaped) == text.replace("\n", " ")
+        shown = re.sub(r"\\(.)", r"\1", escaped).replace(JOINER, "")
+        assert shown == text.replace("\n", " ")
+    # bare addresses: no www., scheme or @ left for GFM's autolink literals
+    assert f"www{JOINER}\\." in esc(BARE)
+    assert f"pay{JOINER}\\@evil" in esc(BARE)
+    assert f"https{JOINER}\\:" in esc(BARE)
 
 
 def _hostile_mail() -> bytes:
@@ -214,7 +221,8 @@ def test_chromium_creates_no_image_or_link_from_mail_text(
             page.get_by_role("button", name="Log in").click()
             expect(page.get_by_text("Sender NOT authenticated", exact=False)).to_be_visible()
             body = page.locator("body")
-            expect(body).to_contain_text(SUBJECT)
+            expect(body).to_contain_text("Factuur ![x](http")  # drawn (then compared whole)
+            assert SUBJECT in body.inner_text().replace(JOINER, "")
             for doc_id, literal in (
                 (hostile.mail_id, SUBJECT),
                 (hostile.file_id, hostile.filename),
@@ -222,9 +230,11 @@ def test_chromium_creates_no_image_or_link_from_mail_text(
                 if doc_id != hostile.mail_id:
                     page.goto(f"{ui_url}/review?doc={doc_id}")
                     expect(page.get_by_text("History")).to_be_visible()
-                expect(body).to_contain_text(literal)
+                assert literal in body.inner_text().replace(JOINER, "")
                 assert page.locator("img[src*='evil']").count() == 0
-                assert page.locator("a[href*='evil']").count() == 0
+                assert page.locator("a[href*='evil']").count() == 0, [
+                    a.evaluate("a => a.outerHTML") for a in page.locator("a[href*='evil']").all()
+                ]
                 # a link made from the Markdown would be named by its text alone; the only
                 # links allowed to carry it are our own page links, which show it literally
                 assert page.get_by_role("link", name="click here to pay", exact=True).count() == 0

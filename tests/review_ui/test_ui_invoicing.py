@@ -17,6 +17,7 @@ from streamlit.testing.v1 import AppTest
 from ui_world import APP, World
 
 from pipeline.service import SYSTEM, UserView
+from review_ui.common import JOINER
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "invoicing"))
 from invoicing_coda_builder import coda_statement
@@ -105,7 +106,7 @@ def ok(at: AppTest) -> None:
 
 def texts(at: AppTest, kind: str) -> list[str]:
     """As shown: outside text is sent backslash-escaped (common.esc)."""
-    return [re.sub(r"\\(.)", r"\1", str(e.value)) for e in getattr(at, kind)]
+    return [re.sub(r"\\(.)", r"\1", str(e.value)).replace(JOINER, "") for e in getattr(at, kind)]
 
 
 def table(at: AppTest, column: str) -> pd.DataFrame:
