@@ -2,9 +2,9 @@
 
 UBL/PDF twins with the same supplier VAT, number and total are resolved at
 extraction (pipeline.steps).  Copies read by OCR rarely match that exactly, so
-here two live documents of a dossier with the same total and invoice date and
-the same supplier VAT or the same invoice number (compared on letters and digits
-only) are linked: the later one gets a ``possible_duplicate`` alert naming the
+here two live documents of a dossier with the same total and invoice date whose
+supplier VAT and invoice number agree where both copies have them (compared on
+letters and digits only) are linked: the later one gets a ``possible_duplicate`` alert naming the
 other.  The accountant marks it a duplicate with one click (:func:`mark_twin`),
 which is idempotent and refused when the copies ask payment differently
 (pipeline.payment_trust: a copy asking payment elsewhere never replaces another).
@@ -30,10 +30,20 @@ def _key(text: str | None) -> str:
 
 
 def same_invoice(a: Document, b: Document) -> bool:
-    """Same total and date (the query) and the same supplier VAT or invoice number."""
-    vat = _key(a.supplier_vat) and _key(a.supplier_vat) == _key(b.supplier_vat)
-    number = _key(a.invoice_number) and _key(a.invoice_number) == _key(b.invoice_number)
-    return bool(vat or number)
+    """Same total and date (the query); supplier VAT and number agree where both copies have them.
+
+    Compared on letters and digits only (``0012345`` and ``12345``, ``F-2026/1`` and
+    ``F 2026 1``); at least one of the two must be on both copies, and a value only one
+    copy shows (a photo whose OCR missed it) does not count against the pair.
+    """
+    agree = 0
+    for x, y in ((a.supplier_vat, b.supplier_vat), (a.invoice_number, b.invoice_number)):
+        kx, ky = _key(x), _key(y)
+        if kx and ky:
+            if kx != ky:
+                return False
+            agree += 1
+    return agree > 0
 
 
 def flag_possible_twin(s: Any, doc: Document) -> Document | None:

@@ -143,3 +143,16 @@ def test_a_copy_asking_payment_elsewhere_is_not_marked_duplicate(runtime: Runtim
 )
 def test_belgian_and_english_numbers(text: str, value: str) -> None:
     assert parse_amount(text, "x") == Decimal(value)
+
+
+def test_same_supplier_same_day_same_total_but_another_number_is_not_a_twin(
+    runtime: Runtime,
+) -> None:
+    svc = Service(runtime)
+    did = dossier(runtime)
+    _ingest(runtime, did)
+    other = DKK_UBL.read_bytes().replace(b"<cbc:ID>12345</cbc:ID>", b"<cbc:ID>12346</cbc:ID>", 1)
+    second = _ingest(runtime, did, other, "next.xml")
+    assert not [
+        a for a in svc.document(SYSTEM, second).row.alerts if a["code"] == POSSIBLE_DUPLICATE
+    ]
