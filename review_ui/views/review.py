@@ -178,12 +178,32 @@ def _alerts_panel(user: UserView, detail: DocumentDetail) -> None:
             if other is not None:
                 flash(f"Document #{row.id} marked as a duplicate of #{other}.")
                 go_to(_next_after(user, row.id, row.state))
+        if alert.get("code") == "peppol_mandate":
+            _mandate_request(user, row.id, alert)
         if alert.get("other_id"):
             st.page_link(
                 nav.page("review"),
                 label=f"Open the other copy, document #{int(alert['other_id'])}",
                 query_params={"doc": str(int(alert["other_id"]))},
             )
+
+
+def _mandate_request(user: UserView, doc_id: int, alert: dict[str, Any]) -> None:
+    """One click: mail the supplier a request for the Peppol e-invoice (once)."""
+    if alert.get("requested_at"):
+        st.caption(
+            f"E-invoice requested from {esc(alert.get('requested_to', ''))}"
+            f" on {esc(alert.get('requested_at', ''))}."
+        )
+        return
+    if not user.can_book or not st.button(
+        "Ask the supplier for the Peppol e-invoice", key=f"rv_mandate_{doc_id}"
+    ):
+        return
+    to = run_command("Request e-invoice", service().request_peppol_invoice, user, doc_id)
+    if to is not None:
+        flash(f"E-invoice requested from {to}.")
+        st.rerun()
 
 
 def _value(value: Any) -> str:

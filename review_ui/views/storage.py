@@ -8,7 +8,7 @@ from decimal import Decimal
 import pandas as pd
 import streamlit as st
 
-from pipeline.service import QuotaView
+from pipeline.service import QuotaView, UserView
 from review_ui.common import current_user, money, service, show_flash, size
 
 NEAR = 0.8
@@ -105,6 +105,27 @@ def render() -> None:
             st.bar_chart(one_day, stack=False)
         else:
             st.line_chart(history)
+    _mandate_section(user, quotas)
+
+
+def _mandate_section(user: UserView, quotas: list[QuotaView]) -> None:
+    """Per dossier, the suppliers still sending PDFs after the e-invoicing mandate."""
+    rows = [
+        {
+            "Dossier": q.dossier_name,
+            "Supplier": v.supplier_name,
+            "VAT": v.supplier_vat,
+            "PDFs": v.documents,
+            "E-invoice requested": v.requested,
+            "Last": v.last_date.isoformat() if v.last_date else "",
+        }
+        for q in quotas
+        for v in service().mandate_suppliers(user, q.dossier_id)
+    ]
+    if rows:
+        st.subheader("Suppliers still sending PDFs (e-invoicing mandate)")
+        st.dataframe(pd.DataFrame(rows), hide_index=True, key="storage_mandate")
+        st.caption("Ask each for the Peppol e-invoice from the flagged document on Review.")
 
 
 if __name__ == "__main__":

@@ -152,12 +152,14 @@ def test_pdf_after_the_mandate_is_flagged_requested_once_and_replaced_by_the_e_i
     (row,) = svc.mandate_suppliers(SYSTEM, b)
     assert (row.supplier_vat, row.documents, row.requested) == ("BE0403170701", 1, 0)
 
-    # one click: the request goes to the From of the mail, in Dutch, from the dossier's address
+    # one click: the request goes to the From of the mail, in the dossier's language (French
+    # here), from the dossier's own address
+    svc.update_dossier(SYSTEM, b, settings={"language": "fr"})
     assert svc.request_peppol_invoice(SYSTEM, pdf.id) == SUPPLIER_MAIL
     ((mail_from, rcpts, raw),) = handler.messages
     assert rcpts == [SUPPLIER_MAIL]
     msg = email.message_from_bytes(raw, policy=policy.default)
-    assert "Verzoek om e-factuur via Peppol" in str(msg["Subject"])
+    assert "Demande de facture électronique via Peppol" in str(msg["Subject"])
     assert number in str(msg["Subject"])
     assert mail_from == repo_mailbox(rt, b)
     body = msg.get_body(("plain",))
