@@ -23,13 +23,12 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("dossier") as batch:
-        batch.add_column(
-            sa.Column("legal_hold", sa.Boolean(), nullable=False, server_default=sa.false())
-        )
-    with op.batch_alter_table("document") as batch:
-        batch.add_column(
-            sa.Column("legal_hold", sa.Boolean(), nullable=False, server_default=sa.false())
+    # a plain ADD COLUMN (with a constant default), never a batch rebuild: rebuilding the
+    # dossier table on SQLite trips the foreign keys of a database that has dossiers
+    for table in ("dossier", "document"):
+        op.add_column(
+            table,
+            sa.Column("legal_hold", sa.Boolean(), nullable=False, server_default=sa.false()),
         )
     op.create_table(
         "purge_item",
