@@ -129,7 +129,7 @@ def test_every_cli_command_is_documented_in_readme() -> None:
 
 
 def _rendered_default(value: object) -> str:
-    if value is None:
+    if value is None or value == "":  # an empty string setting is documented as unset
         return "unset"
     if isinstance(value, bool):
         return "1" if value else "0"
