@@ -89,6 +89,33 @@ class UsageDay(Base):
     used_bytes: Mapped[int] = mapped_column(BigInteger)
 
 
+class QuotaStatement(Base):
+    """A dossier's billed storage for one month (``YYYY-MM``), kept once made."""
+
+    __tablename__ = "quota_statement"
+
+    dossier_id: Mapped[int] = mapped_column(ForeignKey("dossier.id"), primary_key=True)
+    month: Mapped[str] = mapped_column(String(7), primary_key=True)
+    peak_bytes: Mapped[int] = mapped_column(BigInteger)
+    free_bytes: Mapped[int] = mapped_column(BigInteger)
+    billed_gb: Mapped[int] = mapped_column(Integer)
+    amount_eur: Mapped[Decimal] = mapped_column(Numeric(12, 2))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class QuotaAlert(Base):
+    """A quota alert mailed (threshold ``80``, ``100`` or ``forecast``), once per month."""
+
+    __tablename__ = "quota_alert"
+
+    dossier_id: Mapped[int] = mapped_column(ForeignKey("dossier.id"), primary_key=True)
+    month: Mapped[str] = mapped_column(String(7), primary_key=True)
+    threshold: Mapped[str] = mapped_column(String(16), primary_key=True)
+    used_bytes: Mapped[int] = mapped_column(BigInteger)
+    recipients: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    sent_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
 class Mail(Base):
     __tablename__ = "mail"
     __table_args__ = (UniqueConstraint("dossier_id", "dedup_key", name="uq_mail_dedup"),)
