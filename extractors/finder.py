@@ -143,10 +143,9 @@ def _calibrate_totals(
     """Three printed totals that add up (net + VAT = gross), with a VAT table or a known
     rate that gives the same VAT, are as sure as the arithmetic: each was read on its
     own, and one misread digit breaks the sum.  Computed totals are not raised."""
-    amounts = [values.get(k) for k in _TOTALS]
-    if any(a is None for a in amounts) or any(k not in ev for k in _TOTALS):
+    net, vat, gross = (values.get(k) for k in _TOTALS)
+    if net is None or vat is None or gross is None or any(k not in ev for k in _TOTALS):
         return
-    net, vat, gross = amounts
     if abs(net + vat - gross) > TOL:
         return
     if any(ev[k].rule.startswith("computed") for k in _TOTALS):
