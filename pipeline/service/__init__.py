@@ -56,6 +56,7 @@ from pipeline.service.portal import (
     PortalService,
     UploadItem,
 )
+from pipeline.service.quota import QuotaBillingService, StatementView
 from pipeline.service.reports import ReportsService
 from pipeline.service.review import ReviewService
 from pipeline.service.rights import MEMBER_ROLES, MemberRights, RightsChange, RightsService
@@ -122,6 +123,7 @@ __all__ = [
     "RightsChange",
     "Service",
     "ServiceError",
+    "StatementView",
     "SupplierView",
     "UploadItem",
     "UserView",
@@ -149,6 +151,7 @@ class Service(
     EntriesService,
     AnalyticsService,
     MandateService,
+    QuotaBillingService,
 ):
     """Every UI and CLI operation; one instance per process is enough.
 
