@@ -471,12 +471,15 @@ def reprocess(doc_id: int) -> None:
     click.echo(f"document {row.id} queued again")
 
 
-@main.command()
+@main.group(invoke_without_command=True)
 @click.option("--dossier", "dossier_ref", help="Only this dossier.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
 @_setup_errors
-def quota(dossier_ref: str | None, as_json: bool) -> None:
+def quota(ctx: click.Context, dossier_ref: str | None, as_json: bool) -> None:
     """Storage use per dossier: 1 GB free, then EUR 1 per started extra GB a month."""
+    if ctx.invoked_subcommand is not None:
+        return
     svc = _service()
     rows = svc.quotas(_system())
     if dossier_ref:
@@ -1297,6 +1300,25 @@ def rights_remove(dossier_ref: str, username: str) -> None:
 from pipeline.cli_entries import register as _register_entries  # noqa: E402
 
 _register_entries(main)
+
+
+@quota.command("statements")
+@click.option("--month", required=True, help="The month, e.g. 2026-11.")
+@click.option("--csv", "csv_path", type=click.Path(dir_okay=False), help="Write CSV to FILE.")
+@_setup_errors
+def quota_statements(month: str, csv_path: str | None) -> None:
+    """The monthly usage statement per dossier (peak use, started GB above the free GB)."""
+    svc = _service()
+    if csv_path:
+        text = svc.quota_statements_csv(_system(), month)
+        Path(csv_path).write_text(text, encoding="utf-8")
+        click.echo(f"{max(text.count(chr(10)) - 1, 0)} statements written to {csv_path}")
+        return
+    for v in svc.quota_statements(_system(), month):
+        click.echo(
+            f"{v.month}  {v.dossier_name:<30} peak {v.peak_bytes / 1e6:>10.1f} MB"
+            f"  billed {v.billed_gb} GB  EUR {v.amount_eur}"
+        )
 
 
 # the archive: verify, dossier export/import/purge/hold/delete (pipeline/cli_archive.py)

@@ -6,6 +6,7 @@ import csv
 import datetime as dt
 import io
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from helpers import dossier
@@ -54,3 +55,22 @@ def test_statement_bills_the_peak_per_started_gb_and_is_kept(runtime: Runtime) -
     anna = svc.add_user(SYSTEM, "anna", "probe-password", "accountant")
     with pytest.raises(AccessDenied):
         svc.quota_statements(anna, "2026-11", today=today)
+
+
+def test_cli_quota_statements_csv_and_the_quota_table_still_works(tmp_path: Path) -> None:
+    from test_cli import boekbox
+
+    boekbox(tmp_path, "init")
+    boekbox(tmp_path, "dossier", "add", "Bakkerij Janssens", "--vat", "BE 0428.759.497")
+    month = dt.date.today().strftime("%Y-%m")
+    out = tmp_path / "statements.csv"
+    boekbox(tmp_path, "quota", "statements", "--month", month, "--csv", str(out))
+    rows = list(csv.reader(io.StringIO(out.read_text(encoding="utf-8"))))
+    assert len(rows) == 2
+    assert rows[1][0] == month
+    assert rows[1][2] == "Bakkerij Janssens"
+    assert rows[1][-2:] == ["0", "0.00"]
+    assert "Bakkerij Janssens" in boekbox(tmp_path, "quota").stdout
+    bad = boekbox(tmp_path, "quota", "statements", "--month", "nov", check=False)
+    assert bad.returncode != 0
+    assert "2026-11" in bad.stderr
