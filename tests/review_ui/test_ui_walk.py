@@ -195,7 +195,13 @@ def test_twenty_documents_booked_or_rejected_on_the_review_page(
     print(
         f"\nwalk: {len(ids)} documents ingested in {ingested:.1f} s; {len(waiting)} to review"
         f" worked in the browser in {walked:.1f} s"
-        f" ({walked / max(1, len(waiting)):.1f} s per document)\n" + "\n".join(log)
+        f" ({walked / max(1, len(waiting)):.1f} s per document)\n"
+        + "\n".join(log)
+        + "".join(
+            f"\nnot in review: #{i} {DOCUMENTS[n][1]} -> {states[i]}"
+            for n, i in enumerate(ids)
+            if i not in waiting
+        )
     )
     assert len(waiting) >= 15, states  # most of the twenty reach the review queue
     assert all(states[i] in DONE for i in waiting), states
