@@ -11,6 +11,7 @@ from streamlit.testing.v1 import AppTest
 from ui_world import APP, PASSWORD, World
 
 from pipeline.service import UserView
+from review_ui.common import JOINER
 
 
 def app(user: UserView | None, page: str | None = None, **query: str) -> AppTest:
@@ -46,7 +47,7 @@ def frame(at: AppTest, name: str) -> pd.DataFrame:
 
 def texts(at: AppTest, kind: str) -> list[str]:
     """The text of the elements as shown: outside text is sent backslash-escaped (common.esc)."""
-    return [re.sub(r"\\(.)", r"\1", str(e.value)) for e in getattr(at, kind)]
+    return [re.sub(r"\\(.)", r"\1", str(e.value)).replace(JOINER, "") for e in getattr(at, kind)]
 
 
 # ----------------------------------------------------------------------------- login

@@ -42,6 +42,6 @@ def test_inbox_marks_documents_with_a_payment_alert(world: World) -> None:
     at.session_state["user"] = world.seed.anna
     at.run()
     assert not at.exception, [e.value for e in at.exception]
-    (table,) = [d.value for d in at.dataframe if "Alert" in d.value.columns]
-    alerts = dict(zip(table["#"], table["Alert"], strict=True))
-    assert alerts[world.seed.ubl] == "IBAN to check"
+    (table,) = [d.value for d in at.dataframe if "Notes" in d.value.columns]
+    notes = dict(zip(table["#"], table["Notes"], strict=True))
+    assert "IBAN to check" in notes[world.seed.ubl]
