@@ -217,12 +217,14 @@ def test_redis_restarted_during_a_load_loses_no_document(
     )
     dossier = "Bakkerij Janssens BV"
     stack.init_dossier()
-    before = _text_load(tmp_path, 16, "before")
+    before = _text_load(tmp_path, 32, "before")
     during = _text_load(tmp_path, 2, "during")
     mail = CORPUS / "mail" / "several_invoices_one_mail.eml"
     with running(stack):
-        stack.start_worker("machine-a", "--processes", "1")
-        stack.start_worker("machine-b", "--processes", "1")
+        # one thread each, and a load large enough that the first document done leaves
+        # others queued or in flight when Redis goes
+        stack.start_worker("machine-a", "--processes", "1", "--threads", "1")
+        stack.start_worker("machine-b", "--processes", "1", "--threads", "1")
         stack.ingest(dossier, [mail, *before])
         deadline = time.monotonic() + 120
         while not any(s[2] not in ACTIVE for s in stack.states() if s[1] == "file"):
