@@ -18,6 +18,17 @@ ZERO = Decimal("0.00")
 _HUNDRED = Decimal("100")
 
 
+def plain_number(text: str) -> str:
+    """A number as a person types it, as a plain decimal string: ``37,51``, ``1.234,56``,
+    ``1,234.56`` and ``1 234,56`` all give the dot-decimal form; the last of ``.``/``,``
+    is the decimal mark when both occur.  Not validated: ``Decimal()`` decides."""
+    raw = "".join(str(text).split()).replace("\u00a0", "")
+    if "," in raw and "." in raw:
+        mark = "," if raw.rfind(",") > raw.rfind(".") else "."
+        raw = raw.replace("." if mark == "," else ",", "").replace(mark, ".")
+    return raw.replace(",", ".")
+
+
 def money(value: Decimal) -> Decimal:
     return value.quantize(CENT, rounding=ROUND_HALF_UP)
 

@@ -14,6 +14,7 @@ import logging
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from booking.amounts import plain_number
 from extractors.model import DocumentType, InvoiceData, Party, from_json, to_json
 from pipeline.runtime import Runtime
 from storage import repo
@@ -52,15 +53,6 @@ FIELD_WORDS = {
 }
 
 
-def _number(text: str) -> str:
-    """A Belgian or English amount as a plain decimal: 37,51 / 1.234,56 / 1,234.56 / 1 234,56."""
-    raw = "".join(text.split())
-    if "," in raw and "." in raw:
-        mark = "," if raw.rfind(",") > raw.rfind(".") else "."
-        raw = raw.replace("." if mark == "," else ",", "").replace(mark, ".")
-    return raw.replace(",", ".")
-
-
 def corrected_invoice(invoice: InvoiceData, field_name: str, value: str) -> InvoiceData:
     value = value.strip()
     if field_name in _PARTY_FIELDS:
@@ -78,7 +70,7 @@ def corrected_invoice(invoice: InvoiceData, field_name: str, value: str) -> Invo
         return invoice.replace(**{field_name: day})
     if field_name in _AMOUNT_FIELDS:
         try:
-            amount = Decimal(_number(value)).quantize(Decimal("0.01")) if value else None
+            amount = Decimal(plain_number(value)).quantize(Decimal("0.01")) if value else None
         except InvalidOperation:
             raise CorrectionError(
                 f"{FIELD_WORDS.get(field_name, field_name)} must be an amount like 1234,50,"

@@ -728,15 +728,6 @@ def member_dossier_ids(session: Session, user_id: int) -> list[int]:
     return list(session.scalars(select(Membership.dossier_id).where(Membership.user_id == user_id)))
 
 
-def membership_role(session: Session, user_id: int, dossier_id: int) -> str | None:
-    """The role ``user_id`` holds in ``dossier_id``, or None when not a member."""
-    return session.scalar(
-        select(Membership.role).where(
-            Membership.user_id == user_id, Membership.dossier_id == dossier_id
-        )
-    )
-
-
 def user_access(session: Session, user_id: int) -> tuple[str, bool] | None:
     """(global role, active) of a user as stored now, or None when the user is gone."""
     row = session.execute(select(User.role, User.active).where(User.id == user_id)).first()

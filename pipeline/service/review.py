@@ -16,15 +16,10 @@ MAX_RATE = Decimal("1000000")
 
 def parse_amount(text: str, what: str) -> Decimal:
     """A Belgian or English number: ``37,51``, ``1.234,56``, ``1,234.56``, ``1 234,56``."""
-    raw = "".join(str(text).split()).replace("\u00a0", "")
-    if "," in raw and "." in raw:
-        decimal_mark = "," if raw.rfind(",") > raw.rfind(".") else "."
-        thousands = "." if decimal_mark == "," else ","
-        raw = raw.replace(thousands, "").replace(decimal_mark, ".")
-    else:
-        raw = raw.replace(",", ".")
+    from booking.amounts import plain_number
+
     try:
-        value = Decimal(raw)
+        value = Decimal(plain_number(text))
     except InvalidOperation:
         raise Refused(f"{what} must be a number like 1,0850, got {str(text)[:40]!r}") from None
     if not value.is_finite():
