@@ -208,11 +208,7 @@ class ServiceBase:
         self, s: Any, user: UserView, dossier_id: int, permission: Permission = P.VIEW
     ) -> None:
         """Refuse unless the caller holds ``permission`` in ``dossier_id``."""
-        held = self._permissions(s, user, dossier_id)
-        if P.VIEW not in held:
-            raise AccessDenied("you have no access to this dossier")
-        if permission not in held:
-            raise AccessDenied(f"you do not have the right to {_WHAT[permission]} in this dossier")
+        _check(self._permissions(s, user, dossier_id), permission)
 
     def _check_dossier(self, s: Any, user: UserView, dossier_id: int) -> None:
         self._require(s, user, dossier_id, P.VIEW)
@@ -240,11 +236,12 @@ class ServiceBase:
             doc = repo.get_document(s, doc_id, lock=lock)
         except NotFound:
             raise missing from None
-        if P.VIEW not in self._permissions(s, user, doc.dossier_id):
+        held = self._permissions(s, user, doc.dossier_id)  # read once: user and membership
+        if P.VIEW not in held:
             raise missing
         if permission is P.BOOK_PURCHASES:
             permission = self._booking_permission(s, doc)
-        self._require(s, user, doc.dossier_id, permission)
+        _check(held, permission)
         return doc
 
     def _booking_permission(self, s: Any, doc: Document) -> Permission:
@@ -268,6 +265,14 @@ class ServiceBase:
                 doc_id,
                 exc,
             )
+
+
+def _check(held: frozenset[Permission], permission: Permission) -> None:
+    """Refuse unless ``held`` (one dossier's rights) includes ``permission``."""
+    if P.VIEW not in held:
+        raise AccessDenied("you have no access to this dossier")
+    if permission not in held:
+        raise AccessDenied(f"you do not have the right to {_WHAT[permission]} in this dossier")
 
 
 _WHAT: dict[Permission, str] = {
