@@ -101,6 +101,8 @@ class QuotaStatement(Base):
     billed_gb: Mapped[int] = mapped_column(Integer)
     amount_eur: Mapped[Decimal] = mapped_column(Numeric(12, 2))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    #: the firm's sales invoice made from this statement (no foreign key: migration 0014)
+    invoice_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
 
 class QuotaAlert(Base):
