@@ -20,6 +20,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     Numeric,
     String,
     Text,
@@ -220,6 +221,31 @@ class Extraction(Base):
     confidence: Mapped[dict[str, Any]] = mapped_column(default=dict)
     pages: Mapped[list[Any]] = mapped_column(default=list)
     extractor: Mapped[str] = mapped_column(String(64), default="")
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class PageRender(Base):
+    """A page image of a document as the review UI shows it (derived, rendered once).
+
+    Made by the sandboxed renderer on the first view; not in the storage quota; goes
+    with its document (migration 0015).
+    """
+
+    __tablename__ = "page_render"
+    __table_args__ = (
+        UniqueConstraint("document_id", "source_sha256", "page", "dpi", name="uq_page_render"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("document.id"))
+    #: the blob the page was rendered from (an e-invoice shows its embedded PDF)
+    source_sha256: Mapped[str] = mapped_column(String(64))
+    page: Mapped[int] = mapped_column(Integer)
+    dpi: Mapped[int] = mapped_column(Integer)
+    page_count: Mapped[int] = mapped_column(Integer)
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    png: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 
