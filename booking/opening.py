@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
-from booking.amounts import CENT, ZERO
+from booking.amounts import CENT, ZERO, plain_number
 
 __all__ = [
     "LOSS_CARRIED",
@@ -51,13 +51,9 @@ class OpeningLine:
 
 
 def _amount(text: str) -> Decimal:
-    cleaned = text.strip().replace(" ", "").replace("\u00a0", "")
+    cleaned = plain_number(text)  # 1.234,56 / 1,234.56 / 1 234,56
     if not cleaned:
         return ZERO
-    if "," in cleaned and "." in cleaned:  # 1.234,56
-        cleaned = cleaned.replace(".", "").replace(",", ".")
-    else:
-        cleaned = cleaned.replace(",", ".")
     try:
         value = Decimal(cleaned)
     except InvalidOperation:

@@ -14,6 +14,7 @@ Capabilities: :mod:`.users`, :mod:`.dossiers`, :mod:`.documents`, :mod:`.booking
 
 from __future__ import annotations
 
+from booking.amounts import plain_number
 from pipeline.service.analytics import (
     AnalyticReport,
     AnalyticsService,
@@ -129,6 +130,7 @@ __all__ = [
     "UserView",
     "check_entry_rules",
     "normalise_lines",
+    "plain_number",
     "quota_of",
     "requires",
 ]

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from booking.amounts import plain_number
 from booking.check import check_entry, to_decimal
 from booking.context import Dossier as BookingDossier
 from booking.errors import InvalidContext
@@ -536,8 +537,7 @@ def _normalise(lines: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
             if isinstance(raw, float) and raw != raw:  # NaN from an empty table cell
                 raw = None
             if isinstance(raw, str):  # 1.234,50 or 1234,50 as typed in Belgium
-                raw = raw.strip().replace(" ", "")
-                raw = raw.replace(".", "").replace(",", ".") if "," in raw else raw
+                raw = plain_number(raw)
             try:
                 value = to_decimal(raw)
             except ValueError:

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from booking.amounts import plain_number
 from invoicing import (
     Adjustment,
     CodaError,
@@ -346,7 +347,7 @@ def _movement_view(m: BankMovement) -> MovementView:
 
 def _dec(value: Any, what: str) -> Decimal:
     try:
-        result = Decimal(str(value).strip().replace(",", "."))
+        result = Decimal(plain_number(str(value)))
     except (InvalidOperation, ValueError):
         raise Refused(f"{what}: {str(value)[:30]!r} is not a number") from None
     if not result.is_finite() or abs(result) >= Decimal("1e12"):

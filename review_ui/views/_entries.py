@@ -10,7 +10,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from pipeline.service import ServiceError, UserView
+from pipeline.service import ServiceError, UserView, plain_number
 from review_ui.common import esc, flash, money, run_command, service
 from review_ui.views._dossier_pick import pick_dossier
 
@@ -35,7 +35,7 @@ def _amount(value: Any) -> Decimal:
     if value is None or value == "" or (isinstance(value, float) and value != value):
         return Decimal("0")
     try:
-        return Decimal(str(value).replace(",", ".")).quantize(Decimal("0.01"))
+        return Decimal(plain_number(str(value))).quantize(Decimal("0.01"))
     except InvalidOperation:
         return Decimal("0")
 

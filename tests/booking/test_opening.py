@@ -19,6 +19,15 @@ def test_a_trial_balance_reads_header_decimal_commas_and_skips_zero_lines() -> N
     ]
 
 
+def test_a_trial_balance_reads_the_english_thousands_comma_like_the_review_page() -> None:
+    # "1,234.50" was read as 1.23450 and refused as "more than two decimals"
+    data = b"account;debit;credit\n550000;1,234.50;\n100000;;1 234.50\n"
+    assert parse_trial_balance(data, ["550000", "100000"]) == [
+        OpeningLine("550000", D("1234.50"), D("0.00")),
+        OpeningLine("100000", D("0.00"), D("1234.50")),
+    ]
+
+
 def test_every_bad_line_is_refused_with_its_number() -> None:
     data = (
         b"account;debit;credit\n"

@@ -79,6 +79,13 @@ def test_issue_numbers_gapless_and_issued_is_immutable(runtime: Runtime) -> None
     assert detail.row.payment_state == "unpaid"
 
 
+def test_prices_typed_the_belgian_way_are_read(runtime: Runtime) -> None:
+    # "1.234,50" was refused as "not a number": one parser for numbers people type
+    svc, did, _cid = setup(runtime)
+    draft = svc.create_draft(SYSTEM, did, spec(_cid, ("1,5", "1.234,50", "21")))
+    assert (draft.total - draft.vat_total, draft.vat_total) == (D("1851.75"), D("388.87"))
+
+
 def test_bad_input_is_refused_and_leaves_no_number_used(runtime: Runtime) -> None:
     svc, did, cid = setup(runtime)
     with pytest.raises(Refused, match="invalid VAT number"):

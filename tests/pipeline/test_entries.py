@@ -105,6 +105,26 @@ def test_entries_by_hand_are_checked_numbered_per_journal_and_locked_periods_ref
     assert {"periods_locked", "period_unlocked", "account_added"} <= set(actions)
 
 
+def test_amounts_typed_with_thousands_separators_are_read_as_on_the_review_page(
+    runtime: Runtime,
+) -> None:
+    # "1,234.50" was read as 1.2345 ("more than two decimals") while the review page read
+    # it as 1234.50: one parser for numbers people type
+    svc = Service(runtime)
+    did = dossier(runtime)
+    entry = svc.add_manual_entry(
+        SYSTEM,
+        did,
+        "misc",
+        MARCH_31,
+        _lines(("613000", "1,234.50", ""), ("440000", "", "1.234,50")),
+    )
+    assert [(ln.debit, ln.credit) for ln in entry.lines] == [
+        (D("1234.50"), D("0.00")),
+        (D("0.00"), D("1234.50")),
+    ]
+
+
 def test_opening_balances_import_all_or_nothing_and_the_next_bookyear_carries_them(
     runtime: Runtime,
 ) -> None:
