@@ -404,7 +404,10 @@ def _check_payment(s: Any, doc: Document, entry: JournalEntry, invoice: InvoiceD
 def book_entry(
     s: Any, doc: Document, entry: JournalEntry, *, user_id: int | None, auto: bool = False
 ) -> None:
-    """Number the entry in its journal and move the document to BOOKED."""
+    """Number the entry in its journal and move the document to BOOKED.
+
+    Booked automatically, the entry also gets the learned analytical defaults of its
+    supplier and accounts (a confirmation stores them in :func:`learn`)."""
     entry.status = "booked"
     entry.auto_booked = auto
     entry.booked_by = user_id
@@ -412,6 +415,9 @@ def book_entry(
     if entry.number is None:
         entry.number = repo.next_entry_number(s, entry.dossier_id, entry.journal, entry.bookyear)
     repo.set_state(s, doc, S.BOOKED, None, timing="booked")
+    if auto:
+        s.flush()  # the lines have their seq before the distributions name them
+        analytics_store.apply_defaults(s, entry)
 
 
 def learn(s: Any, entry: JournalEntry, *, edited: bool, invoice: InvoiceData | None) -> None:

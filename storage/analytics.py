@@ -27,6 +27,7 @@ __all__ = [
     "RESULT_CLASSES",
     "add_code",
     "add_dimension",
+    "apply_defaults",
     "codes_of",
     "default_for",
     "dimension_by_name",
@@ -175,10 +176,42 @@ def save_default(
     s.flush()
 
 
+def apply_defaults(s: Session, entry: JournalEntry, by_user: int | None = None) -> int:
+    """Store the learned default (supplier and account, else account) on every result
+    line of ``entry`` without a distribution; a default naming an inactive code is left
+    out.  Returns how many line distributions were stored.  Nothing is learned here:
+    an auto-booked entry is no confirmation.  Idempotent."""
+    dims = [d for d in dimensions(s, entry.dossier_id) if d.active]
+    if not dims:
+        return 0
+    have = {(sp.line_seq, sp.dimension_id) for sp, _ in splits_of_entry(s, entry.id)}
+    stored = 0
+    for dim in dims:
+        active = {c.code: c.id for c in codes_of(s, dim.id) if c.active}
+        for ln in entry.lines:
+            if not ln.account.startswith(RESULT_CLASSES) or (ln.seq, dim.id) in have:
+                continue
+            default = default_for(s, dim.id, ln.account, entry.supplier_id)
+            if not default or any(c not in active for c in default):
+                continue
+            replace_split(
+                s,
+                dossier_id=entry.dossier_id,
+                entry_id=entry.id,
+                line_seq=ln.seq,
+                dimension_id=dim.id,
+                shares=[(active[c], Decimal(str(p))) for c, p in default.items()],
+                by_user=by_user,
+            )
+            stored += 1
+    return stored
+
+
 def learn_from_entry(s: Session, entry: JournalEntry, by_user: int | None = None) -> None:
     """On confirmation: a result line without a distribution gets the learned default
-    (stored now), and every distributed line becomes the default for its supplier and
-    account and for its account.  Idempotent: replaying a confirmation changes nothing."""
+    (stored now, :func:`apply_defaults`), and every line distributed by hand becomes the
+    default for its supplier and account and for its account.  Idempotent: replaying a
+    confirmation changes nothing."""
     dims = [d for d in dimensions(s, entry.dossier_id) if d.active]
     if not dims:
         return
@@ -188,28 +221,14 @@ def learn_from_entry(s: Session, entry: JournalEntry, by_user: int | None = None
             sp.pct.normalize(), "f"
         )
     for dim in dims:
-        active = {c.code: c.id for c in codes_of(s, dim.id) if c.active}
         for ln in entry.lines:
-            if not ln.account.startswith(RESULT_CLASSES):
-                continue
             shares = have.get((ln.seq, dim.id))
-            if shares is None:
-                default = default_for(s, dim.id, ln.account, entry.supplier_id)
-                if not default or any(c not in active for c in default):
-                    continue
-                replace_split(
-                    s,
-                    dossier_id=entry.dossier_id,
-                    entry_id=entry.id,
-                    line_seq=ln.seq,
-                    dimension_id=dim.id,
-                    shares=[(active[c], Decimal(str(p))) for c, p in default.items()],
-                    by_user=by_user,
-                )
+            if shares is None or not ln.account.startswith(RESULT_CLASSES):
                 continue
             save_default(s, dim.id, ln.account, entry.supplier_id, shares)
             if entry.supplier_id:
                 save_default(s, dim.id, ln.account, None, shares)
+    apply_defaults(s, entry, by_user)
 
 
 def report_lines(

@@ -9,8 +9,9 @@ the client bookkeeper, not by the client portal.
 A distribution is stored as percentages per code; amounts are allocated from the
 line amount when read (:func:`booking.analytics.allocate`), so they add up to the line
 to the cent even after the line changes.  Only result lines (classes 6 and 7) are
-distributed.  When a document is confirmed, lines without a distribution get the one
-learned for the supplier and account (stored then), and distributed lines become the
+distributed.  When a document is confirmed or booked automatically, lines without a
+distribution get the one learned for the supplier and account (stored then; a proposal
+shows it prefilled), and on a confirmation distributed lines become the
 default (:func:`storage.analytics.learn_from_entry`, called from the booking's learning
 step).
 """
@@ -208,6 +209,7 @@ class AnalyticsService(ServiceBase):
             for dim in store.dimensions(s, entry.dossier_id):
                 if not dim.active:
                     continue
+                active = {c.code for c in store.codes_of(s, dim.id) if c.active}
                 for ln in sorted(entry.lines, key=lambda x: x.seq):
                     if not ln.account.startswith(store.RESULT_CLASSES):
                         continue
@@ -216,6 +218,8 @@ class AnalyticsService(ServiceBase):
                     is_default = False
                     if pairs is None:
                         learned = store.default_for(s, dim.id, ln.account, entry.supplier_id)
+                        if learned and any(c not in active for c in learned):
+                            learned = None  # a code since deactivated: no default
                         pairs = [(c, _plain(Decimal(str(p)))) for c, p in (learned or {}).items()]
                         is_default = bool(pairs)
                     parts: tuple[SplitPart, ...] = ()
