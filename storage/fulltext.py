@@ -6,6 +6,12 @@ upsert, so a replay rewrites the same row).  SQLite searches it with FTS5 (table
 (Dutch, French and simple word forms) and its GIN index.  Every query term is
 matched as a word prefix, so ``factu`` finds ``factuur`` and ``facture``.
 
+Word forms on SQLite: :func:`save_text` also stores ``stems``, the Dutch and French
+Snowball stems of the text's words (those that differ from the word), and FTS5
+indexes both columns.  A query word matches as a prefix or through its own Dutch or
+French stem, so ``facturen`` finds ``factuur``, ``factures`` finds ``facture`` and
+``herstellingen`` finds ``herstelling``.
+
 Search terms come from users: only word characters reach the engines, always as
 bound parameters.
 """
@@ -17,8 +23,10 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
+import snowballstemmer
 from sqlalchemy import Integer, Select, column, func, or_, select, table, text
 from sqlalchemy.orm import Session
 
@@ -32,6 +40,7 @@ __all__ = [
     "file_document",
     "save_text",
     "search_documents",
+    "stems_of",
     "tags",
     "terms_of",
     "text_of",
@@ -59,9 +68,36 @@ class DocumentFilter:
     tag: str | None = None
 
 
+#: longest word that is stemmed (longer ones are codes, not words)
+_STEM_MAX = 40
+_STEMMERS = (snowballstemmer.stemmer("dutch"), snowballstemmer.stemmer("french"))
+
+
 def terms_of(query: str) -> list[str]:
     """The words of a user's query, lower-case, at most :data:`MAX_TERMS`."""
     return [w.lower() for w in _WORD.findall(query or "")][:MAX_TERMS]
+
+
+@lru_cache(maxsize=65_536)
+def word_stems(word: str) -> tuple[str, ...]:
+    """The Dutch and French stems of a lower-case ``word`` that differ from it."""
+    if len(word) < 3 or len(word) > _STEM_MAX or not word.isalpha():
+        return ()
+    found: list[str] = []
+    for stemmer in _STEMMERS:
+        stem = stemmer.stemWord(word)
+        if stem and stem != word and stem not in found:
+            found.append(stem)
+    return tuple(found)
+
+
+def stems_of(body: str) -> str:
+    """What the ``stems`` column holds: every distinct stem of ``body``'s words."""
+    seen: dict[str, None] = {}
+    for word in _WORD.findall(body or ""):
+        for stem in word_stems(word.lower()):
+            seen.setdefault(stem, None)
+    return " ".join(seen)
 
 
 def save_text(
@@ -78,6 +114,7 @@ def save_text(
         row = DocumentText(document_id=doc.id, dossier_id=doc.dossier_id)
         s.add(row)
     row.body = body
+    row.stems = stems_of(body)
     row.doc_type = doc_type
     row.customer_name = (customer_name or "")[:300] or None
     s.flush()
@@ -128,8 +165,14 @@ def _text_match(s: Session, words: list[str], dossier_ids: Sequence[int] | None)
 
 
 def _fts5(words: list[str]) -> str:
-    """An FTS5 query: every word, as a quoted prefix (so nothing in it is syntax)."""
-    return " ".join(f'"{w}"*' for w in words)
+    """An FTS5 query: every word, as a quoted prefix or one of its Dutch/French stems
+    (all quoted, so nothing in it is syntax); a stem matches a word of the text or a
+    stem of one (the ``stems`` column)."""
+    parts = []
+    for w in words:
+        forms = [f'"{w}"*', *(f'"{stem}"' for stem in word_stems(w))]
+        parts.append(forms[0] if len(forms) == 1 else f"({' OR '.join(forms)})")
+    return " AND ".join(parts)
 
 
 def _filtered(

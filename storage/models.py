@@ -197,8 +197,9 @@ class Document(Base):
 class DocumentText(Base):
     """The text the extract step read (pages and fields), for full-text search.
 
-    SQLite indexes ``body`` in the FTS5 table ``document_fts`` (triggers keep it in
-    step); PostgreSQL in a generated ``tsv`` column with a GIN index (migration 0008).
+    SQLite indexes ``body`` and ``stems`` in the FTS5 table ``document_fts`` (triggers
+    keep it in step); PostgreSQL ``body`` in a generated ``tsv`` column with a GIN index
+    (migrations 0008, 0016).
     """
 
     __tablename__ = "document_text"
@@ -209,6 +210,8 @@ class DocumentText(Base):
     doc_type: Mapped[str | None] = mapped_column(String(20))
     customer_name: Mapped[str | None] = mapped_column(String(300))
     body: Mapped[str] = mapped_column(Text, default="")
+    #: the Dutch and French stems of body's words (storage.fulltext.stems_of), for FTS5
+    stems: Mapped[str] = mapped_column(Text, default="", server_default="")
 
 
 class Extraction(Base):

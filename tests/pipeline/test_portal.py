@@ -123,16 +123,30 @@ def test_fields_filters_and_dutch_word_forms(runtime: Runtime) -> None:
         svc.search_documents(SYSTEM, did, DocumentFilter(doc_type="poem"))
 
 
-def test_word_forms_on_postgresql(runtime: Runtime) -> None:
-    if runtime.settings.database_url.startswith("sqlite"):
-        pytest.skip("Dutch/French stemming is PostgreSQL's; SQLite matches word prefixes")
+def test_dutch_and_french_word_forms(runtime: Runtime) -> None:
+    """Another form of a word finds it: SQLite through the stored Snowball stems (FTS5),
+    PostgreSQL through its Dutch and French tsvectors."""
     svc = Service(runtime)
     did = dossier(runtime)
-    pdf = make_pdf([[(50, 50, "Facturen van de leveranciers"), (50, 80, "Les livraisons du mois")]])
-    row = svc.upload(SYSTEM, did, pdf, "w.pdf")
-    _process(runtime, row.id, row.kind)
-    assert _ids(svc, SYSTEM, did, text="factuur leverancier") == [row.id]  # Dutch forms
-    assert _ids(svc, SYSTEM, did, text="livraison") == [row.id]  # French forms
+    pdfs = {
+        "nl": [[(50, 50, "Factuur voor de herstelling"), (50, 80, "Facturen van de leveranciers")]],
+        "fr": [[(50, 50, "Facture du chauffagiste"), (50, 80, "Les livraisons du mois")]],
+        "other": [[(50, 50, "Contract zonder woordvormen")]],
+    }
+    ids = {}
+    for name, pages in pdfs.items():
+        row = svc.upload(SYSTEM, did, make_pdf(pages), f"{name}.pdf")
+        _process(runtime, row.id, row.kind)
+        ids[name] = row.id
+    nl, fr = ids["nl"], ids["fr"]
+    assert nl in _ids(svc, SYSTEM, did, text="facturen")  # finds "factuur"
+    assert fr in _ids(svc, SYSTEM, did, text="factures")  # finds "facture"
+    assert _ids(svc, SYSTEM, did, text="herstellingen") == [nl]  # finds "herstelling"
+    assert _ids(svc, SYSTEM, did, text="factuur leverancier") == [nl]  # Dutch forms
+    assert _ids(svc, SYSTEM, did, text="livraison") == [fr]  # French forms
+    assert _ids(svc, SYSTEM, did, text="chauffagistes") == [fr]
+    assert _ids(svc, SYSTEM, did, text="herstellingen livraison") == []  # every word
+    assert ids["other"] not in _ids(svc, SYSTEM, did, text="facturen")
 
 
 def test_a_zip_is_split_like_a_mailed_archive(runtime: Runtime) -> None:
