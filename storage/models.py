@@ -607,10 +607,15 @@ class CodaImport(Base):
 
 
 class BankMovement(Base):
-    """A movement of an imported statement; ``state`` unmatched | matched | ignored."""
+    """A movement of an imported statement; ``state`` unmatched | matched | booked (by hand,
+    against an account) | ignored."""
 
     __tablename__ = "bank_movement"
-    __table_args__ = (Index("ix_bank_movement_dossier_state", "dossier_id", "state"),)
+    __table_args__ = (
+        Index("ix_bank_movement_dossier_state", "dossier_id", "state"),
+        Index("ix_bank_movement_key", "dossier_id", "movement_key"),
+        Index("ix_bank_movement_entry", "entry_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     dossier_id: Mapped[int] = mapped_column(ForeignKey("dossier.id"))
@@ -623,6 +628,11 @@ class BankMovement(Base):
     structured_communication: Mapped[str | None] = mapped_column(String(12))
     communication: Mapped[str | None] = mapped_column(Text)
     state: Mapped[str] = mapped_column(String(16), default="unmatched")
+    #: account, statement, sequence, detail, date and amount: the same movement in
+    #: another file is recognised (and booked once)
+    movement_key: Mapped[str | None] = mapped_column(String(200))
+    #: the financial-journal entry booking it (no foreign key, like analytic_split)
+    entry_id: Mapped[int | None] = mapped_column(Integer)
 
 
 class Payment(Base):
