@@ -1084,45 +1084,35 @@ def _forward_signals(procs: list[subprocess.Popen[bytes]]) -> None:
 @main.command()
 @_setup_errors
 def up() -> None:
-    """Run SMTP, workers and the UI together; Ctrl-C stops all cleanly."""
+    """Run SMTP, workers and the UI together, each restarted if it dies; Ctrl-C stops all."""
     from pipeline.runtime import get_runtime
+    from pipeline.supervisor import Supervisor
     from storage.db import check_initialised
 
     settings = get_runtime().settings
     check_initialised(settings.database_url)
     me = [sys.executable, "-m", "pipeline.cli"]
-    procs = [
-        subprocess.Popen([*me, "smtp"]),
-        subprocess.Popen([*me, "worker"]),
-        subprocess.Popen(_ui_command(settings)),
-    ]
+    # one supervisor for the three services: a killed SMTP server, worker service or
+    # UI is started again (with a back-off when it keeps dying), the others stay up
+    supervisor = Supervisor(
+        [[*me, "smtp"], [*me, "worker"], _ui_command(settings)],
+        names=["SMTP server", "worker service", "UI"],
+    )
+
+    def handler(_signum: int, _frame: Any) -> None:
+        supervisor.request_stop()
+
+    signal.signal(signal.SIGINT, handler)
+    signal.signal(signal.SIGTERM, handler)
+    supervisor.start()
     click.echo(
         f"SMTP on {settings.smtp_host}:{settings.smtp_port}, "
         f"UI on http://{settings.ui_host}:{settings.ui_port}"
     )
-    stopping = threading.Event()
-
-    def handler(_signum: int, _frame: Any) -> None:
-        stopping.set()
-
-    signal.signal(signal.SIGINT, handler)
-    signal.signal(signal.SIGTERM, handler)
-    while not stopping.is_set() and all(p.poll() is None for p in procs):
-        time.sleep(0.5)
-    died = [p for p in procs if p.poll() is not None and not stopping.is_set()]
-    for p in procs:
-        if p.poll() is None:
-            p.terminate()
-    deadline = time.monotonic() + 30
-    for p in procs:
-        try:
-            p.wait(timeout=max(0.1, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            p.kill()
-    if died:
-        names = ", ".join(str(p.args) for p in died)
-        raise click.ClickException(f"a service stopped unexpectedly ({names}); see its log above")
-    click.echo("boekbox stopped")
+    supervisor.run()  # returns on SIGTERM / Ctrl-C
+    code = supervisor.stop()
+    click.echo("boekbox stopped" if code == 0 else "boekbox stopped (a service was killed)")
+    sys.exit(code)
 
 
 @main.command()

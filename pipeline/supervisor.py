@@ -1,4 +1,4 @@
-"""The worker service: N worker processes, each replaced when it dies.
+"""Supervised child processes: the worker service's workers, and ``boekbox up``'s services.
 
 ``boekbox worker`` used to run ``dramatiq --processes N``, whose main process
 shuts everything down when one worker process dies ("exited unexpectedly ...
@@ -9,11 +9,19 @@ killer, a native crash) is logged and started again at once (with a short
 back-off if it keeps dying at start), the others keep working, and its
 messages come back to the queue (SQLite broker: dead-owner leases; Redis:
 dramatiq's heartbeats).  SIGTERM/SIGINT stop every process cleanly.
+
+``boekbox up`` supervises its three services (SMTP server, worker service, UI)
+the same way: a killed SMTP server or UI is started again and the other
+services never notice.  Every supervised child gets SIGTERM when its supervisor
+dies (Linux parent-death signal), so a killed worker service leaves no orphan
+worker processes behind when its replacement starts.
 """
 
 from __future__ import annotations
 
 import argparse
+import ctypes
+import ctypes.util
 import logging
 import os
 import signal
@@ -31,6 +39,26 @@ __all__ = ["Supervisor", "worker_process_main"]
 #: a process that dies sooner than this after its start waits before the next try
 _QUICK_DEATH_S = 2.0
 _MAX_BACKOFF_S = 30.0
+_PR_SET_PDEATHSIG = 1
+
+
+def _load_prctl() -> Callable[..., int] | None:
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        return libc.prctl
+    except (OSError, AttributeError):
+        return None
+
+
+_PRCTL = _load_prctl()  # resolved here: the child between fork and exec only calls it
+
+
+def _die_with_parent() -> None:
+    """In the child before exec: SIGTERM when the supervisor dies (kill -9 included)."""
+    if _PRCTL is not None:
+        _PRCTL(_PR_SET_PDEATHSIG, int(signal.SIGTERM), 0, 0, 0)
 
 
 def worker_process_main(argv: Sequence[str] | None = None) -> None:
@@ -70,6 +98,7 @@ def worker_process_main(argv: Sequence[str] | None = None) -> None:
 @dataclass
 class _Slot:
     command: list[str]
+    name: str = "worker process"
     proc: subprocess.Popen[bytes] | None = None
     started: float = 0.0
     failures: int = 0
@@ -78,23 +107,37 @@ class _Slot:
 
 
 class Supervisor:
-    """Keeps one process per command alive until :meth:`stop`."""
+    """Keeps one process per command alive until :meth:`stop`.
+
+    ``names`` (one per command) name the processes in the log ("SMTP server").
+    """
 
     def __init__(
         self,
         commands: Sequence[list[str]],
         *,
+        names: Sequence[str] | None = None,
         env: dict[str, str] | None = None,
         on_restart: Callable[[int, int], None] | None = None,
     ) -> None:
-        self.slots = [_Slot(list(c)) for c in commands]
+        labels = list(names) if names is not None else ["worker process"] * len(commands)
+        if len(labels) != len(commands):
+            raise ValueError("one name per command")
+        self.slots = [_Slot(list(c), n) for c, n in zip(commands, labels, strict=True)]
         self.env = env
         self.on_restart = on_restart
         self._stopping = threading.Event()
 
     def _start(self, slot: _Slot) -> None:
-        slot.proc = subprocess.Popen(slot.command, env=self.env)
+        slot.proc = subprocess.Popen(
+            slot.command,
+            env=self.env,
+            # preexec_fn only calls prctl (resolved in the parent): safe with threads
+            preexec_fn=_die_with_parent if _PRCTL is not None else None,
+        )
         slot.started = time.monotonic()
+        if slot.restarts:
+            log.warning("%s started again (pid %d)", slot.name, slot.proc.pid)
 
     def start(self) -> None:
         for slot in self.slots:
@@ -119,7 +162,8 @@ class Supervisor:
                 delay = min(_MAX_BACKOFF_S, 0.5 * 2**slot.failures) if slot.failures else 0.0
                 slot.not_before = now + delay
                 log.error(
-                    "worker process %d stopped unexpectedly (%s); starting a new one%s",
+                    "%s %d stopped unexpectedly (%s); starting a new one%s",
+                    slot.name,
                     slot.proc.pid,
                     how,
                     f" in {delay:.1f} s" if delay else "",
