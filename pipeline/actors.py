@@ -23,11 +23,14 @@ from pipeline import broker as _broker
 from pipeline import logsafe as _logsafe
 from pipeline.runtime import Runtime, get_runtime
 from pipeline.states import ACTIVE_STATES, DocumentState
-from pipeline.steps import NextStep, extract_step, propose_step, split_step
+from pipeline.steps import NextStep, extract_text_step, ocr_step, propose_step, split_step
 from storage import StorageUnavailable, repo
+from storage.db import refresh_statistics
 from storage.models import utcnow
 
 log = logging.getLogger(__name__)
+#: how often the reconciler refreshes SQLite's planner statistics
+STATISTICS_EVERY_SECONDS = 3600.0
 
 # one log record, one line: outside text in log arguments is escaped (worker processes)
 _logsafe.install()
@@ -134,6 +137,10 @@ def run_step(step: Step, name: str, document_id: int) -> None:
         return
     _end_delivery(rt, document_id)  # a no-op run (duplicate message) counts for nothing
     send_next(nexts)
+    if name in ("split", "extract"):  # after intake: the quota alerts of its dossier
+        from pipeline.quota_alerts import after_intake
+
+        after_intake(rt, document_id)
 
 
 def send_next(nexts: list[NextStep]) -> None:
@@ -160,7 +167,18 @@ def split(document_id: int) -> None:
 
 @dramatiq.actor(queue_name="extract")
 def extract(document_id: int) -> None:
-    run_step(extract_step, "extract", document_id)
+    run_step(extract_text_step, "extract", document_id)
+
+
+#: documents that need OCR: consumed by the worker service's own OCR processes
+OCR_QUEUE = "ocr"
+#: the queues of the other worker processes (light work: mails, e-invoices, text PDFs)
+LIGHT_QUEUES = ("split", "extract", "propose")
+
+
+@dramatiq.actor(queue_name=OCR_QUEUE)
+def ocr(document_id: int) -> None:
+    run_step(ocr_step, "ocr", document_id)
 
 
 @dramatiq.actor(queue_name="propose")
@@ -171,6 +189,7 @@ def propose(document_id: int) -> None:
 ACTORS: dict[str, dramatiq.Actor] = {
     "split": split,
     "extract": extract,
+    "ocr": ocr,
     "propose": propose,
 }
 
@@ -202,6 +221,10 @@ def reconcile(rt: Runtime | None = None, *, older_than_seconds: int | None = Non
         enqueue_for_state(doc_id, kind, state)
     if stuck:
         log.info("reconciler re-sent %d documents", len(stuck))
+    try:  # the planner's statistics follow the database's growth (SQLite; hourly)
+        refresh_statistics(rt.settings.database_url, every_seconds=STATISTICS_EVERY_SECONDS)
+    except Exception:
+        log.warning("refreshing the planner statistics failed", exc_info=True)
     return len(stuck)
 
 

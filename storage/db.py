@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
+import time
 from collections.abc import Iterator
 from importlib import resources
 from pathlib import Path
@@ -114,10 +115,39 @@ def _alembic_config(url: str) -> Any:
 
 
 def migrate(url: str) -> None:
-    """Bring the schema to the newest migration (idempotent)."""
+    """Bring the schema to the newest migration (idempotent), then refresh the
+    planner's statistics (:func:`refresh_statistics`)."""
     from alembic import command
 
     command.upgrade(_alembic_config(url), "head")
+    refresh_statistics(url)
+
+
+#: rows SQLite's ANALYZE samples per index: approximate statistics in milliseconds
+ANALYSIS_LIMIT = 1000
+_ANALYZED: dict[str, float] = {}
+
+
+def refresh_statistics(url: str, *, every_seconds: float = 0.0) -> bool:
+    """Give SQLite's query planner the current table sizes (a sampled ``ANALYZE``).
+
+    Without statistics SQLite guesses, and on a large dossier some lists then sort
+    the whole table.  Run after migrations and periodically by the reconciler
+    (``every_seconds``: at most once per that many seconds per database in this
+    process).  PostgreSQL's autovacuum keeps its own statistics: nothing to do.
+    Returns whether it ran.
+    """
+    if not url.startswith("sqlite"):
+        return False
+    now = time.monotonic()
+    last = _ANALYZED.get(url)
+    if every_seconds > 0 and last is not None and now - last < every_seconds:
+        return False
+    _ANALYZED[url] = now
+    with get_engine(url).begin() as conn:
+        conn.exec_driver_sql(f"PRAGMA analysis_limit={ANALYSIS_LIMIT}")
+        conn.exec_driver_sql("ANALYZE")
+    return True
 
 
 def check_initialised(url: str) -> None:

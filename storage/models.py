@@ -153,6 +153,9 @@ class Document(Base):
         Index("ix_document_state_updated", "state", "updated_at"),
         Index("ix_document_dossier_sha", "dossier_id", "blob_sha256"),
         Index("ix_document_dossier_tag", "dossier_id", "tag"),
+        # document lists newest first (migration 0018)
+        Index("ix_document_state_id", "state", "id"),
+        Index("ix_document_dossier_kind", "dossier_id", "kind", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
