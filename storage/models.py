@@ -360,7 +360,11 @@ class JournalEntry(Base):
 
 class JournalLine(Base):
     __tablename__ = "journal_line"
-    __table_args__ = (Index("ix_journal_line_account_entry", "account", "entry_id"),)
+    __table_args__ = (
+        Index("ix_journal_line_account_entry", "account", "entry_id"),
+        # the books' sums read from the index alone (migration 0019)
+        Index("ix_journal_line_entry_amounts", "entry_id", "account", "debit", "credit"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     entry_id: Mapped[int] = mapped_column(ForeignKey("journal_entry.id"), index=True)
