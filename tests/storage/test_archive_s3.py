@@ -52,7 +52,7 @@ def test_archive_on_postgres_and_s3(pg_s3_runtime: Runtime, tmp_path: Path) -> N
     target = tmp_path / "dossier.zip"
     export_dossier(rt.tx, store, w.dossier_id, target)
     new_id, counts = import_dossier(rt.tx, store, target, mailbox="s3@d.test")
-    assert counts == {"documents": 3, "entries": 3}
+    assert counts == {"documents": 3, "entries": 3, "mails": 0, "invoices": 0}
     with rt.tx() as s:
         shas = sorted(s.scalars(select(Document.blob_sha256).where(Document.dossier_id == new_id)))
     assert shas == sorted([w.old_sha, w.new_sha, w.loose_sha])
