@@ -102,7 +102,7 @@ def corrected_invoice(invoice: InvoiceData, field_name: str, value: str) -> Invo
 def apply(
     s: Any, rt: Runtime, doc: Document, field_name: str, value: str, *, user_id: int | None
 ) -> InvoiceData:
-    from pipeline import bookings
+    from pipeline import bookings, twins
 
     extraction = repo.get_extraction(s, doc.id)
     if extraction is None:
@@ -119,6 +119,7 @@ def apply(
     _learn_hint(s, rt, doc, before, after, field_name, value)
     if doc.state == "proposed":
         bookings.repropose(s, doc, after)
+    twins.recheck(s, doc)  # a corrected number or total may link (or unlink) a copy
     repo.audit(
         s,
         "correct_field",

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from extractors.model import Attachment, InvoiceData, Party, from_json, to_json
-from pipeline import mandate, payment_trust
+from pipeline import mandate, payment_trust, twins
 from pipeline.runtime import Runtime
 from pipeline.settings import Settings
 from pipeline.states import DocumentState
@@ -476,6 +476,8 @@ def _save_extraction(
         if twin is not None:
             return _resolve_twin(s, doc, twin, invoice)
         repo.set_state(s, doc, S.EXTRACTED, None)
+        # a copy read differently (a photo of a PDF): warned now, before any proposal
+        twins.flag_possible_twin(s, doc)
     return [NextStep("propose", document_id)]
 
 

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -829,28 +829,54 @@ def find_possible_twins(
     exclude_id: int,
     total: Any,
     invoice_date: Any,
+    supplier_vat: str | None = None,
+    invoice_number: str | None = None,
+    limit: int = 200,
 ) -> list[Document]:
-    """Live file documents of the dossier with the same total and invoice date (oldest first).
+    """Live file documents of the dossier sharing the total, the date, the supplier VAT or
+    the number with a document (newest ``limit``, returned oldest first).
 
-    The caller compares supplier VAT and number loosely (an OCR'd photo reads them
-    with small differences); rejected and duplicate documents are left out.
+    The caller compares supplier, number, total and date loosely (an OCR'd photo reads
+    them with small differences); rejected and duplicate documents are left out.
     """
-    if total is None or invoice_date is None:
+    same = [
+        column == value
+        for column, value in (
+            (Document.total_incl_vat, total),
+            (Document.invoice_date, invoice_date),
+            (Document.supplier_vat, supplier_vat),
+            (Document.invoice_number, invoice_number),
+        )
+        if value is not None and value != ""
+    ]
+    if not same:
         return []
+    found = session.scalars(
+        select(Document)
+        .where(
+            Document.dossier_id == dossier_id,
+            or_(*same),
+            Document.id != exclude_id,
+            Document.kind == "file",
+            Document.state.not_in([DocumentState.DUPLICATE.value, DocumentState.REJECTED.value]),
+        )
+        .order_by(Document.id.desc())
+        .limit(limit)
+    )
+    return sorted(found, key=lambda d: d.id)
+
+
+def waiting_with_alerts(session: Session, dossier_id: int, *, limit: int = 1000) -> list[Document]:
+    """Documents of the dossier waiting for review that carry alerts (newest ``limit``)."""
     return list(
         session.scalars(
             select(Document)
             .where(
                 Document.dossier_id == dossier_id,
-                Document.total_incl_vat == total,
-                Document.invoice_date == invoice_date,
-                Document.id != exclude_id,
-                Document.kind == "file",
-                Document.state.not_in(
-                    [DocumentState.DUPLICATE.value, DocumentState.REJECTED.value]
-                ),
+                Document.alerts.is_not(None),
+                Document.state.in_([DocumentState.EXTRACTED.value, DocumentState.PROPOSED.value]),
             )
-            .order_by(Document.id)
-            .limit(20)
+            .order_by(Document.id.desc())
+            .limit(limit)
         )
     )
