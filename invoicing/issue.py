@@ -12,7 +12,7 @@ from invoicing.model import DocumentKind, DraftLine, InvoiceDraft, IssuedInvoice
 from invoicing.numbering import due_date, format_number, ogm_for
 from invoicing.vat import compute, mentions
 
-__all__ = ["IssuedDocument", "credit_note_draft", "issue", "render_outputs"]
+__all__ = ["IssuedDocument", "credit_note_draft", "issue", "render_outputs", "warm_up"]
 
 
 def issue(
@@ -103,7 +103,7 @@ def render_outputs(issued: IssuedInvoice, *, validate: bool = True) -> IssuedDoc
     """PDF (customer's language) and UBL (with the PDF embedded), validated CEN + Peppol.
 
     Takes about a second the first time (CEN stylesheet compilation, fonts); call
-    ``peppol.validation.warm_up()`` at worker start."""
+    :func:`warm_up` at process start."""
     from invoicing.pdf import render_pdf
     from invoicing.ubl import write_invoice_ubl
     from peppol.validation import validate as run_validation
@@ -114,3 +114,24 @@ def render_outputs(issued: IssuedInvoice, *, validate: bool = True) -> IssuedDoc
     ubl = write_invoice_ubl(issued, pdf)
     findings = run_validation(ubl) if validate else ()
     return IssuedDocument(issued, pdf, ubl, findings)
+
+
+def warm_up() -> None:
+    """Pay the first-use costs of :func:`render_outputs` now: the CEN stylesheet, the
+    WeasyPrint fonts and user-agent stylesheet, the template and the QR encoder, by
+    issuing and rendering one sample invoice (nothing is kept but those caches)."""
+    from invoicing.model import Customer, Language
+    from peppol.validation import warm_up as warm_validation
+
+    warm_validation()
+    seller = Seller(
+        name="Warm-up BV", street="Kerkstraat 1", postal_code="9000", city="Gent",
+        vat="BE0403170701", enterprise_number="0403.170.701", iban="BE71 0961 2345 6769",
+        bic="GKCCBEBB",
+    )  # fmt: skip
+    customer = Customer(name="Klant NV", country="BE", vat="BE0202239951", language=Language.NL)
+    draft = InvoiceDraft(
+        customer=customer, lines=(DraftLine("Warm-up", Decimal(1), Decimal(10), Decimal(21)),)
+    )
+    day = _dt.date(2026, 1, 2)
+    render_outputs(issue(draft, seller, dossier_id=1, sequence=1, issue_date=day))

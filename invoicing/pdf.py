@@ -14,7 +14,7 @@ import threading
 from importlib import resources
 from typing import Any
 
-from invoicing.epc import epc_qr_svg
+from invoicing.epc import epc_qr_img
 from invoicing.model import IssuedInvoice, Language
 from invoicing.texts import fmt_date, fmt_money, label
 from invoicing.vat import compute
@@ -95,7 +95,7 @@ def invoice_html(issued: IssuedInvoice) -> str:
     credit = issued.is_credit_note
     pay_block = ""
     if not credit:
-        qr = epc_qr_svg(seller, totals.payable, issued.structured_communication)
+        qr = epc_qr_img(seller, totals.payable, issued.structured_communication)
         pay_block = (
             f"<table class='pay'><tr><td class='qr'>{qr}</td><td>"
             f"{_e(label(lang, 'to_pay'))}: <strong>EUR {money(totals.payable)}</strong><br>"

@@ -56,6 +56,7 @@ from pipeline.invoice_channels import (
     PeppolAccessPoint,
 )
 from pipeline.service.core import Permission, Refused, ServiceBase, ServiceError, UserView, requires
+from pipeline.warmup import settle_once
 from storage import NotFound, repo
 from storage import invoicing as store
 from storage.models import (
@@ -915,7 +916,11 @@ class InvoicingService(ServiceBase):
             s.flush()
             if cfg.get("auto_book"):
                 self._book(s, inv, issued, out.ubl or out.pdf, auto=True)
-            return _row(inv)
+            row = _row(inv)
+        # the first issue built the renderer's and validator's caches: later garbage
+        # collections leave them alone (pipeline.warmup)
+        settle_once()
+        return row
 
     @requires(P.INVOICE)
     def credit_note(

@@ -260,8 +260,49 @@ def test_logo_is_drawn_and_a_broken_or_foreign_logo_is_not() -> None:
         inv = issue(draft(line("1.00")), seller, dossier_id=1, sequence=1, issue_date=ISSUE)
         return render_pdf(inv).count(b"/Subtype /Image")
 
-    assert images(dataclasses.replace(SELLER, logo=buf.getvalue())) == 1
-    assert images(SELLER) == 0
-    assert images(dataclasses.replace(SELLER, logo=b"not a png")) == 0
+    # one image is the payment QR code
+    assert images(dataclasses.replace(SELLER, logo=buf.getvalue())) == 2
+    assert images(SELLER) == 1
+    assert images(dataclasses.replace(SELLER, logo=b"not a png")) == 1
     svg = b'<svg xmlns="http://www.w3.org/2000/svg"><image href="http://x/y.png"/></svg>'
-    assert images(dataclasses.replace(SELLER, logo=svg, logo_mime="image/svg+xml")) == 0
+    assert images(dataclasses.replace(SELLER, logo=svg, logo_mime="image/svg+xml")) == 1
+
+
+def test_the_pdf_qr_code_carries_the_epc_payload_unsmoothed() -> None:
+    """The QR image drawn in the PDF, read back module by module, is the EPC QR of the
+    invoice's amount and OGM; it is drawn without interpolation (sharp when scanned)."""
+    import io
+
+    import pdfplumber
+    import segno
+
+    from invoicing.pdf import render_pdf
+
+    inv = issue(draft(line("100.00")), SELLER, dossier_id=3, sequence=7, issue_date=ISSUE)
+    data = render_pdf(inv)
+    assert b"/Interpolate false" in data
+    expected = segno.make(
+        epc_payload(SELLER, inv.totals.payable, inv.structured_communication),
+        error="m", boost_error=False, micro=False,
+    ).matrix  # fmt: skip
+    with pdfplumber.open(io.BytesIO(data)) as pdf:
+        (image,) = pdf.pages[0].images
+        width, height = int(image["srcsize"][0]), int(image["srcsize"][1])
+        pixels = image["stream"].get_data()
+    size = len(expected)
+    scale = width // (size + 4)
+    assert width == height == (size + 4) * scale
+    row_bytes = len(pixels) // height
+    per_pixel = row_bytes // width if row_bytes >= width else 0
+
+    def dark(x: int, y: int) -> bool:
+        if per_pixel:  # 8-bit grey or RGB
+            return pixels[y * row_bytes + x * per_pixel] < 128
+        bit = pixels[y * row_bytes + x // 8] >> (7 - x % 8) & 1  # 1-bit, 0 is black
+        return bit == 0
+
+    read = [
+        [dark((c + 2) * scale + scale // 2, (r + 2) * scale + scale // 2) for c in range(size)]
+        for r in range(size)
+    ]
+    assert read == [[bool(v) for v in row] for row in expected]
