@@ -12,7 +12,7 @@ from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from storage.errors import NotFound
 from storage.models import (
@@ -22,6 +22,7 @@ from storage.models import (
     InvoiceSend,
     InvoiceSequence,
     JournalEntry,
+    JournalLine,
     Payment,
     ReminderSent,
     SalesInvoice,
@@ -44,7 +45,9 @@ __all__ = [
     "list_movements",
     "list_payments",
     "list_reminders",
+    "open_purchase_amounts",
     "open_purchase_entries",
+    "open_sales_amounts",
     "pending_sends",
     "replace_lines",
     "sends_of",
@@ -256,13 +259,91 @@ def paid_on_entries(s: Session, entry_ids: Iterable[int]) -> dict[int, Decimal]:
 
 
 def open_purchase_entries(s: Session, dossier_id: int) -> list[JournalEntry]:
-    """Booked purchase entries with a payment reference (matched by CODA)."""
-    q = select(JournalEntry).where(
-        JournalEntry.dossier_id == dossier_id,
-        JournalEntry.status == "booked",
-        JournalEntry.payment_reference.is_not(None),
+    """Booked purchase entries with a payment reference (matched by CODA), their lines
+    loaded with them (one query for all the lines, not one per entry)."""
+    q = (
+        select(JournalEntry)
+        .where(
+            JournalEntry.dossier_id == dossier_id,
+            JournalEntry.status == "booked",
+            JournalEntry.payment_reference.is_not(None),
+        )
+        .options(selectinload(JournalEntry.lines))
     )
     return [e for e in s.scalars(q) if any(ln.account.startswith("440") for ln in e.lines)]
+
+
+_CENT = Decimal("0.01")
+
+
+def _money(value: Any) -> Decimal:
+    return Decimal(str(value or 0)).quantize(_CENT)
+
+
+def open_sales_amounts(s: Session, dossier_id: int) -> list[tuple[int, Decimal, str | None]]:
+    """``(invoice id, open amount, structured communication)`` of every issued invoice of
+    the dossier not fully paid, in one query of three columns (no ORM rows: a CODA
+    import matches against tens of thousands of them)."""
+    q = (
+        select(
+            SalesInvoice.id,
+            SalesInvoice.total,
+            SalesInvoice.paid_amount,
+            SalesInvoice.structured_communication,
+        )
+        .where(
+            SalesInvoice.dossier_id == dossier_id,
+            SalesInvoice.state == "issued",
+            SalesInvoice.kind == "invoice",
+            SalesInvoice.paid_amount < SalesInvoice.total,
+        )
+        .order_by(SalesInvoice.id.desc())
+    )
+    found = []
+    for iid, total, paid, ogm in s.execute(q).tuples():
+        open_amount = _money(total) - _money(paid)
+        if open_amount > 0:
+            found.append((int(iid), open_amount, ogm))
+    return found
+
+
+def open_purchase_amounts(s: Session, dossier_id: int) -> list[tuple[int, Decimal, str]]:
+    """``(entry id, open amount, payment reference)`` of every booked purchase entry with
+    a payment reference and a supplier (440…) balance not fully paid: the balance and the
+    payments each summed by the database in one query."""
+    owed = (
+        select(
+            JournalLine.entry_id.label("entry_id"),
+            func.sum(JournalLine.credit - JournalLine.debit).label("owed"),
+        )
+        .join(JournalEntry, JournalEntry.id == JournalLine.entry_id)
+        .where(
+            JournalEntry.dossier_id == dossier_id,
+            JournalEntry.status == "booked",
+            JournalEntry.payment_reference.is_not(None),
+            JournalLine.account.like("440%"),
+        )
+        .group_by(JournalLine.entry_id)
+        .subquery()
+    )
+    paid = (
+        select(Payment.entry_id.label("entry_id"), func.sum(Payment.amount).label("paid"))
+        .where(Payment.dossier_id == dossier_id, Payment.entry_id.is_not(None))
+        .group_by(Payment.entry_id)
+        .subquery()
+    )
+    q = (
+        select(JournalEntry.id, owed.c.owed, paid.c.paid, JournalEntry.payment_reference)
+        .join(owed, owed.c.entry_id == JournalEntry.id)
+        .outerjoin(paid, paid.c.entry_id == JournalEntry.id)
+        .order_by(JournalEntry.id)
+    )
+    found = []
+    for eid, total, done, reference in s.execute(q).tuples():
+        open_amount = _money(total) - _money(done)
+        if open_amount > 0:
+            found.append((int(eid), open_amount, str(reference)))
+    return found
 
 
 def find_coda_import(s: Session, dossier_id: int, sha256: str) -> CodaImport | None:
@@ -275,7 +356,8 @@ def insert_movements(s: Session, rows: list[dict[str, Any]]) -> dict[int, int]:
     """Store the movements of one import in bulk; returns ``{file line: movement id}``."""
     if not rows:
         return {}
-    s.execute(insert(BankMovement), rows)
+    # Core insert on the table: the ORM's bulk path builds a command per row first
+    s.connection().execute(insert(cast(Table, BankMovement.__table__)), rows)
     import_id = rows[0]["import_id"]
     found = s.execute(
         select(BankMovement.line, BankMovement.id).where(BankMovement.import_id == import_id)
@@ -288,7 +370,7 @@ def insert_payments(
 ) -> None:
     """Store payments in bulk and add them to their invoices (one UPDATE each)."""
     if rows:
-        s.execute(insert(Payment), rows)
+        s.connection().execute(insert(cast(Table, Payment.__table__)), rows)
     if paid_by_invoice:
         table = cast(Table, SalesInvoice.__table__)
         s.connection().execute(
