@@ -58,8 +58,24 @@ __all__ = [
 _ZERO = Decimal("0.00")
 
 #: Law of 2 August 2002 reference rates by (year, half): the ECB main refinancing rate on the
-#: first day of the half-year + 8 points, rounded up to the next half point.  Values derived
-#: that way; check each against the Belgian Official Gazette notice and extend every half-year.
+#: first day of the half-year + 8 points, rounded up to the next half point, published by
+#: the FPS Finance as a notice in the Belgian Official Gazette (Moniteur belge / Belgisch
+#: Staatsblad) each half-year.  Checked on 6 December 2026 against published reports of
+#: those notices (the FPS Finance notices themselves were not at hand):
+#:
+#: * 2023/1 10.5 %: notice of the Gazette of 17 March 2023 (elegis.be, "Augmentation du
+#:   taux d'intérêt applicable dans les transactions commerciales");
+#: * 2023/2 12 %: avocation.be, "Retards de paiement";
+#: * 2024/1 12.5 %: medenam.be (?p=182); 2024/2 12.5 %: "unchanged", Gazette of 30 July
+#:   (trendstop.levif.be) and Schoups ("both half-years of 2024: 12.5 %", leuropeinfo.eu
+#:   ?p=1197);
+#: * 2025/1 11.5 %: Schoups (leuropeinfo.eu ?p=1197, FPS Finance note to the Gazette);
+#: * 2025/2 and 2026/1 10.5 %: Embuild, "Le retard de paiement : le taux d'intérêt
+#:   applicable en 2026" (2026/1 "unchanged, still 10.50", announced before the notice).
+#:
+#: 2026/2 is not in the table: no published value was found, so interest for it runs at
+#: the last known rate and the reminder says so (:func:`reference_rate`).  Extend the
+#: table every half-year from the Gazette notice.
 REFERENCE_RATES: dict[tuple[int, int], Decimal] = {
     (2023, 1): Decimal("10.5"),
     (2023, 2): Decimal("12.0"),
