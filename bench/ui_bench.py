@@ -226,32 +226,40 @@ def build_books(base: Path, lines: int) -> tuple[Runtime, int]:
     return rt, dossier.id
 
 
-def _median(call: Callable[[], object], runs: int) -> tuple[float, float]:
-    """The first call (cold: nothing cached) and the median of the next ``runs`` (warm)."""
-    t0 = time.perf_counter()
+def _median(call: Callable[[], object], runs: int) -> tuple[float, float, float]:
+    """The first call (cold: nothing cached), its CPU time (this process; steadier than
+    the wall clock on a shared machine) and the median of the next ``runs`` (warm)."""
+    t0, c0 = time.perf_counter(), time.process_time()
     call()
-    cold = time.perf_counter() - t0
+    cold, cpu = time.perf_counter() - t0, time.process_time() - c0
     times = []
     for _ in range(runs):
         t0 = time.perf_counter()
         call()
         times.append(time.perf_counter() - t0)
-    return cold, statistics.median(times)
+    return cold, cpu, statistics.median(times)
 
 
-def time_books_page(page: str, dossier_id: int, runs: int) -> float:
-    """Median warm AppTest run of the Books or Dashboard page as the entrepreneur."""
+def time_books_page(page: str, dossier_id: int, runs: int) -> tuple[float, float, float]:
+    """Cold (first: the service's cache emptied, as after a start or a booking) and
+    median warm AppTest run of the Books or Dashboard page as the entrepreneur."""
+    from pipeline.service import books as books_service
+
     at = AppTest.from_file(APP, default_timeout=120)
     at.session_state["user"] = Service().user("bench")
     at.run()
     at.switch_page(f"views/{page}.py")
+    books_service._CACHE.clear()
     times = []
+    c0 = time.process_time()  # the script runs in a thread of this process
     for _ in range(runs + 1):
         t0 = time.perf_counter()
         at.run()
         times.append(time.perf_counter() - t0)
+        if len(times) == 1:
+            cpu = time.process_time() - c0
         assert not at.exception, [e.value for e in at.exception]
-    return statistics.median(times[1:])
+    return times[0], cpu, statistics.median(times[1:])
 
 
 def bench_books(tmp: Path, lines: int, runs: int) -> None:
@@ -282,15 +290,19 @@ def bench_books(tmp: Path, lines: int, runs: int) -> None:
         "measure 60-61 per month": lambda: svc.measure(user, did, "60-61", "2025-01", "2026-12"),
     }
     timed = {name: _median(fn, runs) for name, fn in calls.items()}
-    base = timed["SELECT COUNT (baseline)"][1]
+    base = timed["SELECT COUNT (baseline)"][2]
     title = f"books call ({counted} lines)"
-    print(f"\n{title:<40} {'cold s':>8} {'warm s':>8} {'warm x COUNT':>13}")
-    for name, (cold, secs) in timed.items():
-        print(f"{name:<40} {cold:>8.4f} {secs:>8.4f} {secs / base:>12.1f}x")
+    print(f"\n{title:<40} {'cold s':>8} {'cold cpu':>9} {'warm s':>8} {'warm x COUNT':>13}")
+    for name, (cold, cpu, secs) in timed.items():
+        print(f"{name:<40} {cold:>8.4f} {cpu:>9.4f} {secs:>8.4f} {secs / base:>12.1f}x")
     pages = {page: time_books_page(page, did, runs) for page in ("books", "dashboard")}
-    for page, secs in pages.items():
-        print(f"{'page ' + page + ' (AppTest)':<40} {'':>8} {secs:>8.4f} {secs / base:>12.1f}x")
-    worst = max(max(w for _c, w in timed.values()), *pages.values())
+    for page, (cold, cpu, secs) in pages.items():
+        name = f"page {page} (AppTest)"
+        print(f"{name:<40} {cold:>8.4f} {cpu:>9.4f} {secs:>8.4f} {secs / base:>12.1f}x")
+    every = [*timed.values(), *pages.values()]
+    worst = max(w for _c, _u, w in every)
+    coldest = max(c for c, _u, _w in every)
+    print(f"cold (first call or page, nothing cached): worst {coldest:.3f} s")
     verdict = "met" if worst < 1 else "NOT met"
     print(f"\ntarget < 1 s per books page and call (warm): {verdict} (worst {worst:.3f} s)")
     reset_runtime(None)

@@ -377,11 +377,14 @@ def ageing(
     kind: str,
     as_of: dt.date,
     paid: Mapping[int, Decimal] | None = None,
+    *,
+    items: bool = True,
 ) -> Ageing:
     """Open items of customers (40) or suppliers (44) on ``as_of``: each entry's claim
     minus its recorded payments (``paid`` per entry), by days past its due date (else
     its date).  A settlement without a document (a bank entry on 40/44) settles the
-    counterparty's oldest items first; what it leaves over stays as an open credit."""
+    counterparty's oldest items first; what it leaves over stays as an open credit.
+    ``items=False``: the buckets and total only (the dashboard), no list of items."""
     prefix = _kind_prefix(kind)
     paid = paid or {}
     claims: dict[int, Decimal] = defaultdict(lambda: ZERO)
@@ -406,7 +409,15 @@ def ageing(
     for eid, amount in claims.items():  # what a settlement left over stays open
         if amount < ZERO and first[eid].document_id is None and pool[first[eid].counterparty]:
             settled[eid] = amount + pool.pop(first[eid].counterparty)
-    items = []
+    totals = dict.fromkeys(AGEING_BUCKETS, ZERO)
+    if not items:
+        for entry_id, amount in claims.items():
+            left = amount - settled[entry_id]
+            if left != ZERO:
+                ln = first[entry_id]
+                totals[_bucket((as_of - (ln.due_date or ln.date)).days)] += left
+        return Ageing(kind, tuple(totals.items()), sum(totals.values(), ZERO), ())
+    found = []
     for entry_id, amount in claims.items():
         left = amount - settled[entry_id]
         if left == ZERO:
@@ -414,7 +425,7 @@ def ageing(
         ln = first[entry_id]
         due = ln.due_date or ln.date
         days = (as_of - due).days
-        items.append(
+        found.append(
             OpenItem(
                 ln.counterparty,
                 entry_id,
@@ -429,11 +440,10 @@ def ageing(
                 _bucket(days),
             )
         )
-    items.sort(key=lambda i: (-i.days_overdue, i.counterparty.lower(), i.entry_id))
-    totals = dict.fromkeys(AGEING_BUCKETS, ZERO)
-    for item in items:
+    found.sort(key=lambda i: (-i.days_overdue, i.counterparty.lower(), i.entry_id))
+    for item in found:
         totals[item.bucket] += item.open
-    return Ageing(kind, tuple(totals.items()), sum(totals.values(), ZERO), tuple(items))
+    return Ageing(kind, tuple(totals.items()), sum(totals.values(), ZERO), tuple(found))
 
 
 def top_counterparties(

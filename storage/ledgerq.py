@@ -35,8 +35,15 @@ ZERO = Decimal("0.00")
 WAITING_STATES = ("received", "extracted", "proposed", "failed", "quarantined")
 
 
+_CENT = Decimal("0.01")
+
+
 def _dec(value: Any) -> Decimal:
-    return Decimal(str(value or 0)).quantize(Decimal("0.01"))
+    if not value:
+        return ZERO
+    if type(value) is Decimal:  # most sums already are (no detour through str)
+        return value.quantize(_CENT)
+    return Decimal(str(value)).quantize(_CENT)
 
 
 def _booked(dossier_id: int) -> ColumnElement[bool]:
@@ -351,26 +358,28 @@ def claims_of(
         .join(JournalEntry, JournalEntry.id == sub.c.entry_id)
     )
     out: dict[str, list[dict[str, Any]]] = {p: [] for p in prefixes}
-    for r in s.execute(stmt).mappings():
+    last = 1 + 3 * len(prefixes)  # entry id, then debit, credit, count per prefix
+    for r in s.execute(stmt):  # positional: no mapping per row (the dashboard's bulk)
+        date, journal, number, period, vat_period, counterparty, document_id, due = r[last:]
         for n, p in enumerate(prefixes):
-            if not r[f"n{n}"]:
+            if not r[3 + 3 * n]:
                 continue
             out[p].append(
                 {
-                    "entry_id": r["entry_id"],
-                    "date": r["date"],
-                    "journal": r["journal"],
+                    "entry_id": r[0],
+                    "date": date,
+                    "journal": journal,
                     "account": p,
-                    "debit": _dec(r[f"d{n}"]),
-                    "credit": _dec(r[f"c{n}"]),
-                    "number": r["number"],
-                    "period": r["period"],
-                    "vat_period": r["vat_period"] or "",
+                    "debit": _dec(r[1 + 3 * n]),
+                    "credit": _dec(r[2 + 3 * n]),
+                    "number": number,
+                    "period": period,
+                    "vat_period": vat_period or "",
                     "vat_grids": (),
-                    "counterparty": r["counterparty"] or "",
+                    "counterparty": counterparty or "",
                     "description": "",
-                    "document_id": r["document_id"],
-                    "due_date": r["due_date"],
+                    "document_id": document_id,
+                    "due_date": due,
                 }
             )
     return out

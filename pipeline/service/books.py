@@ -130,6 +130,11 @@ class _Cache:
             while len(self._items) > self._size:
                 self._items.popitem(last=False)
 
+    def clear(self) -> None:
+        """Forget every report (benches time the first, uncached call)."""
+        with self._lock:
+            self._items.clear()
+
 
 _CACHE = _Cache()
 
@@ -416,8 +421,8 @@ class BooksService(ServiceBase):
             year=year,
             result=ledger.result_report(_months(months), year),
             vat=ledger.vat_position(_booked(vat_rows), periods[0]) if periods else None,
-            receivables=ledger.ageing(customers, "customers", today, paid),
-            payables=ledger.ageing(suppliers, "suppliers", today, paid),
+            receivables=ledger.ageing(customers, "customers", today, paid, items=False),
+            payables=ledger.ageing(suppliers, "suppliers", today, paid, items=False),
             top_customers=ledger.top_counterparties(customers, "customers", 10),
             top_suppliers=ledger.top_counterparties(suppliers, "suppliers", 10),
         )

@@ -221,6 +221,20 @@ def test_customer_and_supplier_history_and_ageing() -> None:
     assert {i.entry_id: i.open for i in sup2.items} == {2: D("605.00"), 7: D("-58.00")}
 
 
+@pytest.mark.parametrize("kind", ["customers", "suppliers"])
+@pytest.mark.parametrize("day", ["2026-01-15", "2026-03-31", "2026-12-31"])
+def test_ageing_without_items_has_the_same_buckets(kind: str, day: str) -> None:
+    """The dashboard's ageing (buckets and total only) adds up what the list shows."""
+    extra = _entry(7, "2026-03-25", "FIN", "Lev Y", [("440000", "300.00", "0", [])])
+    books = _books() + extra
+    as_of = dt.date.fromisoformat(day)
+    full = ageing(books, kind, as_of, paid={2: D("105.00")})
+    brief = ageing(books, kind, as_of, paid={2: D("105.00")}, items=False)
+    assert full.items  # something is open on each of these days
+    assert brief.items == ()
+    assert (brief.kind, brief.buckets, brief.total) == (full.kind, full.buckets, full.total)
+
+
 def test_top_customers_and_suppliers_count_documents_not_payments() -> None:
     top = top_counterparties(_books(), "customers")
     assert [(t.counterparty, t.amount, t.documents) for t in top] == [
