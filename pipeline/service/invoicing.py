@@ -10,7 +10,9 @@ Rules kept here:
 * a send is stored (queued, with its message id) before anything leaves; delivering it
   again reuses that id (the access point deduplicates on it, a mail keeps its
   Message-ID), and a sent one is never sent again;
-* a CODA file is imported whole or not at all.
+* a CODA file is imported whole or not at all; each matched movement is booked in the
+  bank journal (:mod:`.bank_journal`), a movement imported before (in any file) is skipped,
+  a movement in a locked period refuses the file with the reason.
 """
 
 from __future__ import annotations
@@ -55,9 +57,13 @@ from pipeline.invoice_channels import (
     Outgoing,
     PeppolAccessPoint,
 )
+from pipeline.service import bank_journal as bank
 from pipeline.service.core import Permission, Refused, ServiceBase, ServiceError, UserView, requires
+from pipeline.service.views import EntryView, entry_view
 from pipeline.warmup import settle_once
 from storage import NotFound, repo
+from storage import bank_journal as bank_store
+from storage import entries as entries_store
 from storage import invoicing as store
 from storage.models import (
     BankMovement,
@@ -193,6 +199,7 @@ class MovementView:
     structured_communication: str | None
     communication: str | None
     state: str
+    entry_id: int | None = None  # the bank-journal entry booking it
 
 
 @dataclass(frozen=True, slots=True)
@@ -203,6 +210,8 @@ class CodaReport:
     matched: int
     unmatched: tuple[MovementView, ...]
     matches: tuple[dict[str, Any], ...]
+    booked: int = 0  # bank-journal entries made (one per matched movement)
+    already_imported: int = 0  # movements of the file imported before: skipped
 
 
 @dataclass(frozen=True, slots=True)
@@ -340,6 +349,7 @@ def _movement_view(m: BankMovement) -> MovementView:
         structured_communication=m.structured_communication,
         communication=m.communication,
         state=m.state,
+        entry_id=m.entry_id,
     )
 
 
@@ -1235,8 +1245,10 @@ class InvoicingService(ServiceBase):
     ) -> CodaReport:
         """Import a CODA statement file in one transaction: movements matched on the
         structured communication and amount to open sales invoices and booked purchase
-        entries; the rest listed for manual matching.  A bad file is refused with its
-        line number and nothing of it is stored."""
+        entries, each matched one booked in the bank journal; the rest listed for manual
+        matching or booking.  A bad file, or a movement in a locked period, is refused with
+        its line number and nothing of it is stored.  Movements imported before (the same
+        statement in another file) are skipped: nothing is paid or booked twice."""
         with self.rt.tx() as s:  # the right first, then the file
             self._require(s, user, dossier_id, P.MANAGE_PAYMENTS)
         if len(data) > MAX_CODA_BYTES:
@@ -1259,10 +1271,24 @@ class InvoicingService(ServiceBase):
                 statements=len(parsed.statements),
                 imported_by=user.id,
             )
+            keyed = [
+                (bank.movement_key(st.account, mv), mv)
+                for st in parsed.statements
+                for mv in st.movements
+            ]
+            known = bank_store.known_keys(s, dossier_id, (k for k, _ in keyed))
+            keys = {id(mv): k for k, mv in keyed}
+            movements = tuple(mv for k, mv in keyed if k not in known)
+            dossier = entries_store.lock_dossier(s, dossier_id)
+            locked = bank.lock_problems(
+                dossier,
+                [(mv.line, mv.value_date or mv.entry_date or dt.date.today()) for mv in movements],
+            )
+            if locked:
+                raise bank.refusal(locked, "CODA file refused, nothing imported: ")
             s.add(imp)
             s.flush()
             items = self._open_items(s, dossier_id)
-            movements = parsed.movements
             result = match_payments(movements, items.values())
             matched = {id(m.movement) for m in result.matches}
             ids = store.insert_movements(
@@ -1279,6 +1305,7 @@ class InvoicingService(ServiceBase):
                         "structured_communication": mv.ogm,
                         "communication": mv.free_communication,
                         "state": "matched" if id(mv) in matched else "unmatched",
+                        "movement_key": keys[id(mv)],
                     }
                     for mv in movements
                 ],
@@ -1317,6 +1344,7 @@ class InvoicingService(ServiceBase):
                     }
                 )
             store.insert_payments(s, payments, paid)
+            booked = self._book_matches(s, user, dossier, result.matches, items, ids)
             imp.movements = len(movements)
             imp.matched = len(result.matches)
             repo.audit(
@@ -1327,6 +1355,8 @@ class InvoicingService(ServiceBase):
                 import_id=imp.id,
                 movements=len(movements),
                 matched=len(result.matches),
+                booked=booked,
+                already_imported=len(keyed) - len(movements),
             )
             return CodaReport(
                 import_id=imp.id,
@@ -1338,7 +1368,60 @@ class InvoicingService(ServiceBase):
                     for r in store.list_movements(s, dossier_id, import_id=imp.id, limit=10**6)
                 ),
                 matches=tuple(matches),
+                booked=booked,
+                already_imported=len(keyed) - len(movements),
             )
+
+    def _book_matches(
+        self,
+        s: Any,
+        user: UserView,
+        dossier: Any,
+        matches: Sequence[Any],
+        items: _Items,
+        ids: dict[int, int],
+    ) -> int:
+        """Book each matched movement in the bank journal, linked to what it settles."""
+        sales = {items[m.item.key] for m in matches if m.item.side == "sales"}
+        invoices = bank_store.sales_invoices(s, sales)
+        _, receivable = bank_store.entry_accounts(
+            s, document_ids=(i.document_id for i in invoices.values() if i.document_id), prefix="40"
+        )
+        purchases = {items[m.item.key] for m in matches if m.item.side != "sales"}
+        payable, _ = bank_store.entry_accounts(s, entry_ids=purchases, prefix="44")
+        rows = {e.id: e for e in store.open_purchase_entries(s, dossier.id) if e.id in purchases}
+        postings: list[bank.BankPosting] = []
+        for m in matches:
+            mv, target = m.movement, items[m.item.key]
+            who = (mv.counterparty_name or "").strip()[:100]
+            if m.item.side == "sales":
+                inv = invoices[target]
+                account = receivable.get(inv.document_id or 0, bank.CUSTOMERS)
+                number, supplier_id = inv.number or f"#{inv.id}", None
+                what = f"payment of sales invoice {number}"
+            else:
+                entry = rows.get(target)
+                account = payable.get(target, bank.SUPPLIERS)
+                number = (entry.document_number if entry else None) or f"entry {target}"
+                supplier_id = entry.supplier_id if entry else None
+                what = f"payment of purchase {number}"
+            postings.append(
+                bank.BankPosting(
+                    date=mv.value_date or mv.entry_date or dt.date.today(),
+                    amount=mv.amount,
+                    account=account,
+                    description=f"{what} {who}".strip(),
+                    reason=f"CODA line {mv.line}: {what} ({m.rule}, {m.kind})",
+                    line=mv.line,
+                    document_number=number,
+                    supplier_id=supplier_id,
+                )
+            )
+        entries = bank.post(s, user, dossier, postings)
+        bank_store.link_movements(
+            s, {ids[m.movement.line]: e.id for m, e in zip(matches, entries, strict=True)}
+        )
+        return len(entries)
 
     def _open_items(self, s: Any, dossier_id: int) -> _Items:
         """Open sales invoices and booked purchase entries, as the matcher's items;
@@ -1407,8 +1490,90 @@ class InvoicingService(ServiceBase):
                 rule="manual",
                 created_by=user.id,
             )
+            dossier = entries_store.lock_dossier(s, mv.dossier_id)
+            if invoice_id is not None:
+                number = inv.number or f"#{inv.id}"
+                _, found = bank_store.entry_accounts(
+                    s, document_ids=[inv.document_id] if inv.document_id else [], prefix="40"
+                )
+                account = found.get(inv.document_id or 0, bank.CUSTOMERS)
+                what, supplier_id = f"payment of sales invoice {number}", None
+            else:
+                assert entry_id is not None
+                row = entries_store.get_entry(s, entry_id)
+                found, _ = bank_store.entry_accounts(s, entry_ids=[entry_id], prefix="44")
+                account = found.get(entry_id, bank.SUPPLIERS)
+                number = (row.document_number if row else None) or f"entry {entry_id}"
+                supplier_id = row.supplier_id if row else None
+                what = f"payment of purchase {number}"
+            (posted,) = bank.post(
+                s,
+                user,
+                dossier,
+                [
+                    bank.BankPosting(
+                        date=mv.value_date or dt.date.today(),
+                        amount=Decimal(mv.amount),
+                        account=account,
+                        description=f"{what} {mv.counterparty_name or ''}".strip(),
+                        reason=f"bank line {mv.line} matched by hand: {what}",
+                        document_number=number,
+                        supplier_id=supplier_id,
+                    )
+                ],
+            )
             mv.state = "matched"
+            mv.entry_id = posted.id
             return _movement_view(mv)
+
+    @requires(P.MANAGE_PAYMENTS)
+    def book_movement(
+        self, user: UserView, movement_id: int, account: str, *, description: str = ""
+    ) -> EntryView:
+        """Book an unmatched bank movement in the bank journal against ``account`` (bank
+        costs, wages, a loan, VAT paid…): the balance, chart and period checks of every
+        entry; refused with the reason, nothing saved."""
+        number = str(account or "").strip().split(" ", 1)[0]
+        if not number.isdigit():
+            raise Refused(f"account {number[:20]!r} is not an account number")
+        with self.rt.tx() as s:
+            try:
+                mv = store.get_movement(s, movement_id, lock=True)
+            except NotFound:
+                raise ServiceError(f"bank movement {movement_id} does not exist") from None
+            self._require(s, user, mv.dossier_id, P.MANAGE_PAYMENTS)
+            if mv.state != "unmatched":
+                raise Refused(f"this movement is {mv.state} already")
+            dossier = entries_store.lock_dossier(s, mv.dossier_id)
+            text = str(description or "").strip()[:300]
+            who = (mv.counterparty_name or "").strip()[:100]
+            (entry,) = bank.post(
+                s,
+                user,
+                dossier,
+                [
+                    bank.BankPosting(
+                        date=mv.value_date or dt.date.today(),
+                        amount=Decimal(mv.amount),
+                        account=number,
+                        description=text or f"bank line {mv.line} {who}".strip(),
+                        reason=f"bank line {mv.line} booked by hand on {number}",
+                    )
+                ],
+            )
+            mv.state = "booked"
+            mv.entry_id = entry.id
+            repo.audit(
+                s,
+                "bank_movement_booked",
+                user_id=user.id,
+                dossier_id=mv.dossier_id,
+                entry_id=entry.id,
+                movement_id=mv.id,
+                account=number,
+                amount=_plain(Decimal(mv.amount)),
+            )
+            return entry_view(entry)
 
     # -- open items and reminders ---------------------------------------------------------
     def _open_invoices(self, s: Any, dossier_id: int) -> list[tuple[SalesInvoice, OpenInvoice]]:

@@ -156,6 +156,7 @@ CALLS: dict[str, Call] = {
     "import_coda": lambda s, u, c: s.import_coda(u, c.dossier, b"not a CODA file"),
     "unmatched_movements": lambda s, u, c: s.unmatched_movements(u, c.dossier),
     "match_movement": lambda s, u, c: s.match_movement(u, 10**6, ignore=True),
+    "book_movement": lambda s, u, c: s.book_movement(u, 10**6, "657000"),
     # book sales
     "book_invoice": lambda s, u, c: s.book_invoice(u, 10**6),
     # the archive (pipeline/service/archive.py)
