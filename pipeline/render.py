@@ -138,7 +138,11 @@ def isolated_render_pages(
     cpu_seconds: int = 60,
 ) -> tuple[PageImage, ...]:
     """:func:`render_pages` in a limited child process (never decode untrusted bytes here)."""
-    return _isolated(render_pages, (data, content_type, dpi), memory_mb, cpu_seconds)
+    return _isolated(_render_pages_args, (data, content_type, dpi), memory_mb, cpu_seconds)
+
+
+def _render_pages_args(data: bytes, content_type: str, dpi: int) -> tuple[PageImage, ...]:
+    return render_pages(data, content_type, dpi=dpi)  # dpi is keyword-only there
 
 
 def isolated_render_page(

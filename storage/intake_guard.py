@@ -22,6 +22,7 @@ from typing import Any
 from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import Session
 
+from storage import page_cache
 from storage.errors import Conflict, NotFound
 from storage.models import (
     AuditEvent,
@@ -195,4 +196,5 @@ def purge_mail(session: Session, dossier_id: int, document_id: int, *, reason: s
         d.state_reason = reason
         d.reason_code = PURGED
         d.updated_at = now
+    page_cache.drop(session, ids)  # the page images rendered from them go too
     return Purged(root.id, tuple(ids), freed)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from pipeline.render import RenderLimits
 from pipeline.service.core import (
     Permission,
     Refused,
@@ -14,7 +15,7 @@ from pipeline.service.core import (
     requires,
 )
 from pipeline.service.views import DocumentDetail, DocumentRow, MailView, entry_view, row_view
-from storage import repo
+from storage import page_cache, repo
 from storage.states import REVIEW_STATES, DocumentState
 
 S = DocumentState
@@ -312,14 +313,25 @@ class DocumentsService(ServiceBase):
 
         An e-invoice (XML) shows the PDF it embeds; a mail or an XML without one
         gives ``()``.  An unreadable file raises :class:`ServiceError` with the reason.
+        Rendered once (see :meth:`page_image`), then read from the page cache.
         """
-        from pipeline.render import RenderError, isolated_render_pages
+        from pipeline.render import PageImage, RenderError, isolated_render_pages
 
         source = self._visual_source(user, doc_id)
         if source is None:
             return ()
+        with self.rt.tx() as s:
+            count = page_cache.page_count(s, doc_id, source[0])
+            cached = [
+                page_cache.get(s, doc_id, source[0], n, dpi)
+                for n in range(1, min(count or 0, _MAX_PAGES) + 1)
+            ]
+        if count and all(c is not None for c in cached):
+            return tuple(
+                PageImage(c.png, c.width, c.height, c.page, c.page_count) for c in cached if c
+            )
         try:  # untrusted bytes: decoded in a limited child, never in the UI process
-            return isolated_render_pages(
+            pages = isolated_render_pages(
                 self.rt.blobs.get(source[0]),
                 source[1],
                 dpi=dpi,
@@ -327,6 +339,10 @@ class DocumentsService(ServiceBase):
             )
         except RenderError as exc:
             raise ServiceError(f"the pages cannot be shown: {exc}") from None
+        with self.rt.tx() as s:
+            for p in pages:
+                page_cache.put(s, doc_id, source[0], dpi, _cached(p))
+        return pages
 
     @requires(Permission.VIEW)
     def page_image(
@@ -341,24 +357,48 @@ class DocumentsService(ServiceBase):
         """One page (from 1) as a PNG ``PageImage`` with ``box`` (page fractions) drawn on it.
 
         ``None`` when the document has nothing to show (see :meth:`page_images`).
+        The page is rendered from the untrusted original once, in a limited child
+        process; the PNG is kept (``page_render``, derived: not in the quota, gone
+        with the document) and later views read it; the box is drawn on that PNG.
         """
-        from pipeline.render import RenderError, isolated_render_page
+        from pipeline.render import PageImage, RenderError, draw_box, isolated_render_page
 
         source = self._visual_source(user, doc_id)
         if source is None:
             return None
-        rect = None if box is None else tuple(float(v) for v in box)
-        try:  # untrusted bytes: decoded in a limited child, never in the UI process
-            return isolated_render_page(
-                self.rt.blobs.get(source[0]),
-                source[1],
-                page=page,
-                dpi=dpi,
-                box=rect,  # type: ignore[arg-type]
-                memory_mb=self.rt.settings.extract_memory_mb,
-            )
-        except RenderError as exc:
-            raise ServiceError(f"the page cannot be shown: {exc}") from None
+        wanted = max(1, min(int(page), _MAX_PAGES))
+        with self.rt.tx() as s:
+            count = page_cache.page_count(s, doc_id, source[0])
+            if count is not None:  # past the last page: the last one, as the renderer does
+                wanted = max(1, min(wanted, count))
+            hit = page_cache.get(s, doc_id, source[0], wanted, dpi)
+        if hit is None:
+            try:  # untrusted bytes: decoded in a limited child, never in the UI process
+                rendered = isolated_render_page(
+                    self.rt.blobs.get(source[0]),
+                    source[1],
+                    page=wanted,
+                    dpi=dpi,
+                    memory_mb=self.rt.settings.extract_memory_mb,
+                )
+            except RenderError as exc:
+                raise ServiceError(f"the page cannot be shown: {exc}") from None
+            hit = _cached(rendered)
+            with self.rt.tx() as s:
+                page_cache.put(s, doc_id, source[0], dpi, hit)
+        png = hit.png
+        if box is not None:  # drawn on our own bounded PNG, not on the original
+            x0, y0, x1, y1 = (float(v) for v in box)
+            png = draw_box(png, (x0, y0, x1, y1))
+        return PageImage(png, hit.width, hit.height, hit.page, hit.page_count)
+
+
+#: pages the renderer shows at most
+_MAX_PAGES = RenderLimits().max_pages
+
+
+def _cached(image: Any) -> page_cache.CachedPage:
+    return page_cache.CachedPage(image.png, image.width, image.height, image.page, image.page_count)
 
 
 def _audit_with_names(s: Any, events: list[Any]) -> tuple[dict[str, Any], ...]:
