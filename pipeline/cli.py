@@ -914,6 +914,8 @@ def coda_import(dossier_ref: str, file: str, as_json: bool) -> None:
                 "import_id": rep.import_id,
                 "movements": rep.movements,
                 "matched": rep.matched,
+                "booked": rep.booked,
+                "already_imported": rep.already_imported,
                 "matches": list(rep.matches),
                 "unmatched": [
                     {"id": m.id, "line": m.line, "amount": m.amount, "name": m.counterparty_name}
@@ -922,9 +924,24 @@ def coda_import(dossier_ref: str, file: str, as_json: bool) -> None:
             }
         )
         return
-    click.echo(f"{rep.movements} movements, {rep.matched} matched, {len(rep.unmatched)} to match")
+    click.echo(
+        f"{rep.movements} movements, {rep.matched} matched, {len(rep.unmatched)} to match;"
+        f" {rep.booked} booked in the bank journal"
+        + (f", {rep.already_imported} imported before (skipped)" if rep.already_imported else "")
+    )
     for m in rep.unmatched:
-        click.echo(f"  line {m.line}: {m.amount} {m.counterparty_name or ''}".rstrip())
+        click.echo(f"  id {m.id} line {m.line}: {m.amount} {m.counterparty_name or ''}".rstrip())
+
+
+@coda.command("book")
+@click.argument("movement_id", type=int)
+@click.argument("account")
+@click.option("--description", default="", help="Text of the entry's lines.")
+@_setup_errors
+def coda_book(movement_id: int, account: str, description: str) -> None:
+    """Book an unmatched bank line (its id, see coda import) in the bank journal against ACCOUNT."""
+    entry = _service().book_movement(_system(), movement_id, account, description=description)
+    click.echo(f"booked as {entry.label} on {account}")
 
 
 @main.command()

@@ -1,5 +1,6 @@
-"""Payments: CODA bank-statement upload (matched on structured communication and amount),
-the unmatched lines with manual matching, and invoices marked paid or partly paid by hand."""
+"""Payments: CODA bank-statement upload (matched on structured communication and amount,
+each match booked in the bank journal), the unmatched lines with manual matching or booking
+against an account, and invoices marked paid or partly paid by hand."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from review_ui.common import (
     service,
     show_flash,
 )
+from review_ui.views._bank_booking import book_form
 from review_ui.views._invoicing import pick_invoicing_dossier
 
 MAX_CODA_BYTES = 50 * 1024 * 1024
@@ -60,7 +62,13 @@ def _coda(user: UserView, dossier_id: int) -> None:
         return
     st.success(
         f"Import {report.import_id}: {report.movements} movements, {report.matched} matched, "
-        f"{report.movements - report.matched} to match by hand."
+        f"{report.movements - report.matched} to match by hand. "
+        f"{report.booked} booked in the bank journal"
+        + (
+            f"; {report.already_imported} imported before, skipped."
+            if report.already_imported
+            else "."
+        )
     )
     if report.matches:
         st.dataframe(
@@ -142,6 +150,7 @@ def _unmatched(user: UserView, dossier_id: int, open_rows: list[Any]) -> None:
         if done is not None:
             flash(f"Line {done.line} set aside")
             st.rerun()
+    book_form(user, dossier_id, movements)
 
 
 def _mark_paid(user: UserView, open_rows: list[Any]) -> None:
