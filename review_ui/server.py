@@ -16,7 +16,9 @@ timeout or the maximum session age (the service decides; see
 
 from __future__ import annotations
 
+import importlib
 import logging
+import threading
 from pathlib import Path
 
 import streamlit as st
@@ -83,6 +85,18 @@ async def logout(request: Request) -> Response:
     response.headers["Cache-Control"] = "no-store"
     return response
 
+
+def _preload() -> None:
+    """Import the chart libraries before the first Dashboard asks for them (Altair's
+    import alone is a good part of that page's first load)."""
+    for name in ("altair", "pandas"):
+        try:
+            importlib.import_module(name)
+        except ImportError:  # pragma: no cover - dependencies of streamlit
+            logging.getLogger(__name__).warning("preloading %s failed", name)
+
+
+threading.Thread(target=_preload, name="boekbox-preload", daemon=True).start()
 
 app = st.App(
     str(Path(__file__).with_name("app.py")),

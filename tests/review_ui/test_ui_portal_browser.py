@@ -1,9 +1,12 @@
 """The client portal in a real headless Chromium on a phone (390 x 844): the entrepreneur
-logs in, uploads a photo of an invoice, sees it processed and finds it by a printed word."""
+logs in, takes a photo of an invoice with the camera widget (Chromium's fake camera plays
+a video made from an invoice image) and uploads a photo file, sees both processed and
+finds each by a word printed on it."""
 
 from __future__ import annotations
 
 import io
+import re
 import time
 from pathlib import Path
 
@@ -18,7 +21,8 @@ from pipeline.steps import NextStep
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
-WORD = "Zonnebloem"
+WORD = "Zonnebloem"  # printed on the photo sent as a file
+CAMERA_WORD = "Klaproos"  # printed on the invoice the camera films
 
 
 def invoice_photo() -> bytes:
@@ -51,6 +55,29 @@ def invoice_photo() -> bytes:
     return out.getvalue()
 
 
+def camera_frames(path: Path, frames: int = 3) -> Path:
+    """A Y4M video (what Chromium's fake camera plays) of a printed invoice held up to
+    a phone's camera: portrait 720 x 1280, a few lines in large type."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    width, height = 720, 1280
+    image = Image.new("RGB", (width, height), "white")
+    draw = ImageDraw.Draw(image)
+    big, font = ImageFont.truetype(FONT, 84), ImageFont.truetype(FONT, 64)
+    draw.text((40, 120), CAMERA_WORD.upper(), font=big, fill="black")
+    lines = ["FACTUUR", "Nr 2026-0042", "03/11/2026", "Totaal 121,00"]
+    for n, line in enumerate(lines):
+        draw.text((40, 340 + 130 * n), line, font=font, fill="black")
+    y, cb, cr = image.convert("YCbCr").split()
+    half = (width // 2, height // 2)
+    frame = y.tobytes() + cb.resize(half).tobytes() + cr.resize(half).tobytes()
+    with path.open("wb") as out:
+        out.write(f"YUV4MPEG2 W{width} H{height} F10:1 Ip A1:1 C420jpeg\n".encode())
+        for _ in range(frames):
+            out.write(b"FRAME\n" + frame)
+    return path
+
+
 def _process_new_uploads(world: World, known: set[int], timeout: float = 60) -> int:
     """Run the pipeline for the document the page uploaded (the broker is a stub here)."""
     deadline = time.monotonic() + timeout
@@ -68,7 +95,7 @@ def _process_new_uploads(world: World, known: set[int], timeout: float = 60) -> 
     raise AssertionError("the upload never reached the database")
 
 
-def test_phone_upload_photo_see_it_processed_and_find_it(
+def test_phone_camera_and_file_upload_processed_and_found(
     world: World,
     ui_url: str,  # noqa: F811
     chromium_path: str,
@@ -78,14 +105,21 @@ def test_phone_upload_photo_see_it_processed_and_find_it(
 
     photo = tmp_path / "IMG_0042.jpg"
     photo.write_bytes(invoice_photo())
+    video = camera_frames(tmp_path / "invoice.y4m")
     known = {r.id for r in world.service.documents(SYSTEM, kind=None, limit=1000)}
     expect.set_options(timeout=30_000)
+    camera = [
+        "--use-fake-ui-for-media-stream",
+        "--use-fake-device-for-media-stream",
+        f"--use-file-for-fake-video-capture={video}",
+    ]
     with sync_playwright() as pw:
         browser = pw.chromium.launch(
-            executable_path=chromium_path, headless=True, args=CHROMIUM_ARGS
+            executable_path=chromium_path, headless=True, args=CHROMIUM_ARGS + camera
         )
         try:
             context = browser.new_context(viewport={"width": 390, "height": 844})
+            context.grant_permissions(["camera"], origin=ui_url)
             page = context.new_page()
             page.set_default_timeout(30_000)
             page.goto(f"{ui_url}/upload")
@@ -93,13 +127,31 @@ def test_phone_upload_photo_see_it_processed_and_find_it(
             page.get_by_role("textbox", name="Password").fill(PASSWORD)
             page.get_by_role("button", name="Log in").click()
             expect(page.get_by_role("heading", name="Upload")).to_be_visible()
-            page.locator("input[type=file]").first.set_input_files(str(photo))
+
+            # the camera widget: the fake camera films the invoice, its button takes it
+            page.get_by_text("Take a photo with the camera").click()
+            widget = page.get_by_test_id("stCameraInput")
+            expect(widget.locator("video")).to_be_visible()
+            page.wait_for_function(
+                "() => { const v = document.querySelector('[data-testid=stCameraInput] video');"
+                " return v !== null && v.readyState >= 2 && v.videoWidth > 0; }"
+            )
+            widget.get_by_role("button", name="Take Photo").click()
+            expect(widget.locator("img")).to_be_visible()  # the picture replaces the video
             page.get_by_role("button", name="Upload 1 file").click()
             expect(page.get_by_text("Your uploads")).to_be_visible()
-            doc_id = _process_new_uploads(world, known)
+            taken = _process_new_uploads(world, known)
+            known.add(taken)
             # the page follows the upload by itself until the outcome is there
-            expect(page.get_by_text(f"#{doc_id} · To review")).to_be_visible()
+            expect(page.get_by_text(f"#{taken} · To review")).to_be_visible()
             expect(page.get_by_text("1 of 1 processed")).to_be_visible()
+
+            # a photo file through the file input
+            page.locator("input[type=file]").first.set_input_files(str(photo))
+            page.get_by_role("button", name="Upload 1 file").click()
+            doc_id = _process_new_uploads(world, known)
+            expect(page.get_by_text(f"#{doc_id} · To review")).to_be_visible()
+            expect(page.get_by_text("2 of 2 processed")).to_be_visible()
             page.screenshot(path=str(tmp_path / "upload.png"), full_page=True)
             assert page.evaluate("document.documentElement.scrollWidth") <= 390
 
@@ -116,6 +168,13 @@ def test_phone_upload_photo_see_it_processed_and_find_it(
             expect(image).to_be_visible()
             page.screenshot(path=str(tmp_path / "documents.png"), full_page=True)
             assert page.evaluate("document.documentElement.scrollWidth") <= 390
+            search.fill(CAMERA_WORD.lower())  # the camera's picture, by its printed word
+            search.press("Enter")
+            expect(page.get_by_text("1 document", exact=True)).to_be_visible()
+            heading = page.get_by_role("heading", name=re.compile(rf"^#{taken} · camera"))
+            expect(heading).to_be_visible()
         finally:
             browser.close()
     assert world.service.document(SYSTEM, doc_id).row.state == "proposed"
+    picture = world.service.document(SYSTEM, taken).row
+    assert (picture.state, picture.content_type) == ("proposed", "image/jpeg")
