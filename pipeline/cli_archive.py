@@ -82,15 +82,17 @@ def verify(dossier_ref: str | None, sample: int | None, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @_setup_errors
 def dossier_export(dossier_ref: str, target: Path, as_json: bool) -> None:
-    """Write the dossier's archive (ZIP: originals, e-invoices, journals, ledger,
-    bookings, manifest with SHA-256 per file) to TARGET."""
+    """Write the dossier's archive (ZIP: originals, mails, sales invoices with their
+    e-invoice XML, journals, ledger, bookings, manifest with SHA-256 per file) to TARGET;
+    every original is checked against its content address on the way."""
     report = _service().export_dossier(_system(), _dossier_id(dossier_ref), target)
     if as_json:
         _print(report)
         return
     click.echo(
-        f"{report['path']}: {report['documents']} documents, {report['entries']} entries,"
-        f" {report['bytes']:,} bytes"
+        f"{report['path']}: {report['documents']} documents, {report['mails']} mails,"
+        f" {report['entries']} entries, {report['invoices']} sales invoices,"
+        f" {report['bytes']:,} bytes; {report['verified']} originals checked"
     )
 
 
@@ -106,7 +108,8 @@ def dossier_import(source: Path, as_json: bool) -> None:
         return
     click.echo(
         f"dossier {report['dossier_id']} ({report['mailbox']}): {report['documents']}"
-        f" documents, {report['entries']} entries"
+        f" documents, {report['mails']} mails, {report['entries']} entries,"
+        f" {report['invoices']} sales invoices"
     )
 
 

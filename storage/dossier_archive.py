@@ -402,7 +402,33 @@ class _Reader:
         except BaseException as exc:  # handed to the writer, which raises it
             self._put(("error", exc))
 
+    def _small(self, job: _Job) -> bytes | None:
+        """A local original of at most one chunk, read whole in one call (most are)."""
+        path = getattr(self.store, "path", None)
+        if job.deflate or not callable(path):
+            return None
+        try:
+            fd = os.open(path(job.sha256), os.O_RDONLY | os.O_CLOEXEC)
+        except FileNotFoundError:
+            raise NotFound(f"blob {job.sha256} is missing from {self.store.describe()}") from None
+        try:
+            size = os.fstat(fd).st_size
+            if size > CHUNK:
+                return None
+            data = os.read(fd, size + 1)
+        finally:
+            os.close(fd)
+        return data if len(data) <= size else None
+
     def _copy(self, job: _Job) -> None:
+        data = self._small(job)
+        if data is not None:
+            if hashlib.sha256(data).hexdigest() != job.sha256:
+                raise StorageError(
+                    f"{job.name}: its stored original is damaged (run boekbox verify)"
+                )
+            self._put(("whole", job, zipfile.ZIP_STORED, data, zlib.crc32(data), len(data)))
+            return
         digest = hashlib.sha256()
         crc = size = csize = 0
         comp = zlib.compressobj(1, zlib.DEFLATED, -15) if job.deflate else None
@@ -483,8 +509,8 @@ def _fsync_dir(path: Path) -> None:
 
 
 def _json(value: Any) -> bytes:
-    """Compact JSON (the C encoder: the lists of a dossier run to many thousands)."""
-    return json.dumps(value, ensure_ascii=False, sort_keys=True, default=_plain).encode()
+    """Compact JSON in column order (the C encoder: a dossier has many thousand records)."""
+    return json.dumps(value, ensure_ascii=False, default=_plain).encode()
 
 
 def _write_archive(
@@ -544,16 +570,18 @@ def _write_archive(
                 jobs.append(_Job(f"einvoices/{stem}.{suffix}", invoice[key], deflate, 0, False))
     report.mails = len(mails)
     report.invoices = len(sales["invoices"])
+    # The records first, before the reader thread starts: that work is Python holding the
+    # GIL, which would keep the reader waiting for it after every read and hash (convoy).
+    for name, data in (
+        ("dossier.json", _json(head)),
+        ("documents.json", _json(docs)),
+        ("mails.json", _json(mails)),
+        ("sales.json", _json(sales)),
+    ):
+        files[name] = {"sha256": out.data(name, data), "size": len(data)}
+    del docs, mails, sales
+    _write_books(tx, dossier_id, out, files, report)
     with _Reader(store, jobs) as reader:
-        # the small members first: the reader thread runs ahead meanwhile
-        for name, data in (
-            ("dossier.json", _json(head)),
-            ("documents.json", _json(docs)),
-            ("mails.json", _json(mails)),
-            ("sales.json", _json(sales)),
-        ):
-            files[name] = {"sha256": out.data(name, data), "size": len(data)}
-        _write_books(tx, dossier_id, out, files, report)
         _copy_blobs(reader, out, files, report, crash_after)
     manifest = {
         "format": FORMAT,

@@ -27,7 +27,9 @@ def test_verify_export_import_purge_hold_delete(tmp_path: Path) -> None:
     assert ok["ok"] == 1
     archive = tmp_path / "out" / "archief.zip"
     archive.parent.mkdir()
-    boekbox(tmp_path, "dossier", "export", "1", str(archive))
+    exported = boekbox(tmp_path, "dossier", "export", "1", str(archive)).stdout
+    assert "1 documents, 0 mails" in exported
+    assert "1 originals checked" in exported
     with zipfile.ZipFile(archive) as zf:
         manifest = json.loads(zf.read("manifest.json"))
     sha = hashlib.sha256(UBL.read_bytes()).hexdigest()
@@ -36,6 +38,7 @@ def test_verify_export_import_purge_hold_delete(tmp_path: Path) -> None:
     ]
     imported = json.loads(boekbox(tmp_path, "dossier", "import", str(archive), "--json").stdout)
     assert imported["documents"] == 1
+    assert imported["mails"] == 0
     assert imported["dossier_id"] == 2
     # tampered: one byte of the original changed
     bad = tmp_path / "bad.zip"

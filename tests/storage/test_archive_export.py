@@ -361,3 +361,19 @@ def test_streamed_members_and_zip64_records_read_back(
     new_id, counts = import_dossier(runtime.tx, runtime.blobs, target, mailbox="z@d.test")
     assert counts["documents"] == 5
     assert _origins(runtime, new_id) == _origins(runtime, w.dossier_id)
+
+
+@pytest.mark.parametrize("chunk", [1 << 20, 64], ids=["whole", "streamed"])
+def test_a_missing_original_fails_the_export_and_leaves_no_archive(
+    runtime: Runtime, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, chunk: int
+) -> None:
+    from storage import NotFound, dossier_archive
+
+    monkeypatch.setattr(dossier_archive, "CHUNK", chunk)
+    w = build(runtime)
+    runtime.blobs.path(w.loose_sha).unlink()  # type: ignore[attr-defined]
+    target = tmp_path / "dossier.zip"
+    with pytest.raises(NotFound, match=w.loose_sha):
+        export_dossier(runtime.tx, runtime.blobs, w.dossier_id, target)
+    assert not target.exists()
+    assert list(tmp_path.glob(".dossier.zip*")) == []
