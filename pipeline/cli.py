@@ -1015,6 +1015,12 @@ def _reconcile_loop(stop: threading.Event, every: float, gc_every: float = 0.0) 
             verify_pass_if_due()
         except Exception:
             logging.getLogger(__name__).exception("blob integrity check failed")
+        try:
+            from pipeline.quota_alerts import run_if_due
+
+            run_if_due()
+        except Exception:
+            logging.getLogger(__name__).exception("quota alert check failed")
 
 
 @main.command()
@@ -1325,6 +1331,32 @@ def quota_statements(month: str, csv_path: str | None) -> None:
         click.echo(
             f"{v.month}  {v.dossier_name:<30} peak {v.peak_bytes / 1e6:>10.1f} MB"
             f"  billed {v.billed_gb} GB  EUR {v.amount_eur}"
+        )
+
+
+@quota.command("alerts")
+@_setup_errors
+def quota_alerts_cmd() -> None:
+    """Mail the quota alerts due now (80 %, 100 %, full within 30 days), once a month each."""
+    sent = _service().quota_alerts_run(_system())
+    for a in sent:
+        to = ", ".join(a.recipients)
+        click.echo(f"{a.month}  dossier {a.dossier_id}  {a.threshold}  to {to}")
+    click.echo(f"{len(sent)} alerts sent")
+
+
+@quota.command("invoice")
+@click.option("--month", required=True, help="The ended month, e.g. 2026-11.")
+@click.option("--issue", is_flag=True, help="Issue the invoices (default: drafts).")
+@_setup_errors
+def quota_invoice_cmd(month: str, issue: bool) -> None:
+    """The firm's sales invoices for the storage above the free GB (BOEKBOX_FIRM_DOSSIER)."""
+    for v in _service().quota_invoice(_system(), month, issue=issue):
+        what = "made" if v.created else "exists"
+        tail = f"  ({v.refused})" if v.refused else ""
+        click.echo(
+            f"{v.month}  {v.dossier_name:<30} {v.billed_gb} GB  invoice {v.invoice_id or '-'}"
+            f" {v.state or ''} {v.number or ''} {what}{tail}"
         )
 
 

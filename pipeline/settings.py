@@ -94,6 +94,10 @@ class Settings:
     #: Peppol access point (Storecove REST API v2 base URL) and its API key
     peppol_ap_url: str | None = None
     peppol_ap_token: str | None = None
+    #: the firm's own dossier (id or mail address): the issuer of the quota invoices
+    firm_dossier: str = ""
+    #: how often the worker's reconciler checks the quota alerts (0 = never)
+    quota_alert_every_seconds: float = 900.0
     log_level: str = "INFO"
 
     @property

@@ -57,7 +57,13 @@ from pipeline.service.portal import (
     PortalService,
     UploadItem,
 )
-from pipeline.service.quota import QuotaBillingService, StatementView
+from pipeline.service.quota import (
+    QuotaAlertView,
+    QuotaBillingService,
+    QuotaInvoiceView,
+    QuotaOutlookView,
+    StatementView,
+)
 from pipeline.service.reports import ReportsService
 from pipeline.service.review import ReviewService
 from pipeline.service.rights import MEMBER_ROLES, MemberRights, RightsChange, RightsService
@@ -118,6 +124,9 @@ __all__ = [
     "PeriodLocks",
     "Permission",
     "PurgeView",
+    "QuotaAlertView",
+    "QuotaInvoiceView",
+    "QuotaOutlookView",
     "QuotaView",
     "Refused",
     "RetentionView",

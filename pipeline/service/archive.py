@@ -43,6 +43,45 @@ class ArchiveService(ServiceBase):
             ret = document_retention(s, doc_id)
             return RetentionView(doc_id, ret.retain_until, ret.held)
 
+    @requires(Permission.VIEW)
+    def retention_years(self, user: UserView, dossier_id: int) -> int:
+        """How many years the dossier keeps its documents and books (default 10)."""
+        from storage.retention import retention_years
+
+        with self.rt.tx() as s:
+            self._require(s, user, dossier_id, Permission.VIEW)
+            return retention_years(repo.get_dossier(s, dossier_id))
+
+    @requires(Permission.CLOSE_PERIODS)
+    def set_retention_years(self, user: UserView, dossier_id: int, years: int) -> int:
+        """Set the dossier's retention in years (never below 7, company law's minimum;
+        at most 100); audited with the old and the new value."""
+        from storage.retention import MIN_RETENTION_YEARS, retention_years
+
+        if isinstance(years, bool) or not isinstance(years, int):
+            raise Refused("the retention is a whole number of years")
+        if years < MIN_RETENTION_YEARS:
+            raise Refused(
+                f"the retention cannot be below {MIN_RETENTION_YEARS} years (company law)"
+            )
+        if years > 100:
+            raise Refused("the retention is at most 100 years")
+        with self.rt.tx() as s:
+            self._require(s, user, dossier_id, Permission.CLOSE_PERIODS)
+            d = repo.get_dossier(s, dossier_id)
+            old = retention_years(d)
+            if old != years or "retention_years" not in (d.settings or {}):
+                d.settings = {**(d.settings or {}), "retention_years": years}
+                repo.audit(
+                    s,
+                    "retention_years",
+                    user_id=user.id,
+                    dossier_id=dossier_id,
+                    old=old,
+                    new=years,
+                )
+            return years
+
     @requires(Permission.CLOSE_PERIODS)
     def set_legal_hold(
         self, user: UserView, dossier_id: int, on: bool, *, document_id: int | None = None

@@ -193,6 +193,10 @@ CALLS: dict[str, Call] = {
     # the Peppol-mandate watch (pipeline/service/mandate.py)
     "request_peppol_invoice": lambda s, u, c: s.request_peppol_invoice(u, c.doc),
     "mandate_suppliers": lambda s, u, c: s.mandate_suppliers(u, c.dossier),
+    # quota alerts and retention settings (pipeline/service/quota.py, archive.py)
+    "quota_outlook": lambda s, u, c: [v.dossier_id for v in s.quota_outlook(u)],
+    "retention_years": lambda s, u, c: s.retention_years(u, c.dossier),
+    "set_retention_years": lambda s, u, c: s.set_retention_years(u, c.dossier, 10),
 }
 
 
@@ -209,7 +213,15 @@ _TRIAL = b"account;debit;credit\n400000;10,00;\n440000;;10,00\n"
 _CUSTOMER = {"name": "Klant NV", "country": "BE", "vat": "BE0202239951"}
 
 #: view calls whose answer spans the caller's dossiers: a non-member sees none of ours
-HIDDEN = {"dossiers", "firm_overview", "quotas", "review_queue_count", "state_counts", "stats"}
+HIDDEN = {
+    "dossiers",
+    "firm_overview",
+    "quota_outlook",
+    "quotas",
+    "review_queue_count",
+    "state_counts",
+    "stats",
+}
 
 
 def _declared() -> dict[str, Permission]:
