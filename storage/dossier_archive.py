@@ -543,31 +543,32 @@ def _write_archive(
         sales = _sales(s, dossier_id)
     files: dict[str, dict[str, Any]] = {}
     jobs: list[_Job] = []
-    kept: set[str] = set()
+    kept: dict[str, str] = {}  # content address -> member: each blob once
     for doc in docs:
-        name = f"documents/{doc['id']}/{_safe_name(doc['filename'], 'original')}"
-        doc["member"] = name
-        kept.add(doc["blob_sha256"])
-        jobs.append(
-            _Job(
-                name,
-                doc["blob_sha256"],
-                _deflates(doc["content_type"], doc["filename"]),
-                int(doc["size"] or 0),
-                True,
-            )
+        sha = doc["blob_sha256"]
+        if sha in kept:  # a duplicate document: the same bytes, one member
+            doc["member"] = kept[sha]
+            continue
+        doc["member"] = kept[sha] = (
+            f"documents/{doc['id']}/{_safe_name(doc['filename'], 'original')}"
         )
+        deflate = _deflates(doc["content_type"], doc["filename"])
+        jobs.append(_Job(doc["member"], sha, deflate, int(doc["size"] or 0), True))
     for mail in mails:
         if mail["raw_sha256"] not in kept:
-            mail["member"] = f"mails/{mail['id']}.eml"
-            kept.add(mail["raw_sha256"])
+            mail["member"] = kept[mail["raw_sha256"]] = f"mails/{mail['id']}.eml"
             jobs.append(_Job(mail["member"], mail["raw_sha256"], True, 0, False))
+    used: set[str] = set()
     for invoice in sales["invoices"]:
         stem = _safe_name(invoice["number"], f"draft-{invoice['id']}")
+        if stem in used:  # two numbers alike once made safe for a file name
+            stem = f"{stem}-{invoice['id']}"
+        used.add(stem)
         for key, suffix, deflate in (("ubl_sha256", "xml", True), ("pdf_sha256", "pdf", False)):
             if invoice[key]:
-                invoice[f"{suffix}_member"] = f"einvoices/{stem}.{suffix}"
-                jobs.append(_Job(f"einvoices/{stem}.{suffix}", invoice[key], deflate, 0, False))
+                member = invoice[f"{suffix}_member"] = f"einvoices/{stem}.{suffix}"
+                jobs.append(_Job(member, invoice[key], deflate, 0, False))
+    report.documents = len(docs)
     report.mails = len(mails)
     report.invoices = len(sales["invoices"])
     # The records first, before the reader thread starts: that work is Python holding the
@@ -614,7 +615,7 @@ def _copy_blobs(
             out.part(item[1])
             continue
         job: _Job = item[1]
-        if kind != "end" and job.document and report.documents == crash_after:
+        if kind != "end" and job.document and report.verified == crash_after:
             raise KeyboardInterrupt("export interrupted (test)")
         if kind == "begin":
             current = out.begin(job.name, item[2], job.expected)
@@ -630,8 +631,6 @@ def _copy_blobs(
         # the reader checked the bytes against the content address: that is the SHA-256
         files[job.name] = {"sha256": job.sha256, "size": size}
         report.verified += 1
-        if job.document:
-            report.documents += 1
 
 
 def _sales(s: Any, dossier_id: int) -> dict[str, Any]:

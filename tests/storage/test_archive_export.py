@@ -377,3 +377,38 @@ def test_a_missing_original_fails_the_export_and_leaves_no_archive(
         export_dossier(runtime.tx, runtime.blobs, w.dossier_id, target)
     assert not target.exists()
     assert list(tmp_path.glob(".dossier.zip*")) == []
+
+
+def test_duplicate_documents_share_one_member(runtime: Runtime, tmp_path: Path) -> None:
+    w = build(runtime)
+    with runtime.tx() as s:
+        twin = s.get(Document, w.old_doc)
+        assert twin is not None
+        copy = Document(
+            dossier_id=w.dossier_id,
+            blob_sha256=twin.blob_sha256,
+            size=twin.size,
+            filename="old-again.pdf",
+            content_type="application/pdf",
+            origin="upload",
+            channel="upload",
+            state="duplicate",
+            duplicate_of_id=twin.id,
+        )
+        s.add(copy)
+        s.flush()
+        copy_id = copy.id
+    target = tmp_path / "dossier.zip"
+    report = export_dossier(runtime.tx, runtime.blobs, w.dossier_id, target)
+    assert (report.documents, report.verified) == (4, 3)
+    with zipfile.ZipFile(target) as zf:
+        names = zf.namelist()
+    assert f"documents/{copy_id}/old-again.pdf" not in names
+    new_id, counts = import_dossier(runtime.tx, runtime.blobs, target, mailbox="t@d.test")
+    assert counts["documents"] == 4
+    with runtime.tx() as s:
+        rows = {
+            d.filename: d for d in s.scalars(select(Document).where(Document.dossier_id == new_id))
+        }
+    assert rows["old-again.pdf"].blob_sha256 == w.old_sha
+    assert rows["old-again.pdf"].duplicate_of_id == rows["old.pdf"].id
