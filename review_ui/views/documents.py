@@ -148,6 +148,7 @@ def _document(user: UserView, doc_id: int) -> None:
     if row.reason:
         st.caption(esc(row.reason))
     _origin(detail, filing)
+    _retention(user, row.id)
     try:
         data, _ctype, name = service().document_bytes(user, doc_id)
     except ServiceError as exc:  # the original is missing or damaged in the blob store
@@ -179,6 +180,17 @@ def _origin(detail: DocumentDetail, filing: FilingView) -> None:
         st.markdown(f"Came in the upload **{esc(mail.subject or '')}** · {uploaded}")
     else:
         st.markdown(f"Uploaded · {uploaded}")
+
+
+def _retention(user: UserView, doc_id: int) -> None:
+    """Until when the document is kept (nothing deletes it before), and a legal hold."""
+    try:
+        ret = service().retention(user, doc_id)
+    except ServiceError as exc:
+        st.caption(esc(exc))
+        return
+    hold = " · **legal hold**: never deleted while it lasts" if ret.legal_hold else ""
+    st.markdown(f"Kept until **{ret.retain_until.isoformat()}**{hold}")
 
 
 def _pages(user: UserView, row: DocumentRow) -> None:
