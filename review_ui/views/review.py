@@ -28,6 +28,8 @@ from review_ui.common import (
     show_flash,
 )
 from review_ui.review_actions import actions_panel, confirm_panel, go_to
+from review_ui.views import _plain_review as plain
+from review_ui.views._distribution import distribution_panel
 from review_ui.views._entries import approval_panel
 
 DPI = 110
@@ -570,6 +572,19 @@ def render() -> None:
     older, newer = service().neighbours(user, doc_id, states=[detail.row.state])
     _header(detail, older, newer)
     _table_keys()
+    booker = plain.client_booker(user, detail)  # a client who may book: plain words first
+    if booker is not None:
+        user = booker
+        if not plain.show_all_fields(detail):
+            _alerts_panel(user, detail)
+            plain.render(
+                user,
+                detail,
+                older if older is not None else newer,
+                lambda: _pages_panel(user, detail, None),
+            )
+            distribution_panel(user, detail)
+            return
     _alerts_panel(user, detail)
     _sender_line(detail)
     left, right = st.columns([5, 4], gap="medium")
@@ -582,6 +597,7 @@ def render() -> None:
     nxt = older if older is not None else newer
     _rate_panel(user, detail)
     _entry_panel(user, detail, nxt)
+    distribution_panel(user, detail)
     actions_panel(user, detail, nxt)
     _history(detail)
 
