@@ -21,7 +21,7 @@ from helpers import dossier
 from pipeline import quota_alerts as qa
 from pipeline.runtime import Runtime
 from pipeline.service import SYSTEM, AccessDenied, Refused, Service
-from storage.models import AuditEvent, Dossier, QuotaAlert, SalesInvoiceLine, UsageDay
+from storage.models import AuditEvent, Dossier, QuotaAlert, SalesInvoiceLine, UsageDay, utcnow
 
 GB = 1_000_000_000
 MB = 1_000_000
@@ -247,6 +247,40 @@ def test_a_relay_that_fails_records_nothing_and_the_next_run_sends(runtime: Runt
     assert Service(_with(runtime, outgoing_smtp_url=None)).quota_alerts_run(SYSTEM) == []
 
 
+def test_two_workers_at_once_send_each_alert_once(
+    runtime: Runtime, relay: tuple[_Relay, int]
+) -> None:
+    import threading
+
+    handler, port = relay
+    rt = _with(runtime, outgoing_smtp_url=_relay_url(port))
+    svc = Service(rt)
+    did = dossier(rt)
+    _members(svc, did)
+    _set_use(rt, did, 900 * MB)
+    today = dt.date(2026, 11, 10)
+    results: list[int] = []
+    errors: list[BaseException] = []
+    start = threading.Barrier(4)
+
+    def worker() -> None:
+        try:
+            start.wait()
+            results.append(len(Service(rt).quota_alerts_run(SYSTEM, today=today)))
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert not errors, errors
+    assert sorted(results) == [0, 0, 0, 1]
+    assert len(handler.messages) == 2  # one per recipient, once
+    assert _alerts(rt, did) == {("2026-11", "80")}
+
+
 def test_intake_checks_the_dossier(runtime: Runtime, relay: tuple[_Relay, int]) -> None:
     handler, port = relay
     rt = _with(runtime, outgoing_smtp_url=_relay_url(port))
@@ -261,6 +295,27 @@ def test_intake_checks_the_dossier(runtime: Runtime, relay: tuple[_Relay, int]) 
     qa.after_intake(rt, doc.id)  # the same document again: nothing new
     qa.after_intake(rt, 10**9)  # an unknown document never raises
     assert len(handler.messages) == 2
+
+
+def test_the_intake_actors_check_the_dossier_after_their_step(
+    runtime: Runtime, relay: tuple[_Relay, int]
+) -> None:
+    from pipeline import actors
+    from pipeline.runtime import reset_runtime
+
+    handler, port = relay
+    rt = _with(runtime, outgoing_smtp_url=_relay_url(port))
+    reset_runtime(rt)  # the actors run on the process's runtime
+    svc = Service(rt)
+    did = dossier(rt)
+    _members(svc, did)
+    doc = svc.ingest(SYSTEM, did, b"%PDF-1.4\n% probe\n%%EOF\n", "probe.pdf")
+    _set_use(rt, did, 950 * MB)
+    actors.run_step(lambda rt, i: [], "propose", doc.id)  # not an intake step
+    assert handler.messages == []
+    actors.run_step(lambda rt, i: [], "extract", doc.id)
+    assert len(handler.messages) == 2
+    assert _alerts(rt, did) == {(utcnow().strftime("%Y-%m"), "80")}
 
 
 def test_the_reconciler_runs_the_alerts_at_its_interval(
@@ -315,6 +370,7 @@ def test_quota_invoice_is_made_once_per_dossier_and_month(runtime: Runtime) -> N
         assert (line.quantity, line.unit_price) == (3, 1)
     (customer,) = svc.customers(SYSTEM, firm)
     assert customer.vat == "BE0712345630"
+    assert detail.draft["vat_case"] == "domestic"
     # never twice: again, and again issuing it
     (again,) = svc.quota_invoice(SYSTEM, "2026-11", today=today)
     assert (again.invoice_id, again.created) == (made.invoice_id, False)
@@ -324,6 +380,16 @@ def test_quota_invoice_is_made_once_per_dossier_and_month(runtime: Runtime) -> N
     assert [r.id for r in svc.invoices(SYSTEM, firm)] == [made.invoice_id]
     assert len(svc.customers(SYSTEM, firm)) == 1
     # the month must have ended, the firm's dossier be set, the caller an admin
+    # a client with a German VAT number: reverse charge (intra-EU services)
+    gmbh = dossier(rt, "Bäckerei Schmidt GmbH", "DE136695976", "schmidt")
+    _set_use(rt, gmbh, 0, created=dt.date(2026, 9, 1))
+    _use(rt, gmbh, dt.date(2026, 11, 9), GB + 1)
+    made_de = [v for v in svc.quota_invoice(SYSTEM, "2026-11", today=today) if v.created]
+    assert [(v.dossier_id, v.billed_gb, v.refused) for v in made_de] == [(gmbh, 1, None)]
+    assert made_de[0].invoice_id is not None
+    de = svc.invoice(SYSTEM, made_de[0].invoice_id)
+    assert de.draft["vat_case"] == "intra_eu_services"
+    assert de.row.vat_total == 0
     with pytest.raises(Refused, match="not ended"):
         svc.quota_invoice(SYSTEM, "2026-12", today=today)
     with pytest.raises(Refused, match="BOEKBOX_FIRM_DOSSIER"):
