@@ -15,11 +15,11 @@ The archive holds::
     ledger.csv                   the general ledger (per account, running balance)
     manifest.json                SHA-256 and size of every other member (written last)
 
-Export streams through a bounded pipeline: a reader thread reads each original from the
-blob store in chunks and computes its SHA-256 and the ZIP CRC in the same pass (hashlib
-and zlib-ng, whose CRC-32 uses the CPU's carry-less multiply, release the GIL), while
-this thread writes the members with large vectored writes; at most :data:`_QUEUE`
-chunks wait between the two, so memory stays bounded whatever the dossier's size.  Each
+Export streams through a bounded pipeline: reader threads (two) read the originals from
+the blob store in chunks and compute each one's SHA-256 and ZIP CRC in the same pass
+(hashlib and zlib-ng, whose CRC-32 uses the CPU's carry-less multiply, release the GIL),
+while this thread writes the members in order with large vectored writes; at most
+:data:`_QUEUE` chunks wait in between, so memory stays bounded whatever the dossier's size.  Each
 original's SHA-256 is checked against its content address as it streams: that is the
 integrity check (a damaged or missing original fails the export), and it is the
 manifest's SHA-256, so nothing is hashed twice.  Originals that are already compressed
@@ -80,6 +80,8 @@ VERSION = 1
 CHUNK = 1 << 20
 #: chunks read and hashed but not written yet (memory bound: this many chunks at most)
 _QUEUE = 64
+#: reader threads (each hashes whole originals; two keep two cores busy with the writer)
+_READERS = 2
 MAX_MEMBERS = 2_000_000
 MAX_JSON_BYTES = 512 * 1024 * 1024
 MAX_DOCUMENT_BYTES = 1 << 30
@@ -366,10 +368,10 @@ class _Reader:
     """The pipeline's reader thread: reads each job's blob in chunks, SHA-256 + CRC (and
     deflate) in the same pass, checks the content address, queues what to write."""
 
-    def __init__(self, store: Any, jobs: list[_Job]) -> None:
+    def __init__(self, store: Any, jobs: list[_Job], depth: int) -> None:
         self.store = store
         self.jobs = jobs
-        self.queue: queue.Queue[tuple[Any, ...] | None] = queue.Queue(_QUEUE)
+        self.queue: queue.Queue[tuple[Any, ...] | None] = queue.Queue(depth)
         self.stop = threading.Event()
         self.thread = threading.Thread(target=self._run, name="export-read", daemon=True)
 
@@ -582,8 +584,11 @@ def _write_archive(
         files[name] = {"sha256": out.data(name, data), "size": len(data)}
     del docs, mails, sales
     _write_books(tx, dossier_id, out, files, report)
-    with _Reader(store, jobs) as reader:
-        _copy_blobs(reader, out, files, report, crash_after)
+    n = max(1, min(_READERS, os.cpu_count() or 1, len(jobs)))
+    with contextlib.ExitStack() as stack:
+        # reader k takes jobs k, k + n, ...; the writer takes them back in order
+        readers = [stack.enter_context(_Reader(store, jobs[k::n], _QUEUE // n)) for k in range(n)]
+        _copy_blobs(readers, len(jobs), out, files, report, crash_after)
     manifest = {
         "format": FORMAT,
         "version": VERSION,
@@ -597,40 +602,43 @@ def _write_archive(
 
 
 def _copy_blobs(
-    reader: _Reader,
+    readers: list[_Reader],
+    count: int,
     out: _ZipOut,
     files: dict[str, dict[str, Any]],
     report: ExportReport,
     crash_after: int | None,
 ) -> None:
-    current: _Entry | None = None
-    while True:
-        item = reader.queue.get()
-        if item is None:
-            return
-        kind = item[0]
-        if kind == "error":
-            raise item[1]
-        if kind == "part":
-            out.part(item[1])
-            continue
-        job: _Job = item[1]
-        if kind != "end" and job.document and report.verified == crash_after:
-            raise KeyboardInterrupt("export interrupted (test)")
-        if kind == "begin":
-            current = out.begin(job.name, item[2], job.expected)
-            continue
-        if kind == "whole":
-            out.whole(job.name, item[2], item[3], item[4], item[5])
-            size = item[5]
-        else:  # end
-            assert current is not None
-            out.end(current, item[2], item[3], item[4])
-            size = item[3]
-            current = None
-        # the reader checked the bytes against the content address: that is the SHA-256
-        files[job.name] = {"sha256": job.sha256, "size": size}
-        report.verified += 1
+    for i in range(count):
+        reader = readers[i % len(readers)]
+        current: _Entry | None = None
+        while True:
+            item = reader.queue.get()
+            if item is None:
+                raise StorageError("export: a reader ended early")
+            kind = item[0]
+            if kind == "error":
+                raise item[1]
+            if kind == "part":
+                out.part(item[1])
+                continue
+            job: _Job = item[1]
+            if kind != "end" and job.document and report.verified == crash_after:
+                raise KeyboardInterrupt("export interrupted (test)")
+            if kind == "begin":
+                current = out.begin(job.name, item[2], job.expected)
+                continue
+            if kind == "whole":
+                out.whole(job.name, item[2], item[3], item[4], item[5])
+                size = item[5]
+            else:  # end
+                assert current is not None
+                out.end(current, item[2], item[3], item[4])
+                size = item[3]
+            # the reader checked the bytes against the content address: that is the SHA-256
+            files[job.name] = {"sha256": job.sha256, "size": size}
+            report.verified += 1
+            break
 
 
 def _sales(s: Any, dossier_id: int) -> dict[str, Any]:
