@@ -25,6 +25,7 @@ if TYPE_CHECKING:
         ExtractionError,
         LimitExceeded,
         OcrFailed,
+        OcrNeeded,
         UnsupportedContent,
     )
     from extractors.hints import FieldHint, SupplierHint, learn_hint
@@ -40,6 +41,7 @@ _WHERE = {
     "ExtractionError": "extractors.errors",
     "LimitExceeded": "extractors.errors",
     "OcrFailed": "extractors.errors",
+    "OcrNeeded": "extractors.errors",
     "UnsupportedContent": "extractors.errors",
     "FieldHint": "extractors.hints",
     "SupplierHint": "extractors.hints",
@@ -55,6 +57,7 @@ __all__ = [
     "FieldHint",
     "LimitExceeded",
     "OcrFailed",
+    "OcrNeeded",
     "SupplierHint",
     "UnsupportedContent",
     "extract_document",

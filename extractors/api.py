@@ -20,7 +20,13 @@ from typing import Any
 
 import pypdfium2 as pdfium
 
-from extractors.errors import DamagedDocument, ExtractionError, LimitExceeded, UnsupportedContent
+from extractors.errors import (
+    DamagedDocument,
+    ExtractionError,
+    LimitExceeded,
+    OcrNeeded,
+    UnsupportedContent,
+)
 from extractors.finder import find_fields
 from extractors.hints import SupplierHint
 from extractors.limits import ExtractLimits
@@ -49,6 +55,9 @@ class ExtractOptions:
     hints: tuple[SupplierHint, ...] = ()  # learned per-supplier anchors
     sender: str | None = None  # the mail's sender address, to recognise a supplier
     limits: ExtractLimits = field(default_factory=ExtractLimits)
+    #: False: raise OcrNeeded instead of OCRing pages (the worker sends the document to
+    #: its OCR queue); a logo region of a text PDF is still read
+    ocr: bool = True
 
 
 _MAGIC: tuple[tuple[bytes, str], ...] = (
@@ -125,6 +134,8 @@ def _extract(
     if ctype == "application/pdf":
         return _extract_pdf(data, options)
     if ctype.startswith("image/"):
+        if not options.ocr:
+            raise OcrNeeded(f"{name}: an image")
         pages = _ocr(data, ctype, limits, None)
         return _find(pages, options), pages
     raise UnsupportedContent(f"{name}: content type {ctype} is not a supported document")
@@ -161,6 +172,8 @@ def _extract_pdf(data: bytes, options: ExtractOptions) -> tuple[InvoiceData, tup
         pdf.close()
     all_text = _all_text(pages)
     if embedded is None and not all_text:  # the XML is compared with text pages only
+        if not options.ocr:
+            raise OcrNeeded("a PDF with pages without a text layer")
         pages = _ocr_missing(data, pages, limits)
     if embedded is not None:
         try:

@@ -7,6 +7,7 @@ __all__ = [
     "ExtractionError",
     "LimitExceeded",
     "OcrFailed",
+    "OcrNeeded",
     "UnsupportedContent",
 ]
 
@@ -29,3 +30,9 @@ class DamagedDocument(ExtractionError):
 
 class OcrFailed(ExtractionError):
     """Tesseract could not read a page (missing binary, timeout, crash)."""
+
+
+class OcrNeeded(Exception):
+    """Raised instead of running OCR when ``ExtractOptions.ocr`` is False: the document
+    (an image, or a PDF with pages without a usable text layer) must be read by OCR.
+    Not an :class:`ExtractionError`: nothing is wrong with the document."""

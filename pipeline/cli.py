@@ -1026,23 +1026,32 @@ def _reconcile_loop(stop: threading.Event, every: float, gc_every: float = 0.0) 
 @main.command()
 @click.option("--processes", type=int, help="Worker processes (default BOEKBOX_WORKER_PROCESSES).")
 @click.option("--threads", type=int, help="Threads per process (default BOEKBOX_WORKER_THREADS).")
+@click.option(
+    "--ocr-processes",
+    type=int,
+    help="OCR worker processes (default BOEKBOX_OCR_PROCESSES; 0: one per CPU core).",
+)
 @_setup_errors
-def worker(processes: int | None, threads: int | None) -> None:
-    """Run pipeline workers (dramatiq) and the reconciler."""
+def worker(processes: int | None, threads: int | None, ocr_processes: int | None) -> None:
+    """Run pipeline workers (dramatiq), their OCR processes and the reconciler."""
     from pipeline.runtime import get_runtime
     from storage.db import check_initialised
 
     rt = get_runtime()
     check_initialised(rt.settings.database_url)
     settings = rt.settings
+    from pipeline.actors import LIGHT_QUEUES, OCR_QUEUE
     from pipeline.supervisor import Supervisor, worker_commands
+    from pipeline.supervisor import ocr_processes as n_ocr
 
     env = {**os.environ, "OMP_THREAD_LIMIT": "1"}
     commands = worker_commands(
-        processes or settings.worker_processes,
-        threads or settings.worker_threads,
-        ["split", "extract", "propose"],
+        processes or settings.worker_processes, threads or settings.worker_threads, LIGHT_QUEUES
     )
+    # OCR in processes of its own, one document each (its pages in parallel), claiming
+    # no document ahead: mails, e-invoices and text PDFs never wait behind a scan
+    ocr_count = n_ocr(settings.ocr_processes if ocr_processes is None else ocr_processes)
+    commands += worker_commands(ocr_count, 1, [OCR_QUEUE], prefetch=1)
     supervisor = Supervisor(commands, env=env)
     stop = threading.Event()
     every = max(5.0, min(60.0, settings.reconcile_after_seconds / 5))

@@ -37,12 +37,19 @@ log = logging.getLogger(__name__)
 
 S = DocumentState
 
-__all__ = ["NextStep", "extract_step", "propose_step", "split_step"]
+__all__ = [
+    "NextStep",
+    "extract_step",
+    "extract_text_step",
+    "ocr_step",
+    "propose_step",
+    "split_step",
+]
 
 
 @dataclass(frozen=True, slots=True)
 class NextStep:
-    step: str  # "split" | "extract" | "propose"
+    step: str  # "split" | "extract" | "ocr" | "propose"
     document_id: int
 
 
@@ -254,10 +261,26 @@ def _dossier_party(dossier: Dossier) -> Party:
     return Party(name=dossier.name, vat=dossier.vat_number)
 
 
-def extract_step(rt: Runtime, document_id: int) -> list[NextStep]:
-    """Read the invoice fields of a file document."""
-    from extractors import ExtractOptions
-    from extractors.errors import ExtractionError
+def extract_text_step(rt: Runtime, document_id: int) -> list[NextStep]:
+    """The extract queue's step: e-invoices and text PDFs are read here; a document that
+    needs OCR (an image, a PDF page without a text layer) is not: it goes to the OCR
+    queue, whose own worker processes read it, so light documents never wait behind OCR."""
+    return extract_step(rt, document_id, ocr=False)
+
+
+def ocr_step(rt: Runtime, document_id: int) -> list[NextStep]:
+    """The OCR queue's step: the whole extraction, OCR included."""
+    return extract_step(rt, document_id, ocr=True)
+
+
+def extract_step(rt: Runtime, document_id: int, *, ocr: bool = True) -> list[NextStep]:
+    """Read the invoice fields of a file document.
+
+    ``ocr=False``: a document that needs OCR is left as it is (``received``) and
+    ``NextStep("ocr")`` is returned instead of reading it.
+    """
+    from extractors import ExtractOptions, sniff_content_type
+    from extractors.errors import ExtractionError, OcrNeeded
     from pipeline.sandbox import SandboxLimit
 
     with rt.tx() as s:
@@ -272,12 +295,17 @@ def extract_step(rt: Runtime, document_id: int) -> list[NextStep]:
             hints=_hints_for_dossier(s, dossier),
             sender=_sender(s, doc),
             limits=extract_limits(rt.settings),
+            ocr=ocr,
         )
 
         sha, filename = doc.blob_sha256, doc.filename
     data = rt.blobs.get(sha)
+    if not ocr and sniff_content_type(data).startswith("image/"):
+        return [NextStep("ocr", document_id)]  # an image is all OCR: not even opened here
     try:
         invoice, page_text = _extract_untrusted(rt.settings, data, filename, options)
+    except OcrNeeded:
+        return [NextStep("ocr", document_id)]
     except ExtractionError as exc:
         return _quarantine(rt, document_id, str(exc), code=type(exc).__name__)
     except SandboxLimit as exc:

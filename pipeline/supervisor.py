@@ -66,6 +66,9 @@ def worker_process_main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="pipeline.workerproc")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--queues", nargs="+", required=True)
+    parser.add_argument(
+        "--prefetch", type=int, default=0, help="messages claimed ahead (0: dramatiq's default)"
+    )
     args = parser.parse_args(argv)
     stop = threading.Event()
 
@@ -77,6 +80,7 @@ def worker_process_main(argv: Sequence[str] | None = None) -> None:
     from dramatiq import Worker
 
     from pipeline import actors
+    from pipeline import send_actor as _send_actor  # noqa: F401 (declares the send actor)
     from pipeline.settings import load_settings
 
     settings = load_settings()
@@ -87,6 +91,10 @@ def worker_process_main(argv: Sequence[str] | None = None) -> None:
     broker = actors.ACTORS["split"].broker
     broker.emit_after("process_boot")
     worker = Worker(broker, queues=set(args.queues), worker_threads=max(1, args.threads))
+    if args.prefetch > 0:
+        # a process claims no more than it works on: a claimed message waits for this
+        # process even when another one is idle (the OCR processes' long documents)
+        worker.queue_prefetch = args.prefetch
     worker.start()
     log.info("worker process ready: queues %s, %d thread(s)", args.queues, args.threads)
     while not stop.wait(1.0):
@@ -204,6 +212,15 @@ class Supervisor:
         return code
 
 
-def worker_commands(processes: int, threads: int, queues: Sequence[str]) -> list[list[str]]:
-    base = [sys.executable, "-m", "pipeline.workerproc", "--threads", str(threads), "--queues"]
-    return [[*base, *queues] for _ in range(max(1, processes))]
+def worker_commands(
+    processes: int, threads: int, queues: Sequence[str], *, prefetch: int = 0
+) -> list[list[str]]:
+    base = [sys.executable, "-m", "pipeline.workerproc", "--threads", str(threads)]
+    if prefetch > 0:
+        base += ["--prefetch", str(prefetch)]
+    return [[*base, "--queues", *queues] for _ in range(max(1, processes))]
+
+
+def ocr_processes(configured: int) -> int:
+    """OCR worker processes: the setting, or one per CPU core when it is 0."""
+    return configured if configured > 0 else max(1, os.cpu_count() or 1)

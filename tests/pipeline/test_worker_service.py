@@ -74,10 +74,10 @@ def test_a_killed_worker_process_is_replaced_and_documents_still_get_processed(
 ) -> None:
     boekbox(tmp_path, "init")
     boekbox(tmp_path, "dossier", "add", DOSSIER, "--address", "kessel")
-    worker = _start_worker(tmp_path, "--processes", "2")
+    worker = _start_worker(tmp_path, "--processes", "2", "--ocr-processes", "1")
     try:
         deadline = time.monotonic() + 60
-        while len(before := _children(worker.pid)) < 2:
+        while len(before := _children(worker.pid)) < 3:
             assert worker.poll() is None, (tmp_path / "worker.log").read_text()
             assert time.monotonic() < deadline, "worker processes never started"
             time.sleep(0.1)
@@ -86,7 +86,7 @@ def test_a_killed_worker_process_is_replaced_and_documents_still_get_processed(
         killed_at = time.monotonic()
         while True:
             now = _children(worker.pid)
-            if len(now) == 2 and victim not in now:
+            if len(now) == 3 and victim not in now:
                 break
             assert time.monotonic() - killed_at < 5, f"not replaced within 5 s: {now}"
             time.sleep(0.05)
@@ -118,8 +118,13 @@ def test_bombs_are_quarantined_with_the_reason_and_the_worker_survives(tmp_path:
     ubl = CORPUS / "ubl" / "cen_BIS3_Invoice_positive.xml"
     paths = [str(tmp_path / n) for n in files]
     boekbox(tmp_path, "ingest", *paths, str(ubl), "--dossier", DOSSIER)
-    worker = _start_worker(tmp_path, "--processes", "1", "--threads", "2")
+    worker = _start_worker(tmp_path, "--processes", "1", "--threads", "2", "--ocr-processes", "1")
     try:
+        deadline = time.monotonic() + 60
+        while len(started := _children(worker.pid)) < 2:  # one light, one OCR process
+            assert worker.poll() is None, (tmp_path / "worker.log").read_text()
+            assert time.monotonic() < deadline, "worker processes never started"
+            time.sleep(0.1)
         docs = _wait_done(tmp_path, worker, {*files, ubl.name})
         pids = _children(worker.pid)
     finally:
@@ -130,5 +135,5 @@ def test_bombs_are_quarantined_with_the_reason_and_the_worker_survives(tmp_path:
         assert docs[name]["state"] == "quarantined", docs[name]
         assert "over the pixel limit" in str(docs[name]["reason"]), docs[name]["reason"]
     assert docs[ubl.name]["state"] == "proposed"
-    assert len(pids) == 1  # the same worker process did all of it
+    assert pids == started  # the same worker processes did all of it
     assert "stopped unexpectedly" not in (tmp_path / "worker.log").read_text()
