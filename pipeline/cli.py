@@ -824,7 +824,8 @@ def invoice_issue(invoice_id: int) -> None:
 @_setup_errors
 def invoice_send(invoice_id: int, channel: str | None, to: str | None) -> None:
     """Send an issued invoice over Peppol or by mail (queued and retried on failure)."""
-    sent = _service().send(_system(), invoice_id, channel=channel, to=to)
+    # delivered now (the result is printed); a failure that can pass is retried by a worker
+    sent = _service().send(_system(), invoice_id, channel=channel, to=to, now=True)
     for warning in sent.warnings:
         click.echo(f"warning: {warning}", err=True)
     reason = f" ({sent.reason})" if sent.reason else ""
@@ -1052,6 +1053,11 @@ def worker(processes: int | None, threads: int | None, ocr_processes: int | None
     # no document ahead: mails, e-invoices and text PDFs never wait behind a scan
     ocr_count = n_ocr(settings.ocr_processes if ocr_processes is None else ocr_processes)
     commands += worker_commands(ocr_count, 1, [OCR_QUEUE], prefetch=1)
+    from pipeline.send_queue import SEND_QUEUE
+
+    # invoice and reminder sends in a process of their own: a slow relay or access point
+    # never holds up a document
+    commands += worker_commands(1, 2, [SEND_QUEUE])
     supervisor = Supervisor(commands, env=env)
     stop = threading.Event()
     every = max(5.0, min(60.0, settings.reconcile_after_seconds / 5))

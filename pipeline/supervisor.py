@@ -81,6 +81,7 @@ def worker_process_main(argv: Sequence[str] | None = None) -> None:
 
     from pipeline import actors
     from pipeline import send_actor as _send_actor  # noqa: F401 (declares the send actor)
+    from pipeline import send_actor as _send_actor  # noqa: F401 (declares the send actor)
     from pipeline.settings import load_settings
 
     settings = load_settings()

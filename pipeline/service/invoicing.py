@@ -95,6 +95,9 @@ __all__ = [
 P = Permission
 ZERO = Decimal("0.00")
 MAX_SEND_ATTEMPTS = 8
+#: a send in "sending" this recently is being delivered by another worker: left alone
+#: (longer than a channel's timeouts; a delivery that crashed is taken up after it)
+SENDING_LEASE = dt.timedelta(minutes=5)
 MAX_CODA_BYTES = 50 * 1024 * 1024
 
 
@@ -1104,10 +1107,14 @@ class InvoicingService(ServiceBase):
         channel: str | None = None,
         to: str | None = None,
         deliver: bool = True,
+        now: bool = False,
     ) -> SendView:
         """Queue the invoice for sending (Peppol when the customer has a Peppol id and an
-        access point is configured, else e-mail with PDF + UBL) and try to deliver it now.
-        A failure that can pass later stays queued (the pipeline retries it)."""
+        access point is configured, else e-mail with PDF + UBL): the send is stored with its
+        message id, then handed to the send actor (:mod:`pipeline.send_actor`), which a
+        worker runs and retries with backoff while a failure can pass.  ``now`` delivers
+        it in this process first (the actor then only retries); ``deliver=False`` only
+        stores it.  The reconciler still delivers a send whose message was lost."""
         available = self.channels()
         with self.rt.tx() as s:
             inv = self._invoice(s, user, invoice_id, P.INVOICE, lock=True)
@@ -1175,7 +1182,10 @@ class InvoicingService(ServiceBase):
                 channel=chosen,
             )
         if deliver:
-            deliver_send(self, send_id)
+            from pipeline.send_queue import enqueue_send
+
+            if not now or deliver_send(self, send_id) == "queued":
+                enqueue_send(send_id)
         with self.rt.tx() as s:
             return _send_view(store.get_send(s, send_id))
 
@@ -1887,6 +1897,12 @@ def deliver_send(svc: InvoicingService, send_id: int) -> str:
         row = store.get_send(s, send_id, lock=True)
         if row.state in ("sent", "failed"):
             return row.state
+        if row.state == "sending":
+            since = row.updated_at
+            if since.tzinfo is None:
+                since = since.replace(tzinfo=dt.UTC)
+            if utcnow() - since < SENDING_LEASE:
+                return row.state  # another delivery is under way: never two at once
         inv = store.get_invoice(s, row.invoice_id)
         issued = from_json(IssuedInvoice, inv.issued) if inv.issued else None
         if issued is None:

@@ -493,7 +493,10 @@ def _send(user: UserView, dossier_id: int, detail: Any) -> None:
             message = f"{sent.channel} to {sent.destination}: {sent.state}"
             if sent.reason:
                 message += f" ({sent.reason})"
-            flash(message, "success" if sent.state == "sent" else "warning")
+            elif sent.state in ("queued", "sending"):
+                message += " (a worker sends it now and retries it while it fails; see below)"
+            level = "warning" if sent.state == "failed" or sent.reason else "success"
+            flash(message, level)
             st.rerun()
     for s in detail.sends:
         line = f"{esc(s.purpose)} by {esc(s.channel)} to {esc(s.destination)}: **{esc(s.state)}**"

@@ -61,7 +61,7 @@ def test_dossier_a_invoices_dossier_b_by_mail_and_b_gets_the_proposal(
             ]},
         )  # fmt: skip
         inv = svc.issue(SYSTEM, draft.id)
-        sent = svc.send(SYSTEM, inv.id, channel="email")
+        sent = svc.send(SYSTEM, inv.id, channel="email", now=True)
         assert sent.state == "sent", sent.reason
         assert enqueued, "boekbox's SMTP server took no mail"
         run_all(rt, [NextStep("split", doc_id) for doc_id in enqueued])
