@@ -233,13 +233,19 @@ def propose_at_rate(s: Any, doc: Document, invoice: InvoiceData, rate: Decimal) 
     return why
 
 
-def manual_entry(s: Any, doc: Document, invoice: InvoiceData) -> JournalEntry:
+def manual_entry(
+    s: Any, doc: Document, invoice: InvoiceData, *, rate: Decimal | None = None
+) -> JournalEntry:
     """A draft entry for a document without a proposal, prefilled from what was read.
 
     Purchase journal: per VAT rate the taxable amount on the dossier's default
     account and the VAT on 411000, the total on 440000 (sides swapped for a
     credit note).  The accountant edits the lines; confirming runs the usual checks.
+    ``rate`` (1 EUR = rate units of a foreign invoice's currency, given by the
+    accountant) converts the amounts to euro; the entry keeps the rate and the
+    original total.  Without a rate a foreign-currency entry cannot be confirmed.
     """
+    from booking.amounts import money
     from booking.lines import SUPPLIERS, VAT_RECEIVABLE
     from booking.periods import period_info, period_of
 
@@ -269,7 +275,9 @@ def manual_entry(s: Any, doc: Document, invoice: InvoiceData) -> JournalEntry:
             debits.append((dctx.default_account, base, what, "base", [], None))
         if vat_total:
             debits.append((VAT_RECEIVABLE, vat_total, f"VAT {what}", "vat", ["59"], None))
-    total = invoice.total_incl_vat
+    if rate:  # in euro: each line converted, the total their sum (so the entry balances)
+        debits = [(d[0], money(d[1] / rate), *d[2:]) for d in debits]
+    total = None if rate else invoice.total_incl_vat
     if total is None:
         total = sum((d[1] for d in debits), zero)
     credit_note = invoice.is_credit_note
@@ -306,9 +314,14 @@ def manual_entry(s: Any, doc: Document, invoice: InvoiceData) -> JournalEntry:
         }
     )
     warnings = ["booked by hand: no proposal; check every account and amount"]
-    currency = (invoice.currency or "EUR").strip().upper()
-    if currency != "EUR":
-        warnings.append(f"amounts are in {currency[:3]}: give the exchange rate to book in euro")
+    currency = (invoice.currency or "EUR").strip().upper()[:3]
+    if currency != "EUR" and rate:
+        warnings.append(f"amounts converted at 1 EUR = {rate:f} {currency} (given by hand)")
+    elif currency != "EUR":
+        warnings.append(
+            f"amounts are in {currency}: give the exchange rate to book in euro"
+            " (it cannot be booked before)"
+        )
     journals = dctx.journals
     journal = (
         (journals.purchase_credit_note or journals.purchase) if credit_note else (journals.purchase)
@@ -332,6 +345,11 @@ def manual_entry(s: Any, doc: Document, invoice: InvoiceData) -> JournalEntry:
             "confidence": 0.0,
             "status": "draft",
             "edited": True,
+            "document_currency": currency if rate else None,
+            "exchange_rate": rate or None,
+            "rate_source": "user" if rate else None,
+            "rate_date": None,
+            "original_total": invoice.total_incl_vat if rate else None,
         },
         lines=lines,
     )
@@ -399,6 +417,25 @@ def _check_payment(s: Any, doc: Document, entry: JournalEntry, invoice: InvoiceD
     dossier = repo.get_dossier(s, doc.dossier_id)
     _, iban, _ = counterparty(invoice, dossier)
     payment_trust.check_iban(s, doc, supplier_id=entry.supplier_id, iban=iban)
+
+
+def currency_refusal(s: Any, doc: Document, entry: JournalEntry) -> str | None:
+    """Why an entry made by hand cannot be booked yet: its amounts are in a foreign
+    currency and no rate was given (a proposal converts, or says why in a warning)."""
+    from extractors.model import from_json
+
+    if entry.exchange_rate is not None or doc.reason_code != "no_proposal":
+        return None
+    extraction = repo.get_extraction(s, doc.id)
+    if extraction is None:
+        return None
+    currency = (from_json(extraction.invoice).currency or "EUR").strip().upper()[:3]
+    if currency in {"", "EUR"}:
+        return None
+    return (
+        f"the invoice is in {currency} and no exchange rate is known, so its amounts are"
+        f" still in {currency}: give the exchange rate (1 EUR = ? {currency}) to book it in euro"
+    )
 
 
 def book_entry(

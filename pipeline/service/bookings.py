@@ -69,6 +69,9 @@ class BookingsService(ServiceBase):
             problems = check_entry_rules(entry, repo.get_dossier(s, doc.dossier_id))
             if problems:
                 raise Refused("; ".join(problems))
+            unconverted = bookings.currency_refusal(s, doc, entry)
+            if unconverted is not None:  # never booked in a foreign currency as if in euro
+                raise Refused(unconverted)
             edited = entry.edited or _lines_signature(entry) != before
             entry.edited = edited
             bookings.book_entry(s, doc, entry, user_id=user.id)

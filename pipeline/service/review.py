@@ -70,7 +70,8 @@ class ReviewService(ServiceBase):
 
         ``rate`` is units of the document currency for one euro (as the ECB quotes,
         ``1 EUR = 1,0850 USD``); a decimal comma is fine.  The proposal is recomputed
-        in euro and the entry keeps the rate with source ``user`` (audited).
+        in euro and the entry keeps the rate with source ``user`` (audited); when no
+        entry can be proposed even in euro, the entry by hand is made at this rate.
         """
         from extractors.model import from_json
         from pipeline import bookings
@@ -96,7 +97,8 @@ class ReviewService(ServiceBase):
             why = bookings.propose_at_rate(s, doc, invoice, value)
             entry = repo.entry_for_document(s, doc.id)
             if why is not None or entry is None:
-                raise Refused(why or "no entry could be proposed at this rate")
+                # no proposal even in euro: the entry by hand, its amounts at this rate
+                entry = bookings.manual_entry(s, doc, invoice, rate=value)
             repo.audit(
                 s,
                 "set_rate",

@@ -477,8 +477,9 @@ def _rate_panel(user: UserView, detail: DocumentDetail) -> None:
         )
     else:
         st.warning(
-            f"Invoice in **{esc(currency)}** and no exchange rate is known: give the rate"
-            f" (1 EUR = ? {esc(currency)}) to book it in euro."
+            f"Invoice in **{esc(currency)}** and no exchange rate is known: its amounts are"
+            f" in {esc(currency)}, so it cannot be booked until you give the rate"
+            f" (1 EUR = ? {esc(currency)}) below."
         )
     if not user.can_book or detail.row.state != "proposed":
         return

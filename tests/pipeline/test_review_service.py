@@ -50,13 +50,39 @@ def test_a_document_without_proposal_is_booked_by_hand(runtime: Runtime) -> None
     unbalanced[0]["debit"] = "1.00"
     with pytest.raises(Refused, match="does not balance"):
         svc.confirm(SYSTEM, doc, unbalanced)
+    # DKK amounts are never booked as euro: refused until the rate is given
+    with pytest.raises(Refused, match=r"in DKK and no exchange rate is known.*1 EUR = \? DKK"):
+        svc.confirm(anna, doc)
+    assert svc.document(SYSTEM, doc).row.state == "proposed"
+    svc.set_rate(anna, doc, "7,46")
     booked = svc.confirm(anna, doc)
     assert booked.number == 1
     assert booked.label == "purchase 2019/1"
+    assert booked.exchange_rate == Decimal("7.46")
     actions = [(e["action"], e["user"]) for e in svc.document(SYSTEM, doc).audit]
     assert ("ingest", "system") in actions
     assert ("draft_by_hand", "anna") in actions
     assert ("confirm", "anna") in actions
+
+
+def test_a_rate_for_a_document_without_any_proposal_converts_the_entry_by_hand(
+    runtime: Runtime,
+) -> None:
+    """No proposal even in euro (no issue date): the entry by hand is made at the given rate."""
+    svc = Service(runtime)
+    data = (CORPUS / "ubl" / "sebis_Hyrbil.xml").read_bytes()
+    data = data.replace(b"<cbc:IssueDate>2008-01-02</cbc:IssueDate>", b"", 1)
+    doc = _ingest(runtime, dossier(runtime), data, "hyrbil.xml")
+    assert svc.document(SYSTEM, doc).entry is None
+    entry = svc.set_rate(SYSTEM, doc, "11,2")
+    assert (entry.exchange_rate, entry.rate_source) == (Decimal("11.2"), "user")
+    assert entry.document_currency == "SEK"
+    assert entry.original_total is not None
+    assert entry.balanced
+    total = max(max(ln.debit, ln.credit) for ln in entry.lines if ln.account == "440000")
+    assert abs(total - entry.original_total / Decimal("11.2")) < Decimal("0.05")
+    assert any("1 EUR = 11.2" in w for w in entry.warnings)
+    assert svc.confirm(SYSTEM, doc).number == 1
 
 
 def test_a_rate_given_by_the_accountant_books_in_euro(runtime: Runtime) -> None:

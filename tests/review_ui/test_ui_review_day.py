@@ -38,6 +38,15 @@ def test_a_document_without_proposal_is_booked_by_hand(world: World) -> None:
     at.button(key=f"rv_by_hand_{doc}").click().run()
     assert not at.exception
     assert any("booked by hand" in w for w in texts(at, "warning"))
+    assert any("cannot be booked until you give the rate" in w for w in texts(at, "warning"))
+    at.button(key="rv_confirm").click().run()
+    assert not at.exception
+    refused = " ".join(texts(at, "error"))  # DKK amounts are never booked as euro
+    assert "Not booked: the invoice is in DKK and no exchange rate is known" in refused
+    assert world.service.document(anna, doc).row.state == "proposed"
+    at.text_input(key=f"rv_rate_value_{doc}").input("7,46")
+    at.button(key=f"FormSubmitter:rv_rate_{doc}-Book in euro at this rate").click().run()
+    assert not at.exception
     at.button(key="rv_confirm").click().run()
     assert not at.exception
     detail = world.service.document(anna, doc)
