@@ -7,13 +7,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, select
+from sqlalchemy import Table, bindparam, insert, select
 from sqlalchemy.orm import Session
 
 from storage.models import BankMovement, JournalEntry, JournalLine, SalesInvoice
 
 __all__ = [
     "entry_accounts",
+    "insert_entries",
     "known_keys",
     "link_movements",
     "sales_invoices",
@@ -92,3 +93,19 @@ def link_movements(s: Session, entries: dict[int, int], *, state: str | None = N
         [{"b_id": m, "b_entry": e} for m, e in entries.items()],
     )
     s.expire_all()
+
+
+def insert_entries(
+    s: Session, entries: list[dict[str, Any]], lines: list[list[dict[str, Any]]]
+) -> list[int]:
+    """Insert booked entries and their lines in bulk (one executemany each); returns the
+    entry ids in the order given.  ``lines[i]`` are the lines of ``entries[i]``."""
+    if not entries:
+        return []
+    s.flush()
+    stmt = insert(JournalEntry).returning(JournalEntry.id, sort_by_parameter_order=True)
+    ids = [int(i) for i in s.scalars(stmt, entries)]
+    rows = [{**ln, "entry_id": eid} for eid, group in zip(ids, lines, strict=True) for ln in group]
+    if rows:
+        s.execute(insert(JournalLine), rows)
+    return ids

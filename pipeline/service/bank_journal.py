@@ -26,11 +26,12 @@ from typing import Any
 
 from booking.check import check_entry
 from booking.periods import lock_reason, period_info, period_of
-from invoicing.coda import CodaMovement
+from invoicing.coda import CodaMovement, CodaStatement
 from pipeline.service.approval import is_client
 from pipeline.service.core import Refused, UserView
+from storage import bank_journal as store
 from storage import repo
-from storage.models import Dossier, JournalEntry, JournalLine, utcnow
+from storage.models import Dossier, utcnow
 
 __all__ = [
     "BANK_ACCOUNT",
@@ -67,11 +68,15 @@ class BankPosting:
     supplier_id: int | None = None
 
 
-def movement_key(account: str, mv: CodaMovement) -> str:
-    """The movement's identity in its statement; the same in any file carrying it."""
+def movement_key(statement: CodaStatement, mv: CodaMovement) -> str:
+    """The movement's identity: the bank account, the bank's statement number, the
+    sequence and detail in it, the date and the amount; the same in any file carrying it
+    (``mv.statement`` is only the statement's place in its file)."""
     day = mv.entry_date or mv.value_date
     when = day.isoformat() if day else ""
-    return f"{account}|{mv.statement}|{mv.sequence}|{mv.detail}|{when}|{mv.amount}"[:200]
+    number = str(statement.paper_statement_number).strip()
+    key = f"{statement.account}|{number}|{mv.sequence}|{mv.detail}|{when}|{mv.amount}"
+    return key[:200]
 
 
 def _context(dossier: Dossier) -> Any:
@@ -124,12 +129,11 @@ def _lines(p: BankPosting) -> list[dict[str, Any]]:
     ]
 
 
-def post(
-    s: Any, user: UserView, dossier: Dossier, postings: Sequence[BankPosting]
-) -> list[JournalEntry]:
+def post(s: Any, user: UserView, dossier: Dossier, postings: Sequence[BankPosting]) -> list[int]:
     """Book ``postings`` in the bank journal (all or none: every problem refused with its
-    line).  The caller holds the dossier row lock (:func:`storage.entries.lock_dossier`),
-    so the numbers are gapless per bookyear."""
+    line); returns the new entries' ids in order.  The caller holds the dossier row lock
+    (:func:`storage.entries.lock_dossier`), so the numbers are gapless per bookyear.
+    Entries and lines are inserted in bulk (a statement of thousands of lines)."""
     if not postings:
         return []
     ctx = _context(dossier)
@@ -161,7 +165,9 @@ def post(
         raise refusal(problems)
     client = is_client(s, user, dossier.id)
     numbers: dict[str, int] = {}
-    entries = []
+    now = utcnow()
+    rows: list[dict[str, Any]] = []
+    line_sets: list[list[dict[str, Any]]] = []
     for p in postings:
         period = period_of(p.date)
         info = period_info(period, ctx)
@@ -169,40 +175,44 @@ def post(
             numbers[info.bookyear] = repo.next_entry_number(
                 s, dossier.id, BANK_JOURNAL, info.bookyear
             )
-        entry = JournalEntry(
-            dossier_id=dossier.id,
-            journal=BANK_JOURNAL,
-            bookyear=info.bookyear,
-            period=period,
-            vat_period=info.vat_period,
-            date=p.date,
-            status="booked",
-            origin=ORIGIN,
-            reason=p.reason[:2000],
-            document_number=(p.document_number or "")[:120] or None,
-            supplier_id=p.supplier_id,
-            warnings=[],
-            confidence=1.0,
-            edited=False,
-            booked_by=user.id,
-            booked_at=utcnow(),
-            number=numbers[info.bookyear],
-            by_client=client,
-            approval="waiting" if client else None,
+        rows.append(
+            {
+                "dossier_id": dossier.id,
+                "journal": BANK_JOURNAL,
+                "bookyear": info.bookyear,
+                "period": period,
+                "vat_period": info.vat_period,
+                "date": p.date,
+                "status": "booked",
+                "origin": ORIGIN,
+                "reason": p.reason[:2000],
+                "document_number": (p.document_number or "")[:120] or None,
+                "supplier_id": p.supplier_id,
+                "warnings": [],
+                "confidence": 1.0,
+                "auto_booked": False,
+                "edited": False,
+                "booked_by": user.id,
+                "booked_at": now,
+                "created_at": now,
+                "number": numbers[info.bookyear],
+                "by_client": client,
+                "approval": "waiting" if client else None,
+            }
         )
         numbers[info.bookyear] += 1
-        for seq, ln in enumerate(_lines(p), start=1):
-            entry.lines.append(
-                JournalLine(
-                    seq=seq,
-                    vat_grids=[],
-                    description=p.description[:500],
-                    reason="bank statement (CODA)",
-                    confidence=1.0,
+        line_sets.append(
+            [
+                {
+                    "seq": seq,
+                    "vat_code": None,
+                    "vat_grids": [],
+                    "description": p.description[:500],
+                    "reason": "bank statement (CODA)",
+                    "confidence": 1.0,
                     **ln,
-                )
-            )
-        entries.append(entry)
-    s.add_all(entries)
-    s.flush()
-    return entries
+                }
+                for seq, ln in enumerate(_lines(p), start=1)
+            ]
+        )
+    return store.insert_entries(s, rows, line_sets)

@@ -1282,13 +1282,16 @@ class InvoicingService(ServiceBase):
                 imported_by=user.id,
             )
             keyed = [
-                (bank.movement_key(st.account, mv), mv)
-                for st in parsed.statements
-                for mv in st.movements
+                (bank.movement_key(st, mv), mv) for st in parsed.statements for mv in st.movements
             ]
             known = bank_store.known_keys(s, dossier_id, (k for k, _ in keyed))
             keys = {id(mv): k for k, mv in keyed}
-            movements = tuple(mv for k, mv in keyed if k not in known)
+            fresh: list[Any] = []
+            for k, mv in keyed:  # imported before, or twice in this file: once
+                if k not in known:
+                    known.add(k)
+                    fresh.append(mv)
+            movements = tuple(fresh)
             dossier = entries_store.lock_dossier(s, dossier_id)
             locked = bank.lock_problems(
                 dossier,
@@ -1399,7 +1402,11 @@ class InvoicingService(ServiceBase):
         )
         purchases = {items[m.item.key] for m in matches if m.item.side != "sales"}
         payable, _ = bank_store.entry_accounts(s, entry_ids=purchases, prefix="44")
-        rows = {e.id: e for e in store.open_purchase_entries(s, dossier.id) if e.id in purchases}
+        rows = (
+            {e.id: e for e in store.open_purchase_entries(s, dossier.id) if e.id in purchases}
+            if purchases
+            else {}
+        )
         postings: list[bank.BankPosting] = []
         for m in matches:
             mv, target = m.movement, items[m.item.key]
@@ -1427,11 +1434,11 @@ class InvoicingService(ServiceBase):
                     supplier_id=supplier_id,
                 )
             )
-        entries = bank.post(s, user, dossier, postings)
+        entry_ids = bank.post(s, user, dossier, postings)
         bank_store.link_movements(
-            s, {ids[m.movement.line]: e.id for m, e in zip(matches, entries, strict=True)}
+            s, {ids[m.movement.line]: e for m, e in zip(matches, entry_ids, strict=True)}
         )
-        return len(entries)
+        return len(entry_ids)
 
     def _open_items(self, s: Any, dossier_id: int) -> _Items:
         """Open sales invoices and booked purchase entries, as the matcher's items;
@@ -1516,7 +1523,7 @@ class InvoicingService(ServiceBase):
                 number = (row.document_number if row else None) or f"entry {entry_id}"
                 supplier_id = row.supplier_id if row else None
                 what = f"payment of purchase {number}"
-            (posted,) = bank.post(
+            (posted_id,) = bank.post(
                 s,
                 user,
                 dossier,
@@ -1533,7 +1540,7 @@ class InvoicingService(ServiceBase):
                 ],
             )
             mv.state = "matched"
-            mv.entry_id = posted.id
+            mv.entry_id = posted_id
             return _movement_view(mv)
 
     @requires(P.MANAGE_PAYMENTS)
@@ -1557,7 +1564,7 @@ class InvoicingService(ServiceBase):
             dossier = entries_store.lock_dossier(s, mv.dossier_id)
             text = str(description or "").strip()[:300]
             who = (mv.counterparty_name or "").strip()[:100]
-            (entry,) = bank.post(
+            (entry_id,) = bank.post(
                 s,
                 user,
                 dossier,
@@ -1572,7 +1579,9 @@ class InvoicingService(ServiceBase):
                 ],
             )
             mv.state = "booked"
-            mv.entry_id = entry.id
+            mv.entry_id = entry_id
+            entry = entries_store.get_entry(s, entry_id)
+            assert entry is not None
             repo.audit(
                 s,
                 "bank_movement_booked",

@@ -77,6 +77,12 @@ def test_matched_movements_are_booked_once_and_the_rest_by_hand(runtime: Runtime
     assert len(_bank(svc, did)) == 1
     assert svc.invoice(SYSTEM, inv.id).row.paid_amount == D("242.00")
     assert _count(runtime, BankMovement) == 3
+    # a file carrying one new statement twice stores and books its movements once
+    twice = coda_statement([(D("-2.50"), None, "card fee")], day=DAY, iban="BE68539007547034")
+    report = svc.import_coda(SYSTEM, did, twice + twice, filename="twice.cod")
+    assert (report.movements, report.already_imported) == (1, 1)
+    assert _count(runtime, BankMovement) == 4
+    svc.match_movement(SYSTEM, report.unmatched[0].id, ignore=True)
 
     # the unmatched ones, booked by hand against an account: the checks of every entry
     left = {m.amount: m for m in svc.unmatched_movements(SYSTEM, did)}
@@ -112,7 +118,7 @@ def test_matched_movements_are_booked_once_and_the_rest_by_hand(runtime: Runtime
     december = coda_statement([(D("12.10"), other.structured_communication, "")], day=DAY)
     with pytest.raises(Refused, match=r"nothing imported: line 3 \(2026-12-04\): .*locked"):
         svc.import_coda(SYSTEM, did, december)
-    assert _count(runtime, BankMovement) == 3
+    assert _count(runtime, BankMovement) == 4  # nothing of the refused file
     svc.unlock_period(SYSTEM, did, "2026-12")
     matched = svc.match_movement(SYSTEM, left[D("5.00")].id, invoice_id=other.id)
     assert matched.entry_id is not None
