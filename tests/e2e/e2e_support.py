@@ -29,7 +29,7 @@ CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus"
 MAIL_DOMAIN = "dossiers.boekbox.test"
 ACTIVE = {"received", "extracted"}
 NEEDS_REASON = {"failed", "quarantined", "rejected", "duplicate", "no_attachment"}
-QUEUES = ("split", "extract", "propose")
+QUEUES = ("split", "extract", "ocr", "propose")  # pipeline.actors: LIGHT_QUEUES + OCR_QUEUE
 
 #: The customer of the crafted corpus mails (mail/*.eml are addressed to it).
 JANSSENS = ("Bakkerij Janssens BV", "BE0712345630")
