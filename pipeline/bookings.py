@@ -354,6 +354,8 @@ def manual_entry(
         lines=lines,
     )
     entry.supplier_id = supplier.id if supplier else None
+    # the IBAN is checked as for a proposal: a new one waits for the accountant's confirmation
+    payment_trust.check_iban(s, doc, supplier_id=entry.supplier_id, iban=iban)
     return entry
 
 

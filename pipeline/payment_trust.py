@@ -2,8 +2,9 @@
 
 An invoice whose IBAN the accountant never accepted for its supplier gets a
 prominent alert on the document and is never booked automatically; a changed
-IBAN (the supplier has other accepted IBANs) cannot be booked at all until the
-accountant confirms it explicitly (audited: who, when, which IBAN).  Two copies
+IBAN, new (the supplier has no accepted IBAN yet) or changed (it has others), cannot
+be booked until the accountant confirms it explicitly (audited: who, when, which
+IBAN, for which supplier); booking never confirms an IBAN by itself.  Two copies
 of one invoice (a UBL and its PDF) only collapse into one when their payment
 details agree.  A document that came by mail is booked automatically only when
 the mail is authenticated (DMARC-aligned SPF or DKIM pass, see
@@ -90,8 +91,9 @@ def check_iban(
     else:
         kind = "new"
         message = (
-            f"NEW IBAN: {value} was never confirmed for this supplier. Check it before"
-            " paying; booking the invoice confirms it."
+            f"NEW IBAN: {value} was never confirmed for this supplier. Check it with the"
+            " supplier (by phone, not with the contact details on this invoice) and confirm"
+            " it explicitly to book."
         )
     put_alert(doc, IBAN_ALERT, message, iban=value, known=known, kind=kind, supplier_id=supplier_id)
     return alert(doc, IBAN_ALERT)

@@ -24,12 +24,21 @@ def go_to(doc_id: int | None) -> None:
     st.rerun()
 
 
+def _iban_alert(detail: DocumentDetail) -> dict[str, Any] | None:
+    return next((a for a in detail.row.alerts if a.get("code") == "iban_unconfirmed"), None)
+
+
 def _confirm(
-    user: UserView, detail: DocumentDetail, lines: list[dict[str, Any]] | None, nxt: int | None
+    user: UserView,
+    detail: DocumentDetail,
+    lines: list[dict[str, Any]] | None,
+    nxt: int | None,
+    *,
+    iban_checked: bool = False,
 ) -> None:
     doc_id = detail.row.id
     try:
-        entry = service().confirm(user, doc_id, lines)
+        entry = service().confirm(user, doc_id, lines, iban_checked=iban_checked)
     except ServiceError as exc:
         st.error(f"Not booked: {esc(exc)}")
         return
@@ -54,9 +63,17 @@ def confirm_panel(
     *,
     changed: bool,
 ) -> None:
+    checked = False
+    alert = _iban_alert(detail)
+    if alert is not None:  # never booked until someone says they checked the IBAN
+        checked = st.checkbox(
+            f"I checked IBAN {esc(alert.get('iban', ''))} with the supplier"
+            " (confirm it with this booking)",
+            key=f"rv_iban_checked_{detail.row.id}",
+        )
     book, draft, _ = st.columns([2, 1, 3])
     if book.button("Confirm and next", key="rv_confirm", type="primary", shortcut="Ctrl+Enter"):
-        _confirm(user, detail, lines if changed else None, nxt)
+        _confirm(user, detail, lines if changed else None, nxt, iban_checked=checked)
     if draft.button("Save draft", key="rv_draft", shortcut="Alt+S") and run_command(
         "Save draft", service().save_draft, user, detail.row.id, lines
     ):

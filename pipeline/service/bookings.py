@@ -12,7 +12,7 @@ from pipeline.service.approval import mark_booked
 from pipeline.service.core import Permission, Refused, ServiceBase, UserView, requires
 from pipeline.service.views import EntryView, entry_view
 from storage import repo
-from storage.models import Dossier, JournalEntry
+from storage.models import Dossier, JournalEntry, Supplier
 from storage.states import LABELS, DocumentState
 
 S = DocumentState
@@ -41,9 +41,20 @@ class BookingsService(ServiceBase):
 
     @requires(Permission.BOOK_PURCHASES)
     def confirm(
-        self, user: UserView, doc_id: int, lines: Sequence[dict[str, Any]] | None = None
+        self,
+        user: UserView,
+        doc_id: int,
+        lines: Sequence[dict[str, Any]] | None = None,
+        *,
+        iban_checked: bool = False,
     ) -> EntryView:
-        """Book the (possibly edited) entry; the document stays linked to it."""
+        """Book the (possibly edited) entry; the document stays linked to it.
+
+        An invoice whose IBAN was never confirmed for its supplier (new or changed)
+        is refused until the IBAN is confirmed (:meth:`confirm_iban`), or unless
+        ``iban_checked``: the accountant states in this same action that they
+        checked the IBAN with the supplier (confirmed and audited with the booking).
+        """
         from extractors.model import from_json
         from pipeline import bookings
 
@@ -58,11 +69,8 @@ class BookingsService(ServiceBase):
             if entry is None:
                 raise Refused("this document has no proposed entry")
             iban_alert = payment_trust.alert(doc, payment_trust.IBAN_ALERT)
-            if iban_alert is not None and iban_alert.get("kind") == "changed":
-                raise Refused(
-                    f"this invoice asks for payment to a changed IBAN ({iban_alert.get('iban')});"
-                    " check it with the supplier and confirm the IBAN before booking"
-                )
+            if iban_alert is not None and not iban_checked:
+                raise Refused(_iban_refusal(s, iban_alert))
             before = _lines_signature(entry)
             if lines is not None:
                 _replace_lines(s, entry, normalise_lines(lines))
@@ -76,7 +84,7 @@ class BookingsService(ServiceBase):
             entry.edited = edited
             bookings.book_entry(s, doc, entry, user_id=user.id)
             mark_booked(s, user, entry)  # a client's booking waits for the accountant
-            if iban_alert is not None:  # a new IBAN: booking it is the confirmation
+            if iban_alert is not None:  # checked by the accountant in this action
                 _accept_iban(s, user, doc, iban_alert, via="booking")
             extraction = repo.get_extraction(s, doc.id)
             invoice = from_json(extraction.invoice) if extraction is not None else None
@@ -166,7 +174,25 @@ class BookingsService(ServiceBase):
 # ----------------------------------------------------------------------------- helpers
 
 
+def _supplier_name(s: Any, found: dict[str, Any]) -> str:
+    sid = found.get("supplier_id")
+    supplier = s.get(Supplier, int(sid)) if sid is not None else None
+    if supplier is None:
+        return "this supplier"
+    return str(supplier.name or supplier.vat_number or f"supplier #{sid}")
+
+
+def _iban_refusal(s: Any, found: dict[str, Any]) -> str:
+    what = "a changed IBAN" if found.get("kind") == "changed" else "a new IBAN"
+    return (
+        f"this invoice asks for payment to {what} ({found.get('iban')}) never confirmed for"
+        f" {_supplier_name(s, found)}: check it with the supplier, then confirm the IBAN"
+        " (or state that you checked it) to book"
+    )
+
+
 def _accept_iban(s: Any, user: UserView, doc: Any, found: dict[str, Any], *, via: str) -> str:
+    """Record the IBAN as the supplier's and audit who confirmed it, when, for whom."""
     accepted = payment_trust.accept_iban(s, doc, user_id=user.id, source=f"confirmed:{via}")
     if accepted is None:
         raise Refused("the IBAN could not be confirmed (no supplier)")
@@ -180,6 +206,7 @@ def _accept_iban(s: Any, user: UserView, doc: Any, found: dict[str, Any], *, via
         kind=found.get("kind"),
         previous=list(found.get("known") or ()),
         supplier_id=found.get("supplier_id"),
+        supplier=_supplier_name(s, found),
         via=via,
     )
     return accepted

@@ -552,6 +552,13 @@ def _history(detail: DocumentDetail) -> None:
         for event in detail.audit:
             extra = {k: v for k, v in event.items() if k not in {"at", "action", "user_id", "user"}}
             who = event.get("user") or "system"
+            if event["action"] == "iban_confirmed":  # the audited payment decision, in words
+                how = "with the booking" if event.get("via") == "booking" else "explicitly"
+                st.text(
+                    f"{event['at']:%Y-%m-%d %H:%M} {who}: confirmed {event.get('kind', 'new')}"
+                    f" IBAN {event.get('iban')} for supplier {event.get('supplier', '?')} ({how})"
+                )
+                continue
             st.text(f"{event['at']:%Y-%m-%d %H:%M} {who}: {event['action']} {extra or ''}")
 
 

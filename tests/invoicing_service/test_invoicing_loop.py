@@ -78,7 +78,7 @@ def test_dossier_a_invoices_dossier_b_by_mail_and_b_gets_the_proposal(
         assert credit_440 == D("268.50")
         assert vat_411 == inv.vat_total == D("43.50")
         # B books it and pays it: B's bank statement matches the purchase on A's OGM
-        svc.confirm(SYSTEM, doc.id)
+        svc.confirm(SYSTEM, doc.id, iban_checked=True)  # A's IBAN is new to B
         statement = coda_statement([(D("-268.50"), inv.structured_communication, "")])
         report = svc.import_coda(SYSTEM, b.id, statement)
         assert report.matched == 1

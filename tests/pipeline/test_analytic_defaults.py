@@ -52,7 +52,7 @@ def test_auto_booked_and_proposed_documents_get_the_learned_distribution(
     assert all(not d.parts for d in lines)  # nothing learned yet
     for d in lines:
         svc.distribute(SYSTEM, entry.id, d.seq, [("SHOP", "25"), ("WORKSHOP", "75")])
-    svc.confirm(SYSTEM, first)  # unedited: learned for the supplier and its accounts
+    svc.confirm(SYSTEM, first, iban_checked=True)  # unedited: learned; its new IBAN checked
     (sup,) = svc.suppliers(SYSTEM, did)
     svc.set_supplier_policy(SYSTEM, sup.id, autobook="after_n", after=1)
 

@@ -169,7 +169,12 @@ def test_a_changed_iban_needs_an_explicit_audited_confirmation(rt: Runtime) -> N
     did = dossier(rt)
     pdf = genuine_pdf(rt, did)
     assert "iban_unconfirmed" in _codes(pdf)  # first IBAN of this supplier: "new"
-    svc.confirm(SYSTEM, pdf.id)  # booking a new IBAN confirms it
+    with pytest.raises(Refused, match="new IBAN"):  # booking alone never confirms it
+        svc.confirm(SYSTEM, pdf.id)
+    assert _doc(rt, pdf.id).state == "proposed"
+    svc.confirm(SYSTEM, pdf.id, iban_checked=True)  # "I checked this IBAN with the supplier"
+    (first,) = [a for a in svc.document(SYSTEM, pdf.id).audit if a["action"] == "iban_confirmed"]
+    assert (first["iban"], first["via"], first["kind"]) == (GENUINE_IBAN, "booking", "new")
     with rt.tx() as s:
         (known,) = s.query(SupplierIban).all()
         assert known.iban == GENUINE_IBAN
@@ -201,7 +206,7 @@ def test_an_authenticated_known_supplier_still_auto_books(rt: Runtime) -> None:
     svc = Service(rt)
     did = dossier(rt)
     pdf = genuine_pdf(rt, did)
-    svc.confirm(SYSTEM, pdf.id)
+    svc.confirm(SYSTEM, pdf.id, iban_checked=True)
     (sup,) = svc.suppliers(SYSTEM, did)
     svc.set_supplier_policy(SYSTEM, sup.id, autobook="always")
     xml = PARTS["xml"].replace(b"2026/0311", b"2026/0312")
@@ -218,7 +223,7 @@ def test_an_unauthenticated_mail_never_auto_books(rt: Runtime) -> None:
     svc = Service(rt)
     did = dossier(rt)
     pdf = genuine_pdf(rt, did)
-    svc.confirm(SYSTEM, pdf.id)
+    svc.confirm(SYSTEM, pdf.id, iban_checked=True)
     (sup,) = svc.suppliers(SYSTEM, did)
     svc.set_supplier_policy(SYSTEM, sup.id, autobook="always")
     xml = PARTS["xml"].replace(b"2026/0311", b"2026/0313")

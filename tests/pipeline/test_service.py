@@ -209,7 +209,7 @@ def test_autobook_after_one_unedited_confirmation_and_reopen(runtime: Runtime, t
     svc.set_supplier_policy(SYSTEM, sup.id, autobook="after_n", after=1)
     with pytest.raises(Refused):
         svc.set_supplier_policy(SYSTEM, sup.id, autobook="sometimes")
-    svc.confirm(SYSTEM, first)  # unedited
+    svc.confirm(SYSTEM, first, iban_checked=True)  # unedited; its new IBAN checked
     assert svc.suppliers(SYSTEM, did)[0].confirmations_in_a_row == 1
     path = tmp_path / "second.xml"
     second_xml = ubl.read_bytes().replace(b">V01/15000001<", b">V01/15000099<")

@@ -7,6 +7,7 @@ seeded database; Playwright drives Debian's chromium (no browser download).
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -259,6 +260,12 @@ def test_review_day_rate_keyboard_in_a_table_by_hand_and_reject_next(
                 "given by the accountant"
             )
             page.screenshot(path=str(tmp_path / "rate.png"), full_page=True)
+            alerts = world.service.document(SYSTEM, dkk).row.alerts
+            if any(a.get("code") == "iban_unconfirmed" for a in alerts):  # new: checked
+                page.get_by_text(re.compile(r"^I checked IBAN \S+ with the supplier")).click()
+                expect(
+                    page.get_by_role("checkbox", name=re.compile(r"^I checked IBAN "))
+                ).to_be_checked()
             # the keyboard in a table: focus the entry table, Ctrl+Enter books
             page.get_by_test_id("stDataFrame").last.click(position={"x": 60, "y": 50})
             page.keyboard.press("Control+Enter")

@@ -94,7 +94,7 @@ def test_a_client_booking_shows_on_the_inbox_and_the_accountant_approves_it(
     svc.set_rights(SYSTEM, seed.dossier_a, "erik", role="client_bookkeeper")
     erik = svc.add_user(SYSTEM, "erik2", "secret-pass", "entrepreneur")
     svc.add_member(SYSTEM, seed.dossier_a, "erik2", "client_bookkeeper")
-    booked = svc.confirm(erik, seed.ubl)
+    booked = svc.confirm(erik, seed.ubl, iban_checked=True)  # its IBAN is new
     assert booked.approval == "waiting"
     inbox = app(seed.anna, "inbox")
     assert any("1 client booking(s) wait for approval" in i for i in texts(inbox, "info"))

@@ -329,7 +329,7 @@ def test_journals_list_the_booked_entry_one_click_from_its_document(world: World
 
 def test_vat_page_shows_grid_totals_per_period(world: World) -> None:
     seed = world.seed
-    world.service.confirm(seed.anna, seed.ubl)
+    world.service.confirm(seed.anna, seed.ubl, iban_checked=True)  # its IBAN is new
     at = app(seed.anna, "vat")
     at.selectbox(key="vat_dossier").select(seed.dossier_a).run()
     grid = frame(at, "vat_table").set_index("Grid")

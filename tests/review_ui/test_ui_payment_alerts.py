@@ -45,3 +45,34 @@ def test_inbox_marks_documents_with_a_payment_alert(world: World) -> None:
     (table,) = [d.value for d in at.dataframe if "Notes" in d.value.columns]
     notes = dict(zip(table["#"], table["Notes"], strict=True))
     assert "IBAN to check" in notes[world.seed.ubl]
+
+
+def test_booking_a_new_iban_needs_the_checkbox_and_the_history_says_who_confirmed(
+    world: World,
+) -> None:
+    doc_id = world.seed.ubl  # the supplier's first invoice: its IBAN is new
+    (alert,) = world.service.document(world.seed.anna, doc_id).row.alerts
+    at = _review(world, doc_id)
+    at.button(key="rv_confirm").click().run()  # without saying the IBAN was checked
+    assert not at.exception, [e.value for e in at.exception]
+    refused = [str(e.value) for e in at.error if "Not booked" in str(e.value)]
+    assert refused, [str(e.value) for e in at.error]
+    assert "new IBAN" in refused[0]
+    assert world.service.document(world.seed.anna, doc_id).row.state == "proposed"
+
+    at.checkbox(key=f"rv_iban_checked_{doc_id}").check().run()
+    at.button(key="rv_confirm").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    detail = world.service.document(world.seed.anna, doc_id)
+    assert detail.row.state == "booked"
+    (event,) = [a for a in detail.audit if a["action"] == "iban_confirmed"]
+    assert (event["user_id"], event["iban"], event["via"]) == (
+        world.seed.anna.id,
+        alert["iban"],
+        "booking",
+    )
+    assert event["supplier"] == "My Supplier Company"
+    at = _review(world, doc_id)
+    history = [str(t.value) for t in at.text]
+    line = next(h for h in history if "confirmed new IBAN" in h)
+    assert f"IBAN {alert['iban']} for supplier My Supplier Company (with the booking)" in line

@@ -8,7 +8,7 @@ from ui_world import World
 
 def test_vat_page_labels_the_balance_grid(world: World) -> None:
     seed = world.seed
-    world.service.confirm(seed.anna, seed.ubl)
+    world.service.confirm(seed.anna, seed.ubl, iban_checked=True)  # its IBAN is new
     at = app(seed.anna, "vat")
     at.selectbox(key="vat_dossier").select(seed.dossier_a).run()
     grid = frame(at, "vat_table").set_index("Grid")
@@ -20,7 +20,7 @@ def test_vat_page_labels_the_balance_grid(world: World) -> None:
 
 def test_vat_page_exports_the_return_and_shows_a_refusal(world: World) -> None:
     seed = world.seed
-    world.service.confirm(seed.anna, seed.ubl)
+    world.service.confirm(seed.anna, seed.ubl, iban_checked=True)  # its IBAN is new
     at = app(seed.anna, "vat")
     at.selectbox(key="vat_dossier").select(seed.dossier_a).run()
     assert at.selectbox(key="vat_export_period").value == "2018-Q2"

@@ -138,6 +138,14 @@ def _work_one(world: World, user: UserView, page: Any, doc_id: int) -> tuple[str
         expect(by_hand).to_have_count(0)  # the prefilled entry editor replaced it
         _settle(page)
         how.append("booked by hand")
+    alerts = world.service.document(user, doc_id).row.alerts
+    if any(a.get("code") == "iban_unconfirmed" for a in alerts):
+        # a new IBAN is never booked unasked: the accountant says they checked it
+        checked = page.get_by_role("checkbox", name=re.compile(r"^I checked IBAN "))
+        page.get_by_text(re.compile(r"^I checked IBAN \S+ with the supplier")).click()
+        expect(checked).to_be_checked()
+        _settle(page)
+        how.append("IBAN checked")
     confirm = page.get_by_role("button", name="Confirm and next")
     expect(confirm).to_have_count(1)  # the page has finished drawing (no stale copy)
     expect(confirm).to_be_enabled()
