@@ -250,3 +250,16 @@ def ocr_view(image: Image.Image, upright: Image.Image, max_pixels: int) -> Image
     gray = _to_gray(upright)
     dpi, known = frame_dpi(image, gray)
     return prepare(gray, dpi, dpi_known=known, max_pixels=max_pixels).image
+
+
+def pdf_page_ocr_view(page: pdfium.PdfPage, number: int, limits: ExtractLimits) -> Image.Image:
+    """A scanned PDF page as the OCR reads it: the page image the OCR gets (the full-page
+    scan, else the page rendered at ``limits.ocr_dpi``), straightened/cut out by
+    ``imaging.prepare``.  Word boxes of an OCR'd PDF page are fractions of this picture.
+    """
+    from extractors.imaging import prepare
+
+    source = _pdf_page_image(page, number, limits)
+    return prepare(
+        source.image, source.dpi, dpi_known=source.dpi_known, max_pixels=limits.max_pixels
+    ).image

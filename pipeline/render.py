@@ -219,23 +219,53 @@ def _render_pdf_locked(
         raise RenderError(f"unreadable PDF: {exc}") from exc
     try:
         count = len(pdf)
+        scanned = _scanned_pages(data, pdf, pages)
         out = []
         for index in range(pages.start, min(count, pages.stop)):
             page = pdf[index]
             try:
-                width_pt, height_pt = page.get_size()
-                # never rasterise more than max_side pixels on the long side
-                scale = min(dpi / 72, limits.max_side / max(1.0, width_pt, height_pt))
-                bitmap = page.render(scale=scale)
-                image = bitmap.to_pil().convert("RGB")
+                image = _scan_as_ocr_reads(page, index + 1, limits) if index in scanned else None
+                if image is None:
+                    width_pt, height_pt = page.get_size()
+                    # never rasterise more than max_side pixels on the long side
+                    scale = min(dpi / 72, limits.max_side / max(1.0, width_pt, height_pt))
+                    bitmap = page.render(scale=scale)
+                    image = bitmap.to_pil().convert("RGB")
             except pdfium.PdfiumError as exc:
                 raise RenderError(f"page {index + 1} cannot be rendered: {exc}") from exc
             finally:
                 page.close()
-            out.append(image)
+            out.append(_fit(image, limits.max_side))
         return out, count
     finally:
         pdf.close()
+
+
+def _scanned_pages(data: bytes, pdf: Any, pages: range) -> frozenset[int]:
+    """Indexes (from 0) in ``pages`` of PDF pages without a usable text layer: the OCR read
+    those, so they are shown as it read them (straightened), like photos."""
+    from extractors.errors import ExtractionError
+    from extractors.textlayer import has_usable_text, read_text_layer
+
+    try:
+        read = read_text_layer(data, pdf=pdf)
+    except ExtractionError:  # over the page limit, unreadable: shown as rendered
+        return frozenset()
+    return frozenset(p.number - 1 for p in read if p.number - 1 in pages and not has_usable_text(p))
+
+
+def _scan_as_ocr_reads(page: Any, number: int, limits: RenderLimits) -> Any | None:
+    """A scanned PDF page as the OCR read it (same image, dpi, deskew and cut-out), or None."""
+    from extractors.errors import ExtractionError
+    from extractors.limits import ExtractLimits
+    from extractors.ocr_source import pdf_page_ocr_view
+
+    try:
+        view = pdf_page_ocr_view(page, number, ExtractLimits())  # the limits the OCR read with
+        return view.convert("RGB")
+    except (ExtractionError, OSError, ValueError, MemoryError) as exc:
+        log.info("page %d shown unstraightened: %s", number, exc)
+        return None
 
 
 def _register_heif() -> None:

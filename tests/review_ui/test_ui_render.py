@@ -146,3 +146,64 @@ def test_a_skewed_scan_is_shown_straightened_as_the_ocr_reads_it() -> None:
     )
     diff_crooked = sum(abs(a - b) for a, b in zip(shown.getdata(), crooked.getdata(), strict=True))
     assert diff_straight < diff_crooked / 10
+
+
+def _skewed_scan_pdf(angle: float) -> bytes:
+    """A one-page PDF holding only a crooked 200 dpi scan of a page with text on it."""
+    import pypdfium2 as pdfium
+    from PIL import ImageDraw, ImageFont
+
+    page = Image.new("L", (1654, 2339), 255)
+    draw = ImageDraw.Draw(page)
+    font = ImageFont.truetype("DejaVuSans.ttf", 38)
+    rows = ["Factuurnummer F2026-0117", "Factuurdatum 14/03/2026", "Drukwerk folders A5"]
+    for n, text in enumerate(rows):
+        draw.text((160, 300 + n * 90), text, fill=0, font=font)
+    draw.text((1000, 2000), "Totaal 484,00", fill=0, font=font)  # far from the middle
+    scan = page.rotate(angle, fillcolor=255, resample=Image.Resampling.BICUBIC)
+    pdf = pdfium.PdfDocument.new()
+    try:
+        width, height = 595.0, 842.0
+        pdf_page = pdf.new_page(width, height)
+        image = pdfium.PdfImage.new(pdf)
+        image.set_bitmap(pdfium.PdfBitmap.from_pil(scan), pages=[pdf_page])
+        image.set_matrix(pdfium.PdfMatrix().scale(width, height))
+        pdf_page.insert_obj(image)
+        pdf_page.gen_content()
+        pdf_page.close()
+        out = io.BytesIO()
+        pdf.save(out)
+        return out.getvalue()
+    finally:
+        pdf.close()
+
+
+def _ink(image: Image.Image, box: tuple[float, float, float, float]) -> float:
+    """The share of dark pixels inside ``box`` (page fractions) of ``image``."""
+    w, h = image.size
+    crop = image.convert("L").crop(
+        (round(box[0] * w), round(box[1] * h), round(box[2] * w), round(box[3] * h))
+    )
+    values = list(crop.getdata())
+    return sum(v < 128 for v in values) / max(1, len(values))
+
+
+def test_a_skewed_scanned_pdf_is_shown_as_the_ocr_read_it_so_boxes_land_on_words() -> None:
+    """The OCR's word box of a value, drawn on the shown page, covers that value's ink."""
+    import pypdfium2 as pdfium
+
+    from extractors.api import read_pages
+
+    data = _skewed_scan_pdf(4.0)
+    (ocr,) = read_pages(data)
+    word = next(w for w in ocr.words if "484" in w.text)
+    box = (word.bbox.x0, word.bbox.y0, word.bbox.x1, word.bbox.y1)
+    (page,) = render_pages(data, "application/pdf")
+    shown = _png(page)
+    doc = pdfium.PdfDocument(data)
+    try:  # the page as PDFium draws it: still crooked
+        crooked = doc[0].render(scale=shown.width / 595.0).to_pil().resize(shown.size)
+    finally:
+        doc.close()
+    assert _ink(shown, box) > 0.12, _ink(shown, box)  # the box sits on the digits
+    assert _ink(shown, box) > 3 * _ink(crooked, box)  # where the crooked page has none
