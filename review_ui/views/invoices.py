@@ -13,6 +13,13 @@ import streamlit as st
 from pipeline.service import Permission, ServiceError, UserView
 from review_ui import nav
 from review_ui.common import current_user, day, esc, flash, money, run_command, service, show_flash
+from review_ui.views._invoice_extras import (
+    adjustment_summary,
+    adjustment_widgets,
+    adjustments_from_draft,
+    carry_adjustments,
+    partial_credit,
+)
 from review_ui.views._invoicing import (
     apply_next,
     customer_label,
@@ -117,6 +124,9 @@ def render() -> None:
     if detail.row.state == "draft" and detail.row.kind == "invoice":
         _editor(user, dossier_id, detail)
     else:
+        # the editor's widgets are gone from this run: a draft opened again is loaded
+        # from what was saved, not from the values it was first loaded with
+        st.session_state.pop("inv_editing", None)
         _issued(user, dossier_id, detail)
 
 
@@ -130,6 +140,7 @@ def _load(dossier_id: int, detail: Any) -> None:
     if detail is None:
         st.session_state["inv_header"] = {}
         st.session_state["inv_lines"] = [_blank()]
+        st.session_state["inv_adjs"] = []
         st.session_state["inv_editing"] = (dossier_id, NEW)
         return
     st.session_state["inv_editing"] = (dossier_id, detail.row.id)
@@ -146,6 +157,7 @@ def _load(dossier_id: int, detail: Any) -> None:
         for ln in detail.lines
     ]
     draft = detail.draft or {}
+    st.session_state["inv_adjs"] = adjustments_from_draft(draft)
     issued_on = draft.get("issue_date")
     st.session_state["inv_header"] = {
         "cust": detail.row.customer_id,
@@ -237,10 +249,12 @@ def _editor(user: UserView, dossier_id: int, detail: Any) -> None:
     if st.button("Add an empty line", key=f"inv_add_line_{gen}"):
         lines.append(_blank())
         st.rerun()
+    adjustments = adjustment_widgets(gen, _carry)
     spec: dict[str, Any] = {
         "customer_id": customer_id,
         "vat_case": case,
         "lines": [ln for ln in spec_lines if ln is not None],
+        "adjustments": adjustments,
     }
     if issue_date:
         spec["issue_date"] = issue_date.isoformat()
@@ -285,6 +299,7 @@ def _carry(old: int, new: int) -> None:
         if f"inv_{name}_{old}" in st.session_state:
             header[name] = st.session_state[f"inv_{name}_{old}"]
     st.session_state["inv_header"] = header
+    carry_adjustments(old, new)
     for n, line in enumerate(st.session_state["inv_lines"]):
         for field in ("description", "quantity", "unit_price", "vat_rate"):
             key = f"inv_l{old}_{n}_{field}"
@@ -356,6 +371,9 @@ def _live_totals(user: UserView, dossier_id: int, spec: dict[str, Any]) -> None:
         st.warning(f"Cannot compute the totals yet: {esc(exc)}")
         return
     _totals_table(totals.get("rows") or [])
+    summary = adjustment_summary(totals)
+    if summary:
+        st.caption(summary)
     st.markdown(
         f"Net **{money(_dec(totals['tax_exclusive']))}** · "
         f"VAT **{money(_dec(totals['vat']))}** · "
@@ -447,6 +465,7 @@ def _issued(user: UserView, dossier_id: int, detail: Any) -> None:
                 flash(f"Credit note draft #{cn.id} made for {row.number}: issue it")
                 _choose(cn.id)
                 st.rerun()
+        partial_credit(user, dossier_id, detail, _choose)
     if detail.credit_notes:
         st.caption("Credit notes: " + ", ".join(f"#{i}" for i in detail.credit_notes))
     _book(user, dossier_id, row)

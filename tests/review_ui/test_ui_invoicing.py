@@ -499,3 +499,81 @@ def test_invoicing_settings_are_asked_for_before_the_first_invoice(world: World,
     cfg = world.service.invoicing_settings(SYSTEM, b)
     assert (cfg["prefix"], cfg["seller"]["city"]) == ("GP", "Antwerpen")
     assert not any("before the first invoice" in w for w in texts(at, "warning"))
+
+
+def test_editor_discounts_and_charges_with_live_totals(world: World, inv: Inv) -> None:
+    at = app(world.seed.anna, "invoices")
+    pick_dossier(at, "inv_dossier", inv.dossier)
+    gen = at.session_state["inv_gen"]
+    at.selectbox(key=f"inv_cust_{gen}").select(inv.customer).run()
+    at.text_input(key=f"inv_l{gen}_0_description").input("Advies").run()
+    at.number_input(key=f"inv_l{gen}_0_quantity").set_value(2.0).run()
+    at.number_input(key=f"inv_l{gen}_0_unit_price").set_value(100.0).run()
+    assert any("Total **242.00 EUR**" in m for m in texts(at, "markdown"))
+    at.button(key=f"inv_add_adj_{gen}").click().run()
+    at.text_input(key=f"inv_a{gen}_0_reason").input("Trouwe klant").run()
+    at.number_input(key=f"inv_a{gen}_0_value").set_value(10.0).run()  # 10 % off
+    ok(at)
+    assert any("Total **217.80 EUR**" in m for m in texts(at, "markdown"))
+    at.button(key=f"inv_add_adj_{gen}").click().run()
+    at.selectbox(key=f"inv_a{gen}_1_kind").select("charge").run()
+    at.text_input(key=f"inv_a{gen}_1_reason").input("Verzending").run()
+    at.selectbox(key=f"inv_a{gen}_1_mode").select("amount").run()
+    at.number_input(key=f"inv_a{gen}_1_value").set_value(15.0).run()
+    at.selectbox(key=f"inv_a{gen}_1_rate").select("21").run()
+    ok(at)
+    assert "Lines 200.00 · discounts −20.00 · charges +15.00" in texts(at, "caption")
+    assert any("Net **195.00** · VAT **40.95** · Total **235.95 EUR**" in m
+               for m in texts(at, "markdown"))  # fmt: skip
+    at.button(key="inv_save").click().run()
+    ok(at)
+    new = max(world.service.invoices(SYSTEM, inv.dossier, state="draft"), key=lambda r: r.id)
+    assert new.total == D("235.95")
+    # opened again (another invoice in between): the discount and the charge are back
+    picker(at).select(inv.issued).run()
+    picker(at).select(new.id).run()
+    ok(at)
+    gen = at.session_state["inv_gen"]
+    assert at.text_input(key=f"inv_a{gen}_0_reason").value == "Trouwe klant"
+    assert at.selectbox(key=f"inv_a{gen}_1_mode").value == "amount"
+    assert at.number_input(key=f"inv_a{gen}_1_value").value == 15.0
+    assert any("Total **235.95 EUR**" in m for m in texts(at, "markdown"))
+    # removing the charge counts live
+    at.button(key=f"inv_a{gen}_1_remove").click().run()
+    ok(at)
+    assert any("Total **217.80 EUR**" in m for m in texts(at, "markdown"))
+    at.button(key="inv_save").click().run()
+    at.button(key="inv_issue").click().run()
+    ok(at)
+    issued = world.service.invoice(SYSTEM, new.id)
+    assert (issued.row.state, issued.row.total) == ("issued", D("217.80"))
+    assert issued.has_ubl  # the discount is in the validated UBL
+
+
+def test_partial_credit_note_of_some_lines_and_part_of_a_quantity(world: World, inv: Inv) -> None:
+    svc = world.service
+    draft = svc.create_draft(SYSTEM, inv.dossier, {
+        "customer_id": inv.customer, "issue_date": "2026-03-03",
+        "lines": [_line("Advies", "2", "100", "21"), _line("Brood", "3", "2.50", "6")],
+        "adjustments": [{"is_charge": False, "reason": "Trouwe klant", "percent": "10"}],
+    })  # fmt: skip
+    row = svc.issue(SYSTEM, draft.id)
+    at = app(world.seed.anna, "invoices")
+    pick_dossier(at, "inv_dossier", inv.dossier)
+    picker(at).select(row.id).run()
+    ok(at)
+    assert "Tick the lines to credit." in texts(at, "caption")
+    at.checkbox(key=f"inv_cr_{row.id}_0_on").check().run()
+    at.number_input(key=f"inv_cr_{row.id}_0_qty").set_value(1.0).run()  # one of the two
+    ok(at)
+    # one Advies at 100.00, less the invoice's 10 %: 90.00 + 21 % VAT
+    assert any("Credit note: net **90.00** · VAT **18.90** · total **108.90 EUR**" in m
+               for m in texts(at, "markdown"))  # fmt: skip
+    at.button(key=f"inv_credit_lines_{row.id}").click().run()
+    ok(at)
+    cn = svc.invoices(SYSTEM, inv.dossier, kind="credit_note")[0]
+    assert (cn.state, cn.credits_id, cn.total) == ("draft", row.id, D("108.90"))
+    assert picker(at).value == cn.id
+    at.button(key="inv_issue").click().run()
+    ok(at)
+    assert svc.invoice(SYSTEM, row.id).row.open_amount == row.total - D("108.90")
