@@ -43,12 +43,19 @@ def _stop(worker: subprocess.Popen[bytes]) -> int:
         raise
 
 
-def _children(pid: int) -> set[int]:
-    out = subprocess.run(["ps", "-eo", "pid,ppid,args"], capture_output=True, text=True).stdout
+LIGHT = "--queues split extract propose"
+OCR = "--queues ocr"
+
+
+def _children(pid: int, queues: str = "") -> set[int]:
+    """The worker processes of the service ``pid`` (those consuming ``queues``, if given)."""
+    cmd = ["ps", "-ww", "-eo", "pid,ppid,args"]  # full command lines, whatever COLUMNS says
+    out = subprocess.run(cmd, capture_output=True, text=True).stdout
     kids = set()
     for line in out.splitlines()[1:]:
         parts = line.split(None, 2)
-        if len(parts) == 3 and parts[1] == str(pid) and "pipeline.workerproc" in parts[2]:
+        ours = len(parts) == 3 and parts[1] == str(pid) and "pipeline.workerproc" in parts[2]
+        if ours and parts[2].rstrip().endswith(queues):
             kids.add(int(parts[0]))
     return kids
 
@@ -77,7 +84,7 @@ def test_a_killed_worker_process_is_replaced_and_documents_still_get_processed(
     worker = _start_worker(tmp_path, "--processes", "2", "--ocr-processes", "1")
     try:
         deadline = time.monotonic() + 60
-        while len(before := _children(worker.pid)) < 3:
+        while len(before := _children(worker.pid, LIGHT)) < 2 or not _children(worker.pid, OCR):
             assert worker.poll() is None, (tmp_path / "worker.log").read_text()
             assert time.monotonic() < deadline, "worker processes never started"
             time.sleep(0.1)
@@ -85,8 +92,8 @@ def test_a_killed_worker_process_is_replaced_and_documents_still_get_processed(
         os.kill(victim, signal.SIGKILL)
         killed_at = time.monotonic()
         while True:
-            now = _children(worker.pid)
-            if len(now) == 3 and victim not in now:
+            now = _children(worker.pid, LIGHT)
+            if len(now) == 2 and victim not in now:
                 break
             assert time.monotonic() - killed_at < 5, f"not replaced within 5 s: {now}"
             time.sleep(0.05)
@@ -121,12 +128,13 @@ def test_bombs_are_quarantined_with_the_reason_and_the_worker_survives(tmp_path:
     worker = _start_worker(tmp_path, "--processes", "1", "--threads", "2", "--ocr-processes", "1")
     try:
         deadline = time.monotonic() + 60
-        while len(started := _children(worker.pid)) < 2:  # one light, one OCR process
+        while not (_children(worker.pid, LIGHT) and _children(worker.pid, OCR)):
             assert worker.poll() is None, (tmp_path / "worker.log").read_text()
             assert time.monotonic() < deadline, "worker processes never started"
             time.sleep(0.1)
+        started = _children(worker.pid, LIGHT) | _children(worker.pid, OCR)
         docs = _wait_done(tmp_path, worker, {*files, ubl.name})
-        pids = _children(worker.pid)
+        pids = _children(worker.pid, LIGHT) | _children(worker.pid, OCR)
     finally:
         assert _stop(worker) == 0
     assert docs["flate-bomb.pdf"]["state"] == "quarantined"
