@@ -36,11 +36,19 @@ def known_keys(s: Session, dossier_id: int, keys: Iterable[str]) -> set[str]:
     return found
 
 
-def sales_invoices(s: Session, invoice_ids: Iterable[int]) -> dict[int, SalesInvoice]:
+def sales_invoices(s: Session, invoice_ids: Iterable[int]) -> dict[int, Any]:
+    """``{id: row}`` with the ``id``, ``number`` and ``document_id`` of each invoice: plain
+    rows, not ORM objects (a CODA import asks for tens of thousands), in bounded IN lists."""
     ids = sorted(set(invoice_ids))
-    if not ids:
-        return {}
-    return {inv.id: inv for inv in s.scalars(select(SalesInvoice).where(SalesInvoice.id.in_(ids)))}
+    found: dict[int, Any] = {}
+    for start in range(0, len(ids), 500):
+        rows = s.execute(
+            select(SalesInvoice.id, SalesInvoice.number, SalesInvoice.document_id).where(
+                SalesInvoice.id.in_(ids[start : start + 500])
+            )
+        )
+        found.update((int(row.id), row) for row in rows)
+    return found
 
 
 def entry_accounts(
@@ -103,9 +111,49 @@ def insert_entries(
     if not entries:
         return []
     s.flush()
-    stmt = insert(JournalEntry).returning(JournalEntry.id, sort_by_parameter_order=True)
-    ids = [int(i) for i in s.scalars(stmt, entries)]
+    # Core inserts on the tables: the ORM's bulk path prepares every row once more first
+    entry_table = cast(Table, JournalEntry.__table__)
+    line_table = cast(Table, JournalLine.__table__)
+    conn = s.connection()
+    ids = _insert_numbered(s, entries)
+    if ids is None:  # RETURNING in parameter order: one statement per row on SQLite
+        stmt = insert(entry_table).returning(entry_table.c.id, sort_by_parameter_order=True)
+        ids = [int(i) for i in conn.execute(stmt, entries).scalars()]
     rows = [{**ln, "entry_id": eid} for eid, group in zip(ids, lines, strict=True) for ln in group]
     if rows:
-        s.execute(insert(JournalLine), rows)
+        conn.execute(insert(line_table), rows)
     return ids
+
+
+def _insert_numbered(s: Session, entries: list[dict[str, Any]]) -> list[int] | None:
+    """Insert entries of one dossier and journal that carry their numbers with one plain
+    executemany, and read the ids back by (bookyear, number); None, inserting nothing,
+    when that key is not free or not given (the caller then inserts with RETURNING)."""
+    dossiers = {e.get("dossier_id") for e in entries}
+    journals = {e.get("journal") for e in entries}
+    if len(dossiers) != 1 or len(journals) != 1 or any(e.get("number") is None for e in entries):
+        return None
+    keys = [(str(e["bookyear"]), int(e["number"])) for e in entries]
+    if len(set(keys)) != len(keys):
+        return None
+    (dossier_id,), (journal,) = dossiers, journals
+    numbers = [n for _, n in keys]
+    years = sorted({y for y, _ in keys})
+
+    def taken() -> list[tuple[int, str, int]]:
+        q = select(JournalEntry.id, JournalEntry.bookyear, JournalEntry.number).where(
+            JournalEntry.dossier_id == dossier_id,
+            JournalEntry.journal == journal,
+            JournalEntry.bookyear.in_(years),
+            JournalEntry.number.between(min(numbers), max(numbers)),
+        )
+        return [(int(i), str(y), int(n)) for i, y, n in s.execute(q).tuples() if n is not None]
+
+    wanted = set(keys)
+    if any((y, n) in wanted for _, y, n in taken()):
+        return None
+    s.connection().execute(insert(cast(Table, JournalEntry.__table__)), entries)
+    found = {(y, n): i for i, y, n in taken() if (y, n) in wanted}
+    if len(found) != len(keys):
+        raise RuntimeError("bank entries inserted but not all found back by their number")
+    return [found[k] for k in keys]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal as D
 
+from sqlalchemy import select
 from test_invoicing_service import setup, spec
 
 from pipeline.runtime import Runtime
@@ -77,3 +78,36 @@ def test_open_amounts_in_bulk_equal_the_row_by_row_reading(runtime: Runtime) -> 
         (ids["split"], D("79.50"), "REF-2"),
     ]
     assert purchases == by_rows
+
+
+def test_bank_entries_in_bulk_get_their_ids_in_order(runtime: Runtime) -> None:
+    """Numbered entries go in with one executemany and are found back by number; without
+    numbers (or a number taken) the RETURNING path is used; the ids follow the input."""
+    from storage import bank_journal
+
+    _, did, _ = setup(runtime)
+
+    def entry(number: int | None, reason: str) -> dict[str, object]:
+        return {"dossier_id": did, "journal": "bank", "bookyear": "2026", "period": "2026-03",
+                "date": DAY, "status": "booked", "number": number, "reason": reason}  # fmt: skip
+
+    def line(amount: str) -> list[dict[str, object]]:
+        return [
+            {"seq": 1, "account": "550000", "debit": D(amount), "credit": D("0")},
+            {"seq": 2, "account": "400000", "debit": D("0"), "credit": D(amount)},
+        ]
+
+    with runtime.tx() as s:
+        numbered = bank_journal.insert_entries(
+            s, [entry(3, "c"), entry(1, "a"), entry(2, "b")], [line("3"), line("1"), line("2")]
+        )
+        again = bank_journal.insert_entries(s, [entry(2, "taken")], [line("9")])  # RETURNING
+        plain = bank_journal.insert_entries(s, [entry(None, "x"), entry(None, "y")],
+                                            [line("7"), line("8")])  # fmt: skip
+        got = {
+            e.id: (e.number, e.reason, sorted(str(ln.debit) for ln in e.lines))
+            for e in s.scalars(select(JournalEntry).where(JournalEntry.dossier_id == did))
+        }
+    assert [got[i][:2] for i in numbered] == [(3, "c"), (1, "a"), (2, "b")]
+    assert [got[i][2] for i in numbered] == [["0.00", "3.00"], ["0.00", "1.00"], ["0.00", "2.00"]]
+    assert [got[i][1] for i in again + plain] == ["taken", "x", "y"]
