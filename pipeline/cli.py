@@ -1030,7 +1030,7 @@ def _reconcile_loop(stop: threading.Event, every: float, gc_every: float = 0.0) 
 @click.option(
     "--ocr-processes",
     type=int,
-    help="OCR worker processes (default BOEKBOX_OCR_PROCESSES; 0: one per CPU core).",
+    help="OCR worker processes (default BOEKBOX_OCR_PROCESSES; 0: one per core, at most 4).",
 )
 @_setup_errors
 def worker(processes: int | None, threads: int | None, ocr_processes: int | None) -> None:

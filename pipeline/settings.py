@@ -65,7 +65,7 @@ class Settings:
     ui_developer_mode: bool = False
     worker_processes: int = 2
     worker_threads: int = 2
-    #: worker processes that only read documents needing OCR (0 = one per CPU core)
+    #: worker processes that only read documents needing OCR (0 = one per CPU core, at most 4)
     ocr_processes: int = 0
     reconcile_after_seconds: int = 300
     #: blobs no row refers to are deleted once last written this long ago (storage.blobgc)

@@ -81,7 +81,6 @@ def worker_process_main(argv: Sequence[str] | None = None) -> None:
 
     from pipeline import actors
     from pipeline import send_actor as _send_actor  # noqa: F401 (declares the send actor)
-    from pipeline import send_actor as _send_actor  # noqa: F401 (declares the send actor)
     from pipeline.settings import load_settings
 
     settings = load_settings()
@@ -222,6 +221,13 @@ def worker_commands(
     return [[*base, "--queues", *queues] for _ in range(max(1, processes))]
 
 
+#: the most OCR processes "0" (one per core) starts: each has its own fork server
+MAX_AUTO_OCR_PROCESSES = 4
+
+
 def ocr_processes(configured: int) -> int:
-    """OCR worker processes: the setting, or one per CPU core when it is 0."""
-    return configured if configured > 0 else max(1, os.cpu_count() or 1)
+    """OCR worker processes: the setting, or when it is 0 one per CPU core this process
+    may use (its affinity, not the host's count), at most :data:`MAX_AUTO_OCR_PROCESSES`."""
+    if configured > 0:
+        return configured
+    return max(1, min(len(os.sched_getaffinity(0)), MAX_AUTO_OCR_PROCESSES))

@@ -209,3 +209,12 @@ def test_a_scan_that_crashes_the_ocr_worker_n_times_is_failed(sqlite_runtime: Ru
     (doc,) = documents(rt, did)
     assert doc.state == "failed"
     assert "crashed the worker 3 times (ocr step)" in (doc.state_reason or "")
+
+
+def test_ocr_processes_zero_is_one_per_usable_core_at_most_four() -> None:
+    from pipeline.supervisor import MAX_AUTO_OCR_PROCESSES, ocr_processes
+
+    assert ocr_processes(3) == 3
+    usable = len(os.sched_getaffinity(0))
+    assert ocr_processes(0) == max(1, min(usable, MAX_AUTO_OCR_PROCESSES))
+    assert 1 <= ocr_processes(0) <= 4
