@@ -71,6 +71,11 @@ def confirm_panel(
             " (confirm it with this booking)",
             key=f"rv_iban_checked_{detail.row.id}",
         )
+        if checked:
+            st.caption(
+                f"IBAN {esc(alert.get('iban', ''))} will be confirmed for this supplier with"
+                " the booking (audited)."
+            )
     book, draft, _ = st.columns([2, 1, 3])
     if book.button("Confirm and next", key="rv_confirm", type="primary", shortcut="Ctrl+Enter"):
         _confirm(user, detail, lines if changed else None, nxt, iban_checked=checked)

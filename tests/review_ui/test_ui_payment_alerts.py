@@ -61,6 +61,8 @@ def test_booking_a_new_iban_needs_the_checkbox_and_the_history_says_who_confirme
     assert world.service.document(world.seed.anna, doc_id).row.state == "proposed"
 
     at.checkbox(key=f"rv_iban_checked_{doc_id}").check().run()
+    captions = [str(c.value) for c in at.caption]
+    assert any(f"IBAN {alert['iban']} will be confirmed" in c for c in captions), captions
     at.button(key="rv_confirm").click().run()
     assert not at.exception, [e.value for e in at.exception]
     detail = world.service.document(world.seed.anna, doc_id)

@@ -145,6 +145,8 @@ def _work_one(world: World, user: UserView, page: Any, doc_id: int) -> tuple[str
         checked = page.get_by_role("checkbox", name=re.compile(r"^I checked IBAN "))
         page.get_by_text(re.compile(r"^I checked IBAN \S+ with the supplier")).click()
         expect(checked).to_be_checked()
+        # the rerun that took the tick has drawn the page: then no stale copy is left
+        expect(page.get_by_text(re.compile(r"will be confirmed for this supplier"))).to_be_visible()
         _settle(page)
         how.append("IBAN checked")
     confirm = page.get_by_role("button", name="Confirm and next")
