@@ -39,6 +39,8 @@ def sqlite_url(tmp_path: Path) -> Iterator[str]:
 
 
 def make_runtime(db: str, tmp_path: Path, **overrides: object) -> Runtime:
+    # a test's SMTP server takes a free port: the default 2525 clashed between parallel tests
+    overrides.setdefault("smtp_port", 0)
     settings = Settings(
         database_url=db,
         blob_store=str(tmp_path / "blobs"),
