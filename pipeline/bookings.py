@@ -377,6 +377,9 @@ def propose_for_document(s: Any, doc: Document, invoice: InvoiceData) -> None:
     _check_payment(s, doc, entry, invoice)
     if proposal.autobook:
         blockers = payment_trust.autobook_blockers(s, doc)
+        unconverted = currency_refusal(s, doc, entry)
+        if unconverted is not None:
+            blockers = [*blockers, unconverted]
         if payment_trust.alert(doc, twins.POSSIBLE_DUPLICATE) is not None:
             blockers = [*blockers, "possibly the same invoice as another document"]
         if blockers:
@@ -422,21 +425,29 @@ def _check_payment(s: Any, doc: Document, entry: JournalEntry, invoice: InvoiceD
 
 
 def currency_refusal(s: Any, doc: Document, entry: JournalEntry) -> str | None:
-    """Why an entry made by hand cannot be booked yet: its amounts are in a foreign
-    currency and no rate was given (a proposal converts, or says why in a warning)."""
+    """Why ``entry`` cannot be booked yet: its invoice is in a foreign currency and no
+    rate is known, so its amounts are still in that currency (a proposal without any
+    rate, or an entry by hand).  None when it is in euro or was converted at a rate.
+
+    The one check every booking path runs (confirm, the client's plain review,
+    auto-booking): a foreign amount is never booked as if it were euro.
+    """
     from extractors.model import from_json
 
-    if entry.exchange_rate is not None or doc.reason_code != "no_proposal":
+    if entry.exchange_rate is not None:
         return None
     extraction = repo.get_extraction(s, doc.id)
     if extraction is None:
         return None
-    currency = (from_json(extraction.invoice).currency or "EUR").strip().upper()[:3]
+    invoice = from_json(extraction.invoice)
+    currency = (invoice.currency or "EUR").strip().upper()[:3]
     if currency in {"", "EUR"}:
         return None
     return (
-        f"the invoice is in {currency} and no exchange rate is known, so its amounts are"
-        f" still in {currency}: give the exchange rate (1 EUR = ? {currency}) to book it in euro"
+        f"the invoice is in {currency} and no exchange rate is known (none on the invoice,"
+        f" no ECB rate of {invoice.issue_date or 'its date'}), so its amounts are still in"
+        f" {currency}: give the exchange rate (1 EUR = ? {currency}) to book it in euro,"
+        " or import the ECB rates (boekbox rates import)"
     )
 
 

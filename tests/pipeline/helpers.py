@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 from pipeline.runtime import Runtime
@@ -11,6 +12,18 @@ from storage import repo
 from storage.models import Document
 
 CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus"
+
+#: the corpus's Danish-krone e-invoice (2019-01-25; DKK 625743.54 + VAT 156435.89 = 782179.43)
+DKK_UBL = CORPUS / "ubl" / "cen_BIS3_Invoice_positive.xml"
+#: a small ECB reference-rate file (eurofxref-hist.csv format) with a DKK rate for its date
+ECB_DKK = b"Date,USD,DKK,\n2019-01-25,1.1416,7.4657,\n2019-01-24,1.1332,7.4661,\n"
+DKK_PER_EUR = Decimal("7.4657")
+
+
+def dkk_in_eur(amount: str) -> Decimal:
+    """A DKK amount of that invoice in euro at :data:`DKK_PER_EUR` (half-up to the cent)."""
+    return (Decimal(amount) / DKK_PER_EUR).quantize(Decimal("0.01"), ROUND_HALF_UP)
+
 
 STEPS = {"split": split_step, "extract": extract_step, "propose": propose_step}
 

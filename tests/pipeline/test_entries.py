@@ -7,7 +7,7 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
-from helpers import CORPUS, dossier, run_all
+from helpers import CORPUS, ECB_DKK, dossier, run_all
 
 from pipeline.runtime import Runtime
 from pipeline.service import SYSTEM, AccessDenied, Refused, Service
@@ -179,6 +179,7 @@ def test_a_client_booking_waits_for_the_accountant_who_approves_or_sends_it_back
 ) -> None:
     svc = Service(runtime)
     did = dossier(runtime)
+    svc.import_rates(SYSTEM, ECB_DKK)  # the DKK invoice is proposed in euro at the ECB rate
     row = svc.ingest(SYSTEM, did, UBL.read_bytes(), UBL.name)
     run_all(runtime, [NextStep("extract", row.id)])
     client = svc.add_user(SYSTEM, "ondernemer", "probe-password", "entrepreneur")

@@ -247,6 +247,7 @@ def _seed(runtime: Runtime) -> tuple[Service, Ctx]:
     row = svc.ingest(SYSTEM, did, UBL.read_bytes(), UBL.name)
     run_all(runtime, [NextStep("extract", row.id)])
     assert svc.document(SYSTEM, row.id).row.state == "proposed"
+    svc.set_rate(SYSTEM, row.id, "7,4657")  # a DKK invoice: booked in euro at a given rate
     supplier = svc.suppliers(SYSTEM, did)[0].id
     svc.add_user(SYSTEM, "target", "probe-password", "entrepreneur")
     return svc, Ctx(did, row.id, supplier)

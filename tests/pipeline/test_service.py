@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from helpers import CORPUS, dossier, run_all
+from helpers import CORPUS, DKK_PER_EUR, dkk_in_eur, dossier, run_all
 
 from pipeline.runtime import Runtime
 from pipeline.service import SYSTEM, AccessDenied, Refused, Service, ServiceError, quota_of
@@ -73,8 +73,13 @@ def test_confirm_books_links_and_audits(runtime: Runtime) -> None:
     did = dossier(runtime)
     doc = _proposed(runtime, did)
     acc = svc.add_user(SYSTEM, "acc", "password-a1", "accountant", dossiers=[did])
+    with pytest.raises(Refused, match=r"in DKK and no exchange rate is known"):
+        svc.confirm(acc, doc)  # the DKK amounts are not booked as euro
+    svc.set_rate(acc, doc, "7,4657")  # the Review page's rate box
     entry = svc.confirm(acc, doc)
     assert entry.status == "booked"
+    assert max(ln.credit for ln in entry.lines) == dkk_in_eur("782179.43")  # DKK 782179.43
+    assert max(ln.debit for ln in entry.lines) == dkk_in_eur("625743.54")  # the base
     assert entry.number == 1
     assert entry.document_id == doc
     assert entry.balanced
@@ -123,8 +128,7 @@ def test_float_amounts_from_the_ui_are_rechecked_as_decimals(runtime: Runtime) -
     svc = Service(runtime)
     did = dossier(runtime)
     doc = _proposed(runtime, did)
-    entry = svc.document(SYSTEM, doc).entry
-    assert entry is not None
+    entry = svc.set_rate(SYSTEM, doc, DKK_PER_EUR)  # the DKK invoice in euro
     lines = [
         {
             "account": ln.account,
@@ -172,8 +176,7 @@ def test_a_corrected_account_is_proposed_for_the_suppliers_next_invoice(
     svc = Service(runtime)
     did = dossier(runtime)
     first = _proposed(runtime, did)
-    entry = svc.document(SYSTEM, first).entry
-    assert entry is not None
+    entry = svc.set_rate(SYSTEM, first, DKK_PER_EUR)  # the DKK invoice in euro
     base = [ln for ln in entry.lines if ln.kind == "base"]
     assert base
     assert all(ln.account != "613300" for ln in base)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from helpers import CORPUS, dossier, run_all
+from helpers import CORPUS, ECB_DKK, dkk_in_eur, dossier, run_all
 from lxml import etree
 
 from pipeline.runtime import Runtime
@@ -16,10 +16,12 @@ XSD = CORPUS / "intervat"
 
 def _booked(rt: Runtime, did: int) -> str:
     svc = Service(rt)
+    svc.import_rates(SYSTEM, ECB_DKK)  # the DKK invoice is booked in euro at the ECB rate
     row = svc.ingest(SYSTEM, did, UBL.read_bytes(), UBL.name)
     run_all(rt, [NextStep("extract", row.id)])
     entry = svc.confirm(SYSTEM, row.id)
     assert entry.status == "booked"
+    assert max(ln.credit for ln in entry.lines) == dkk_in_eur("782179.43")  # in euro
     return str(entry.vat_period or entry.period)
 
 
