@@ -34,8 +34,15 @@ __all__ = ["SandboxError", "SandboxLimit", "SandboxLimits", "run"]
 
 T = TypeVar("T")
 
-#: modules the fork server imports once, so every child starts warm
-PRELOAD = ["extractors.api", "extractors.ocr", "pipeline.render", "pipeline.steps"]
+#: modules the fork server imports once, so every child starts warm; sandbox_warm
+#: last: it imports what a child would import on first use and freezes the collector
+PRELOAD = [
+    "extractors.api",
+    "extractors.ocr",
+    "pipeline.render",
+    "pipeline.steps",
+    "pipeline.sandbox_warm",
+]
 
 
 @dataclass(frozen=True, slots=True)
