@@ -523,6 +523,7 @@ class SalesInvoice(Base):
         UniqueConstraint("dossier_id", "bookyear", "sequence", name="uq_sales_invoice_seq"),
         Index("ix_sales_invoice_dossier_state", "dossier_id", "state", "id"),
         Index("ix_sales_invoice_ogm", "dossier_id", "structured_communication"),
+        Index("ix_sales_invoice_document", "document_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
