@@ -24,7 +24,11 @@ def coda_statement(
     old_balance: Decimal = Decimal("1000.00"),
     iban: str = "BE71096123456769",
 ) -> bytes:
-    """One statement; each movement is (signed amount, 12-digit OGM or None, free text)."""
+    """One statement; each movement is (signed amount, 12-digit OGM or None, free text).
+
+    A statement holds at most 9,999 movements: the sequence number has four digits."""
+    if len(movements) > 9999:
+        raise ValueError("a CODA statement holds at most 9,999 movements")
     d = day.strftime("%d%m%y")
     lines = [
         _rec({0: "00000", 5: d, 11: "725", 24: "0000000001", 34: "BAKKERIJ DE SMET",
