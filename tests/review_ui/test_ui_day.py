@@ -165,6 +165,7 @@ def test_inbox_table_fits_and_opens_a_row_in_the_same_tab(world: World) -> None:
 
 def test_inbox_booked_queue_shows_no_none_total(world: World) -> None:
     seed = world.seed
+    world.service.set_rate(seed.anna, seed.pdf, "1,34")  # a USD invoice: 1 EUR = 1.34 USD given
     world.service.confirm(seed.anna, seed.pdf)
     at = app(seed.anna)
     at.segmented_control(key="inbox_queue").set_value("Booked").run()
@@ -179,6 +180,7 @@ def test_inbox_booked_queue_shows_no_none_total(world: World) -> None:
 
 def test_journals_name_journal_year_and_accounts(world: World) -> None:
     seed = world.seed
+    world.service.set_rate(seed.anna, seed.pdf, "1,34")  # a USD invoice: 1 EUR = 1.34 USD given
     entry = world.service.confirm(seed.anna, seed.pdf)
     at = app(seed.anna, "journals")
     at.selectbox(key="jr_dossier").select(seed.dossier_a).run()
@@ -194,7 +196,7 @@ def test_journals_name_journal_year_and_accounts(world: World) -> None:
     year = world.service.entries(seed.anna, seed.dossier_a)[0].bookyear
     assert list(frame["Number"]) == [f"purchases {year}/0001"]
     assert list(frame["Document"]) == [f"#{seed.pdf}"]
-    assert list(frame["Amount"]) == ["4.11"]
+    assert list(frame["Amount"]) == ["3.07"]  # USD 4.11 / 1.34, in euro
     assert not frame.isna().any().any()
     lines = next(d.value for d in at.dataframe if "Grids" in d.value.columns)
     names = {a.number: a.name_nl for a in world.service.accounts(seed.anna, seed.dossier_a)}

@@ -151,6 +151,12 @@ def test_review_shows_page_fields_highlight_and_entry(world: World) -> None:
 def test_confirm_books_the_entry_and_opens_the_next_document(world: World) -> None:
     seed = world.seed
     at = app(seed.anna, "review", doc=str(seed.pdf))
+    at.button(key="rv_confirm").click().run()  # a USD invoice and no rate known: refused
+    assert not at.exception
+    assert "in USD and no exchange rate is known" in " ".join(texts(at, "error"))
+    assert world.service.document(seed.anna, seed.pdf).row.state == "proposed"
+    world.service.set_rate(seed.anna, seed.pdf, "1,34")  # a USD invoice: 1 EUR = 1.34 USD given
+    at = app(seed.anna, "review", doc=str(seed.pdf))
     at.button(key="rv_confirm").click().run()
     assert not at.exception
     detail = world.service.document(seed.anna, seed.pdf)
@@ -166,6 +172,7 @@ def test_confirm_books_the_entry_and_opens_the_next_document(world: World) -> No
 
 def test_confirm_takes_the_edited_lines_as_decimals(world: World) -> None:
     seed = world.seed
+    world.service.set_rate(seed.anna, seed.pdf, "1,34")  # a USD invoice: 1 EUR = 1.34 USD given
     at = app(seed.anna, "review", doc=str(seed.pdf))
     key = at.data_editor[0].key
     at.session_state[key] = {
@@ -180,7 +187,7 @@ def test_confirm_takes_the_edited_lines_as_decimals(world: World) -> None:
     assert entry is not None
     assert entry.status == "booked"
     assert [ln.account for ln in entry.lines] == ["612000", "440000"]
-    assert entry.lines[0].debit == Decimal("4.11")
+    assert entry.lines[0].debit == Decimal("3.07")  # USD 4.11 / 1.34, in euro
 
 
 def test_confirm_of_an_unbalanced_entry_is_refused_with_the_reason(world: World) -> None:
@@ -312,13 +319,14 @@ def test_entrepreneur_reads_but_cannot_book(world: World) -> None:
 
 def test_journals_list_the_booked_entry_one_click_from_its_document(world: World) -> None:
     seed = world.seed
+    world.service.set_rate(seed.anna, seed.pdf, "1,34")  # a USD invoice: 1 EUR = 1.34 USD given
     world.service.confirm(seed.anna, seed.pdf)
     at = app(seed.anna, "journals")
     at.selectbox(key="jr_dossier").select(seed.dossier_a).run()
     table = frame(at, "jr_table")
     assert list(table["Number"]) == ["purchases 2014/0001"]
     assert list(table["Document"]) == [f"#{seed.pdf}"]
-    assert table["Amount"][0] == "4.11"
+    assert table["Amount"][0] == "3.07"  # USD 4.11 / 1.34, in euro
     at.text_input(key="jr_period").input("2014-09").run()
     assert "No booked entries for this selection." in texts(at, "info")
     at.text_input(key="jr_period").input("2014-08").run()

@@ -106,6 +106,7 @@ def test_reject_moves_to_the_next_document(world: World) -> None:
 
 def test_reopening_a_booked_entry_asks_first(world: World) -> None:
     seed = world.seed
+    world.service.set_rate(seed.anna, seed.pdf, "1,34")  # a USD invoice: 1 EUR = 1.34 USD given
     world.service.confirm(seed.anna, seed.pdf)
     at = app(seed.anna, "review", doc=str(seed.pdf))
     at.button(key="rv_reopen").click().run()
