@@ -56,7 +56,7 @@ JOURNALS: dict[str, Permission] = {
 JOURNAL_LABELS = {
     "purchase": "Purchases",
     "sales": "Sales",
-    "bank": "Financial (bank, by hand)",
+    "bank": "Financial (bank)",
     "misc": "Miscellaneous",
 }
 OPENING_JOURNAL = "misc"

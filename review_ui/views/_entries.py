@@ -18,7 +18,7 @@ JOURNAL_LABELS = {
     "misc": "Miscellaneous",
     "purchase": "Purchases",
     "sales": "Sales",
-    "bank": "Financial (bank, by hand)",
+    "bank": "Financial (bank)",
 }
 EMPTY_LINES = pd.DataFrame(
     {

@@ -218,3 +218,9 @@ def test_a_client_booking_waits_for_the_accountant_who_approves_or_sends_it_back
     actions = _actions(runtime, did)
     assert "client_booking_returned" in actions
     assert "client_booking_approved" in actions
+
+
+def test_the_bank_journal_is_named_financial_bank_as_coda_books_it_too(runtime: Runtime) -> None:
+    did = dossier(runtime)
+    journals = dict(Service(runtime).journal_list(SYSTEM, did))
+    assert journals["bank"] == "Financial (bank)"  # not "by hand": CODA imports book there
