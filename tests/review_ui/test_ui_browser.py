@@ -133,6 +133,14 @@ def test_login_confirm_and_find_it_in_the_journal(
             page.keyboard.press("Alt+ArrowUp")
             expect(page.get_by_text(f"#{seed.pdf} · Amazon Web Services, Inc.")).to_be_visible()
             _wait_rendered(page)
+            # a USD invoice: no rate known, so Ctrl+Enter is refused where the user looks
+            page.keyboard.press("Control+Enter")
+            expect(page.get_by_text("the invoice is in USD and no exchange rate")).to_be_visible()
+            assert world.service.document(seed.anna, seed.pdf).row.state == "proposed"
+            page.get_by_role("textbox", name="Exchange rate: 1 EUR = ? USD").fill("1,34")
+            page.get_by_role("button", name="Book in euro at this rate").click()
+            expect(page.get_by_text("1 EUR = 1.34 USD")).to_be_visible()
+            _wait_rendered(page)
             page.keyboard.press("Control+Enter")
             expect(page.get_by_text("booked in the purchase journal as #1")).to_be_visible()
             assert world.service.document(seed.anna, seed.pdf).row.state == "booked"
