@@ -54,7 +54,7 @@ def send_invoice(send_id: int) -> None:
     """Deliver send ``send_id``; raise to be retried while it stays queued."""
     from pipeline.runtime import get_runtime
     from pipeline.service import Service
-    from pipeline.service.invoicing import deliver_send
+    from pipeline.service.sales_common import deliver_send
 
     state = deliver_send(Service(get_runtime()), send_id)
     if state == "queued":

@@ -49,6 +49,7 @@ from pipeline.service.entries import BookyearView, EntriesService, PeriodLocks
 from pipeline.service.intake import AlertView, IntakeService, IntakeView, PurgeView
 from pipeline.service.invoicing import InvoicingService
 from pipeline.service.mandate import MandateService, MandateSupplierView
+from pipeline.service.payments import PaymentsService
 from pipeline.service.portal import (
     STATE_LABELS,
     DocumentFilter,
@@ -64,9 +65,11 @@ from pipeline.service.quota import (
     QuotaOutlookView,
     StatementView,
 )
+from pipeline.service.reminders import RemindersService
 from pipeline.service.reports import ReportsService
 from pipeline.service.review import ReviewService
 from pipeline.service.rights import MEMBER_ROLES, MemberRights, RightsChange, RightsService
+from pipeline.service.sending import SendingService
 from pipeline.service.sessions import Login, LoginThrottled, SessionsService
 from pipeline.service.users import AccountRow, UsersService
 from pipeline.service.views import (
@@ -156,6 +159,9 @@ class Service(
     ReviewService,
     ReportsService,
     InvoicingService,
+    SendingService,
+    PaymentsService,
+    RemindersService,
     PortalService,
     BooksService,
     ArchiveService,

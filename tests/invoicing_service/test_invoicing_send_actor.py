@@ -21,7 +21,7 @@ from test_invoicing_service import CUSTOMER, setup, spec
 from pipeline import send_actor
 from pipeline.runtime import Runtime, reset_runtime
 from pipeline.service import SYSTEM
-from pipeline.service.invoicing import deliver_send
+from pipeline.service.sales_common import deliver_send
 from storage.models import InvoiceSend
 
 

@@ -28,7 +28,7 @@ from test_invoicing_service import CUSTOMER, setup, spec
 
 from pipeline.runtime import Runtime, reset_runtime
 from pipeline.service import SYSTEM, Refused
-from pipeline.service.invoicing import deliver_send
+from pipeline.service.sales_common import deliver_send
 from storage.models import InvoiceSend
 
 
