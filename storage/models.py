@@ -392,6 +392,8 @@ class User(Base):
     display_name: Mapped[str] = mapped_column(String(200), default="")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    # Where notices (quota alerts) go; None = no address known (migration 0021).
+    email: Mapped[str | None] = mapped_column(String(254), default=None)
 
 
 class ExchangeRate(Base):
