@@ -14,6 +14,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -286,6 +287,10 @@ def test_review_day_rate_keyboard_in_a_table_by_hand_and_reject_next(
             expect(page.get_by_text("No proposed entry", exact=False)).to_be_visible()
             page.get_by_role("button", name="Book by hand").click()
             expect(page.get_by_text("booked by hand", exact=False)).to_be_visible()
+            # its amounts are in DKK: booked only once a rate is given (in euro at that rate)
+            page.get_by_role("textbox", name="Exchange rate: 1 EUR = ? DKK").fill("7,4661")
+            page.get_by_role("button", name="Book in euro at this rate").click()
+            expect(page.get_by_text("1 EUR = 7.4661 DKK")).to_be_visible()
             # Alt+Down / Alt+Up from inside the table walk the queue
             page.get_by_test_id("stDataFrame").last.click(position={"x": 60, "y": 50})
             page.keyboard.press("Alt+ArrowDown")
@@ -296,6 +301,11 @@ def test_review_day_rate_keyboard_in_a_table_by_hand_and_reject_next(
             page.get_by_role("button", name="Confirm and next").click()
             expect(page.get_by_text(f"Document #{by_hand} booked in the purchase")).to_be_visible()
             assert world.service.document(SYSTEM, by_hand).row.state == "booked"
+            booked = world.service.document(SYSTEM, by_hand).entry
+            assert booked is not None
+            assert booked.exchange_rate == Decimal("7.4661")
+            total = max(ln.credit for ln in booked.lines)  # DKK 782179.43 / 7.4661, per line
+            assert abs(total - Decimal("104764.12")) <= Decimal("0.01")
             # reject and move on to the next document
             page.goto(f"{ui_url}/review?doc={seed.pdf}")
             page.get_by_role("textbox", name="Reason for rejecting").fill("private purchase")
