@@ -27,6 +27,7 @@ caller's job.
 from __future__ import annotations
 
 import datetime as _dt
+import re
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -51,6 +52,7 @@ __all__ = [
     "consumer_damages_cap",
     "consumer_wait_end",
     "late_interest",
+    "parse_reference_rates",
     "reference_rate",
     "reminders_due",
 ]
@@ -75,7 +77,8 @@ _ZERO = Decimal("0.00")
 #:
 #: 2026/2 is not in the table: no published value was found, so interest for it runs at
 #: the last known rate and the reminder says so (:func:`reference_rate`).  Extend the
-#: table every half-year from the Gazette notice.
+#: table every half-year from the Gazette notice; until a release does, a firm adds the
+#: new rate with ``BOEKBOX_LATE_INTEREST_RATES`` (:func:`parse_reference_rates`).
 REFERENCE_RATES: dict[tuple[int, int], Decimal] = {
     (2023, 1): Decimal("10.5"),
     (2023, 2): Decimal("12.0"),
@@ -85,6 +88,27 @@ REFERENCE_RATES: dict[tuple[int, int], Decimal] = {
     (2025, 2): Decimal("10.5"),
     (2026, 1): Decimal("10.5"),
 }
+
+
+_RATE_ITEM = re.compile(r"\s*(\d{4})-([12])\s*=\s*(\d{1,3}(?:[.,]\d{1,4})?)\s*%?\s*(?=[,;]|$)")
+
+
+def parse_reference_rates(text: str) -> dict[tuple[int, int], Decimal]:
+    """Half-year rates a firm adds or corrects without a new release, as the setting
+    ``BOEKBOX_LATE_INTEREST_RATES`` holds them: ``2026-2=10.5, 2027-1=10,5 %``.
+
+    Raises :class:`ValueError` naming the bad item."""
+    found: dict[tuple[int, int], Decimal] = {}
+    rest = text or ""
+    for m in _RATE_ITEM.finditer(rest):
+        rate = Decimal(m.group(3).replace(",", "."))
+        if not 0 <= rate <= 50 or not 2000 <= int(m.group(1)) <= 2100:
+            raise ValueError(f"{m.group(0).strip()!r}: a rate between 0 and 50 % for 2000-2100")
+        found[(int(m.group(1)), int(m.group(2)))] = rate
+    leftover = _RATE_ITEM.sub(" ", rest).replace(",", " ").replace(";", " ").split()
+    if leftover:
+        raise ValueError(f"{leftover[0]!r} is not YEAR-HALF=RATE (for instance 2026-2=10.5)")
+    return found
 
 
 class ReminderLevel(IntEnum):

@@ -100,6 +100,9 @@ class Settings:
     firm_dossier: str = ""
     #: how often the worker's reconciler checks the quota alerts (0 = never)
     quota_alert_every_seconds: float = 900.0
+    #: late-payment reference rates added to or correcting boekbox's table, per half-year:
+    #: "2026-2=10.5, 2027-1=10" (the Gazette notice's rate, until a release carries it)
+    late_interest_rates: str = ""
     log_level: str = "INFO"
 
     @property
@@ -149,4 +152,11 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
             "BOEKBOX_MAIL_AUTH=header needs BOEKBOX_MAIL_AUTH_TRUSTED_AUTHSERV_ID"
             " (the authserv-id of the MTA whose Authentication-Results header is trusted)"
         )
+    if settings.late_interest_rates:
+        from invoicing.reminders import parse_reference_rates
+
+        try:
+            parse_reference_rates(settings.late_interest_rates)
+        except ValueError as exc:
+            raise ConfigError(f"BOEKBOX_LATE_INTEREST_RATES: {exc}") from None
     return settings

@@ -10,7 +10,14 @@ from decimal import Decimal
 from typing import Any
 
 from invoicing import Seller
-from invoicing.reminders import ReminderPolicy, SentReminder, ageing, reminders_due
+from invoicing.reminders import (
+    REFERENCE_RATES,
+    ReminderPolicy,
+    SentReminder,
+    ageing,
+    parse_reference_rates,
+    reminders_due,
+)
 from pipeline.service.core import Refused, UserView, requires
 from pipeline.service.sales_common import (
     OpenItemRow,
@@ -100,7 +107,7 @@ class RemindersService(SalesBase):
                     seller = _seller(dossier)
                 except Refused:
                     continue
-                policy = self._policy(dossier, seller)
+                policy = self._policy(dossier, seller, self.rt.settings.late_interest_rates)
                 found = self._open_invoices(s, did)
                 by_key = {o.key: inv for inv, o in found}
                 sent = [
@@ -160,9 +167,11 @@ class RemindersService(SalesBase):
         return result
 
     @staticmethod
-    def _policy(dossier: Any, seller: Seller) -> ReminderPolicy:
+    def _policy(dossier: Any, seller: Seller, extra_rates: str = "") -> ReminderPolicy:
         cfg = dict(_settings(dossier).get("reminders") or {})
         kwargs: dict[str, Any] = {}
+        if extra_rates:  # checked when the settings were loaded
+            kwargs["rates"] = {**REFERENCE_RATES, **parse_reference_rates(extra_rates)}
         for key in ("first_after_days", "days_between"):
             if key in cfg:
                 kwargs[key] = int(cfg[key])

@@ -19,6 +19,7 @@ from invoicing.reminders import (
     consumer_damages_cap,
     consumer_wait_end,
     late_interest,
+    parse_reference_rates,
     reminders_due,
 )
 
@@ -94,6 +95,22 @@ def test_company_interest_from_the_day_after_due_plus_40_flat() -> None:
     )
     _, known = late_interest(D("1000"), dt.date(2026, 6, 1), dt.date(2026, 8, 1))
     assert known is False
+
+
+def test_a_firm_adds_the_next_half_year_rate_and_bad_items_are_named() -> None:
+    assert parse_reference_rates("2026-2=12, 2027-1 = 10,5 %") == {
+        (2026, 2): D("12"),
+        (2027, 1): D("10.5"),
+    }
+    assert parse_reference_rates("") == {}
+    for bad in ("2026-3=10", "2026=10", "2026-2:10", "2026-2=ten", "2026-2=80", "1999-1=5"):
+        with pytest.raises(ValueError, match="2026|1999"):
+            parse_reference_rates(bad)
+    policy = ReminderPolicy("Bakkerij De Smet BV", "0403.170.701", rates={(2026, 2): D("12")})
+    item = _item(consumer=False, amount="1000.00", due=dt.date(2026, 7, 1))
+    (first,) = reminders_due([item], [], dt.date(2026, 8, 1), policy)
+    assert first.interest == (D(1000) * D("12") * 31 / 100 / 365).quantize(D("0.01"))
+    assert not any("reference rate missing" in w for w in first.warnings)
 
 
 def test_levels_advance_and_stop_after_formal_notice() -> None:

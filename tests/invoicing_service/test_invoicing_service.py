@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal as D
+from pathlib import Path
 
 import pytest
+from dbfixtures import make_runtime
 
 from pipeline.runtime import Runtime
 from pipeline.service import SYSTEM, AccessDenied, Refused, Service, ServiceError
+from pipeline.settings import ConfigError, load_settings
 
 SELLER = {
     "street": "Kerkstraat 1",
@@ -149,6 +152,25 @@ def test_overdue_filter_open_items_and_idempotent_reminder_run(runtime: Runtime)
     assert [(r.invoice_id, r.level) for r in first] == [(inv.id, 1)]
     assert svc.run_reminders(SYSTEM, did, today=late) == []  # same day: nothing new
     assert len(svc.invoice(SYSTEM, inv.id).reminders) == 1
+
+
+def test_the_firm_adds_a_missing_half_year_rate_by_setting(
+    runtime: Runtime, tmp_path: Path
+) -> None:
+    svc, did, cid = setup(runtime)
+    svc.issue(SYSTEM, svc.create_draft(SYSTEM, did, spec(cid)).id)  # due 1 April 2026
+    august = dt.date(2026, 8, 3)
+    (before,) = svc.run_reminders(SYSTEM, did, today=august, dry_run=True)
+    assert any("reference rate missing" in w for w in before.warnings)
+    rt = make_runtime(runtime.settings.database_url, tmp_path, late_interest_rates="2026-2=12,5")
+    (after,) = Service(rt).run_reminders(SYSTEM, did, today=august, dry_run=True)
+    assert not any("reference rate missing" in w for w in after.warnings)
+    # 2026/2's 34 days (1 July - 3 August) at 12.5 % instead of the last known 10.5 %
+    assert after.interest - before.interest == (D("242.00") * 2 * 34 / 100 / 365).quantize(
+        D("0.01")
+    )
+    with pytest.raises(ConfigError, match="BOEKBOX_LATE_INTEREST_RATES: '2026-3=10'"):
+        load_settings({"BOEKBOX_LATE_INTEREST_RATES": "2026-2=12, 2026-3=10"})
 
 
 def test_issued_invoice_becomes_a_sales_proposal_confirmed_in_two_clicks(
