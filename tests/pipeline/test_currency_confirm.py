@@ -7,6 +7,8 @@ rate is known (ECB table) or given (the Review page's rate box, ``set_rate``).
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 from helpers import DKK_UBL, ECB_DKK, dkk_in_eur, dossier, run_all
 
@@ -85,3 +87,20 @@ def test_auto_booking_never_books_a_foreign_proposal_without_a_rate(runtime: Run
         assert detail.entry is not None
         assert not detail.entry.auto_booked
     assert _booked_entries(runtime) == 0
+
+
+def test_an_entry_by_hand_in_dkk_is_refused_until_a_rate_is_given(runtime: Runtime) -> None:
+    svc = Service(runtime)
+    svc.import_rates(SYSTEM, b"Date,DKK\n2026-01-05,7.46\n")  # none for 2019: no proposal
+    did = dossier(runtime)
+    doc = _ingest(runtime, did)
+    assert svc.document(SYSTEM, doc).entry is None
+    svc.draft_entry(SYSTEM, doc)  # "Book by hand": amounts prefilled in DKK
+    with pytest.raises(Refused, match=REFUSAL):
+        svc.confirm(SYSTEM, doc, iban_checked=True)
+    assert _booked_entries(runtime) == 0
+    svc.set_rate(SYSTEM, doc, "7,4657")
+    booked = svc.confirm(SYSTEM, doc, iban_checked=True)
+    assert booked.exchange_rate is not None
+    total = max(ln.credit for ln in booked.lines)  # each line converted, the total their sum
+    assert abs(total - dkk_in_eur("782179.43")) <= Decimal("0.01")
