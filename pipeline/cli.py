@@ -261,15 +261,18 @@ def user() -> None:
 )
 @click.option("--dossier", "dossiers", multiple=True, help="Dossier (id, name or address).")
 @click.option("--password", envvar="BOEKBOX_NEW_PASSWORD", help="Password (or prompt).")
+@click.option("--email", default=None, help="E-mail address for notices (quota alerts).")
 @_setup_errors
-def user_add(username: str, role: str, dossiers: tuple[str, ...], password: str | None) -> None:
+def user_add(
+    username: str, role: str, dossiers: tuple[str, ...], password: str | None, email: str | None
+) -> None:
     """Create a login with access to some dossiers."""
     svc = _service()
     ids = [_dossier_id(svc, ref) for ref in dossiers]
     if password is None:
         password = click.prompt("password", hide_input=True, confirmation_prompt=True)
     try:
-        u = svc.add_user(_system(), username, password, role, dossiers=ids)
+        u = svc.add_user(_system(), username, password, role, dossiers=ids, email=email)
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"user {u.username} ({u.role}) created")
@@ -289,6 +292,7 @@ def user_list(as_json: bool) -> None:
                     "role": r.role,
                     "active": r.active,
                     "display_name": r.display_name,
+                    "email": r.email,
                     "created_at": r.created_at.isoformat(),
                     "dossiers": [{"dossier_id": d, "role": role} for d, role in r.dossiers],
                 }
@@ -299,7 +303,7 @@ def user_list(as_json: bool) -> None:
     for r in rows:
         where = ", ".join(f"#{d} {role}" for d, role in r.dossiers) or "-"
         state = "active" if r.active else "DISABLED"
-        click.echo(f"{r.username:<24} {r.role:<13} {state:<9} {where}")
+        click.echo(f"{r.username:<24} {r.role:<13} {state:<9} {r.email or '-':<30} {where}")
 
 
 @user.command("disable")
@@ -330,6 +334,16 @@ def user_reset_password(username: str, password: str | None) -> None:
         password = click.prompt("new password", hide_input=True, confirmation_prompt=True)
     _service().reset_password(_system(), username, password)
     click.echo(f"password of {username} reset; open sessions ended")
+
+
+@user.command("email")
+@click.argument("username")
+@click.argument("address")
+@_setup_errors
+def user_email(username: str, address: str) -> None:
+    """Set a login's e-mail address for notices (quota alerts); '-' removes it."""
+    stored = _service().set_email(_system(), username, None if address == "-" else address)
+    click.echo(f"e-mail address of {username}: {stored or 'none'}")
 
 
 @user.command("role")

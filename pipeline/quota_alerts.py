@@ -49,6 +49,7 @@ __all__ = [
     "alert_view",
     "due_alerts",
     "forecast",
+    "recipients",
     "run_alerts",
     "run_if_due",
 ]
@@ -267,6 +268,18 @@ def alert_view(row: Any) -> QuotaAlertView:
     )
 
 
+def recipients(members: Sequence[tuple[str, str, str | None]]) -> list[str]:
+    """The addresses to mail, from (username, role, e-mail) rows: each member's e-mail
+    address first, else the user name when that is an address; members with neither
+    are left out; an address shared by two members is mailed once."""
+    out: dict[str, str] = {}
+    for username, _role, email in members:
+        addr = email or _address(username)
+        if addr:
+            out.setdefault(addr.lower(), addr)
+    return list(out.values())
+
+
 def _address(value: str) -> str | None:
     """A user name that is a plain e-mail address, else None."""
     addr = parseaddr(value)[1].strip()
@@ -322,11 +335,11 @@ def _alert_dossier(
         due = due_alerts(used, free, fc, today, sent_alerts(s, d.id, month))
         if not due:
             return []
-        to = [a for a in (_address(u) for u, _ in alert_members(s, d.id)) if a]
+        to = recipients(alert_members(s, d.id))
         if not to:
             log.warning(
                 "quota alert %s of dossier %s: no accountant or entrepreneur with an"
-                " e-mail address as user name",
+                " e-mail address (set one with `boekbox user email`)",
                 "/".join(due),
                 d.id,
             )

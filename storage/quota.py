@@ -124,10 +124,11 @@ def daily_use(session: Session, dossier: Dossier, today: dt.date, days: int) -> 
     return out
 
 
-def alert_members(session: Session, dossier_id: int) -> list[tuple[str, str]]:
-    """(username, global role) of the dossier's active accountants and entrepreneurs."""
+def alert_members(session: Session, dossier_id: int) -> list[tuple[str, str, str | None]]:
+    """(username, global role, e-mail address or None) of the dossier's active
+    accountants and entrepreneurs."""
     rows = session.execute(
-        select(User.username, User.role)
+        select(User.username, User.role, User.email)
         .join(Membership, Membership.user_id == User.id)
         .where(
             Membership.dossier_id == dossier_id,
@@ -136,7 +137,7 @@ def alert_members(session: Session, dossier_id: int) -> list[tuple[str, str]]:
         )
         .order_by(User.username)
     ).tuples()
-    return [(str(u), str(r)) for u, r in rows]
+    return [(str(u), str(r), str(e) if e else None) for u, r, e in rows]
 
 
 def sent_alerts(session: Session, dossier_id: int, month: str) -> set[str]:

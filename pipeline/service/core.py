@@ -142,6 +142,7 @@ class UserView:
     username: str
     role: str
     display_name: str = ""
+    email: str | None = None  # where notices go; None = no address known
 
     @property
     def is_admin(self) -> bool:

@@ -121,7 +121,7 @@ class SessionsService(ServiceBase):
                     user_agent=user_agent,
                 )
                 repo.audit(s, "login", user_id=user.id, address=address)
-                view = UserView(user.id, user.username, user.role, user.display_name)
+                view = UserView(user.id, user.username, user.role, user.display_name, user.email)
         if failed:
             raise ServiceError(WRONG)
         return Login(user=view, ticket=ticket)
@@ -152,7 +152,8 @@ class SessionsService(ServiceBase):
                 user_agent=None,
             )
             repo.audit(s, "login", user_id=user.id, address=address, via="sso", issuer=issuer)
-            return Login(UserView(user.id, user.username, user.role, user.display_name), ticket)
+            view = UserView(user.id, user.username, user.role, user.display_name, user.email)
+            return Login(view, ticket)
 
     @requires(None)
     def open_session(
@@ -202,7 +203,7 @@ class SessionsService(ServiceBase):
                 return None
             if now - _aware(row.last_seen_at) > TOUCH_EVERY:
                 row.last_seen_at = now
-            return UserView(user.id, user.username, user.role, user.display_name)
+            return UserView(user.id, user.username, user.role, user.display_name, user.email)
 
     @requires(None)
     def logout(self, token: str | None) -> None:
@@ -222,4 +223,6 @@ class SessionsService(ServiceBase):
             stored = repo.get_user(s, user.username)
             if stored is None or not stored.active or stored.id != user.id:
                 return None
-            return UserView(stored.id, stored.username, stored.role, stored.display_name)
+            return UserView(
+                stored.id, stored.username, stored.role, stored.display_name, stored.email
+            )

@@ -5,7 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
+from pipeline.email_address import InvalidEmail, normalise_email
 from pipeline.service.core import (
     ROLE_PERMISSIONS,
     ROLES,
@@ -18,6 +20,9 @@ from pipeline.service.core import (
 )
 from storage import repo
 from storage import sessions as session_store
+
+if TYPE_CHECKING:
+    from storage.models import User
 
 MIN_PASSWORD_LENGTH = 8
 
@@ -33,6 +38,21 @@ class AccountRow:
     active: bool
     created_at: dt.datetime
     dossiers: tuple[tuple[int, str], ...]  # (dossier id, role in it)
+    email: str | None = None  # where notices (quota alerts) go
+
+
+def _email(value: str | None) -> str | None:
+    """A validated address, None for "no address" (None or blank), else ServiceError."""
+    if value is None or not value.strip():
+        return None
+    try:
+        return normalise_email(value)
+    except InvalidEmail as exc:
+        raise ServiceError(f"{exc}") from None
+
+
+def _view(user: User) -> UserView:
+    return UserView(user.id, user.username, user.role, user.display_name, user.email)
 
 
 class UsersService(ServiceBase):
@@ -47,7 +67,7 @@ class UsersService(ServiceBase):
                 return None
             if not verify_password(password, user.password_hash):
                 return None
-            return UserView(user.id, user.username, user.role, user.display_name)
+            return _view(user)
 
     @requires(None)
     def user(self, username: str) -> UserView | None:
@@ -55,7 +75,7 @@ class UsersService(ServiceBase):
             user = repo.get_user(s, username)
             if user is None or not user.active:
                 return None
-            return UserView(user.id, user.username, user.role, user.display_name)
+            return _view(user)
 
     @requires(None)
     def add_user(
@@ -65,11 +85,14 @@ class UsersService(ServiceBase):
         password: str,
         role: str,
         dossiers: Sequence[int] = (),
+        email: str | None = None,
     ) -> UserView:
+        """A new login; ``email`` (optional, validated) is where its notices go."""
         from pipeline.passwords import hash_password
 
         if role not in ROLES:
             raise ServiceError(f"role must be one of {', '.join(ROLES)}")
+        address = _email(email)
         with self.rt.tx() as s:
             self._require_admin(s, caller, "add users")
             if repo.get_user(s, username) is not None:
@@ -77,10 +100,13 @@ class UsersService(ServiceBase):
             user = repo.create_user(
                 s, username=username, password_hash=hash_password(password), role=role
             )
+            user.email = address
             for dossier_id in dossiers:
                 repo.add_membership(s, user.id, dossier_id, role)
-            repo.audit(s, "user_added", user_id=caller.id, username=username, role=role)
-            return UserView(user.id, user.username, user.role, user.display_name)
+            repo.audit(
+                s, "user_added", user_id=caller.id, username=username, role=role, email=address
+            )
+            return _view(user)
 
     @requires(Permission.MANAGE_USERS)
     def add_member(self, caller: UserView, dossier_id: int, username: str, role: str) -> None:
@@ -136,6 +162,7 @@ class UsersService(ServiceBase):
                     bool(u.active),
                     u.created_at,
                     tuple(roles.get(u.id, ())),
+                    u.email,
                 )
                 for u in session_store.list_users(s)
             ]
@@ -179,6 +206,29 @@ class UsersService(ServiceBase):
             repo.audit(
                 s, "password_reset", user_id=caller.id, username=user.username, sessions_ended=ended
             )
+
+    @requires(None)
+    def set_email(self, caller: UserView, username: str, email: str | None) -> str | None:
+        """Set (or with None / blank: remove) a user's e-mail address: an admin for anyone,
+        a user for their own account.  Returns the address stored (normalised)."""
+        address = _email(email)
+        with self.rt.tx() as s:
+            user = repo.get_user(s, username)
+            if user is None or (user.id != caller.id and not self._is_admin(s, caller)):
+                if not self._is_admin(s, caller):
+                    raise AccessDenied("only admins change other users' e-mail addresses")
+                raise ServiceError(f"unknown user {username}")
+            before, user.email = user.email, address
+            if before != address:
+                repo.audit(
+                    s,
+                    "user_email",
+                    user_id=caller.id,
+                    username=user.username,
+                    before=before,
+                    email=address,
+                )
+            return address
 
     @requires(None)
     def set_user_role(self, caller: UserView, username: str, role: str) -> None:

@@ -61,10 +61,19 @@ def test_a_populated_database_upgrades_to_head(
             ),
             {"now": NOW},
         )
+        c.execute(
+            sa.text(
+                "INSERT INTO app_user (id, username, password_hash, role, display_name, active,"
+                f" created_at) VALUES (1, 'anna', 'x', 'accountant', 'Anna', {true}, :now)"
+            ),
+            {"now": NOW},
+        )
     command.upgrade(_alembic_config(url), "head")
     with engine.begin() as c:
         held = c.execute(sa.text("SELECT legal_hold FROM dossier WHERE id = 1")).scalar_one()
         doc = c.execute(sa.text("SELECT legal_hold, state FROM document WHERE id = 1")).one()
+        user = c.execute(sa.text("SELECT username, email FROM app_user WHERE id = 1")).one()
     assert not held
     assert (bool(doc[0]), doc[1]) == (False, "proposed")
+    assert tuple(user) == ("anna", None)  # 0021: the e-mail address is unknown until set
     dispose_engines()
