@@ -1,4 +1,5 @@
-"""Users (admin): list the accounts, create one, reset a password, disable or enable, change a role.
+"""Users (admin): list the accounts, create one, reset a password, disable or enable, change a
+role, set the e-mail address notices (quota alerts) go to.
 
 Every action answers right under its own button: a refusal as an error with the
 service's reason, a success as a message that stays after the page reloads.
@@ -38,6 +39,7 @@ def _table(user: UserView, names: dict[int, str]) -> list[str]:
                     "User": r.username,
                     "Role": r.role,
                     "Active": "yes" if r.active else "disabled",
+                    "E-mail": r.email or "",
                     "Dossiers": ", ".join(
                         f"{names.get(d, f'#{d}')} ({role})" for d, role in r.dossiers
                     ),
@@ -45,7 +47,7 @@ def _table(user: UserView, names: dict[int, str]) -> list[str]:
                 }
                 for r in rows
             ],
-            columns=["User", "Role", "Active", "Dossiers", "Created"],
+            columns=["User", "Role", "Active", "E-mail", "Dossiers", "Created"],
         ),
         hide_index=True,
         key="users_table",
@@ -53,6 +55,7 @@ def _table(user: UserView, names: dict[int, str]) -> list[str]:
             "User": st.column_config.TextColumn("User", width="small"),
             "Role": st.column_config.TextColumn("Role", width="small"),
             "Active": st.column_config.TextColumn("Active", width="small"),
+            "E-mail": st.column_config.TextColumn("E-mail", width="medium"),
             "Dossiers": st.column_config.TextColumn("Dossiers", width="large"),
             "Created": st.column_config.TextColumn("Created", width="small"),
         },
@@ -69,6 +72,7 @@ def _create(user: UserView) -> None:
             "Password (at least 8 characters)", type="password", key="users_new_pw"
         )
         role = st.selectbox("Role", ROLES, key="users_new_role")
+        email = st.text_input("E-mail address (optional, for quota alerts)", key="users_new_email")
         submitted = st.form_submit_button("Create user", type="primary")
     if submitted:
         name = name.strip()
@@ -76,7 +80,9 @@ def _create(user: UserView) -> None:
             st.error("Create user refused: a user name is needed.")
         elif len(password) < 8:
             st.error("Create user refused: a password needs at least 8 characters.")
-        elif run_command("Create user", service().add_user, user, name, password, role):
+        elif run_command(
+            "Create user", service().add_user, user, name, password, role, email=email or None
+        ):
             _answer(
                 "create",
                 f"User {name} created as {role}. Add them to dossiers on the Dossiers page.",
@@ -95,7 +101,10 @@ def _manage(user: UserView, usernames: list[str]) -> None:
     if row is None:
         st.error(f"User {esc(who)} no longer exists.")
         return
-    st.caption(f"{esc(who)}: {esc(row.role)}, {'active' if row.active else 'disabled'}")
+    st.caption(
+        f"{esc(who)}: {esc(row.role)}, {'active' if row.active else 'disabled'}, e-mail "
+        + (esc(row.email) if row.email else "not set")
+    )
     pw_col, role_col, active_col = st.columns(3)
     with pw_col.form("users_reset", clear_on_submit=True):
         password = st.text_input("New password", type="password", key="users_reset_pw")
@@ -126,6 +135,21 @@ def _manage(user: UserView, usernames: list[str]) -> None:
             done = "disabled; their sessions ended" if row.active else "enabled again"
             _answer("toggle", f"User {who} {done}.")
         _show_answer("toggle")
+    with st.form("users_email"):
+        address = st.text_input(
+            "E-mail address (quota alerts go here; empty removes it)",
+            value=row.email or "",
+            key=f"users_email_{who}",
+        )
+        if st.form_submit_button("Save e-mail address"):
+            # wrapped in a tuple: a removed address (None) is not a refusal
+            saved = run_command(
+                "Save e-mail address", lambda: (service().set_email(user, who, address),)
+            )
+            if saved is not None:
+                st.session_state.pop(f"users_email_{who}", None)  # show the stored form
+                _answer("email", f"E-mail address of {who}: {saved[0] or 'removed'}.")
+    _show_answer("email")
 
 
 def _call(fn: object, *args: object) -> bool:
