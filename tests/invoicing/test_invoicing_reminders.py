@@ -104,7 +104,7 @@ def test_a_firm_adds_the_next_half_year_rate_and_bad_items_are_named() -> None:
     }
     assert parse_reference_rates("") == {}
     for bad in ("2026-3=10", "2026=10", "2026-2:10", "2026-2=ten", "2026-2=80", "1999-1=5"):
-        with pytest.raises(ValueError, match="2026|1999"):
+        with pytest.raises(ValueError, match=r"2026|1999"):
             parse_reference_rates(bad)
     policy = ReminderPolicy("Bakkerij De Smet BV", "0403.170.701", rates={(2026, 2): D("12")})
     item = _item(consumer=False, amount="1000.00", due=dt.date(2026, 7, 1))
