@@ -65,11 +65,16 @@ def _docs(tmp_path: Path) -> dict[str, dict[str, object]]:
     return {str(d["filename"]): d for d in json.loads(out)}
 
 
+IN_FLIGHT = {"received", "split", "extracted"}
+
+
 def _wait_done(tmp_path: Path, worker: subprocess.Popen[bytes], names: set[str]) -> dict:
     deadline = time.monotonic() + 240
     while True:
         docs = _docs(tmp_path)
-        if names <= set(docs) and all(docs[n]["state"] not in {"received"} for n in names):
+        # done = past the pipeline's in-between states (the check once stopped at
+        # "extracted", a moment before "proposed")
+        if names <= set(docs) and all(docs[n]["state"] not in IN_FLIGHT for n in names):
             return docs
         assert worker.poll() is None, (tmp_path / "worker.log").read_text()[-3000:]
         assert time.monotonic() < deadline, docs

@@ -186,7 +186,12 @@ def test_the_session_survives_reloads_and_new_tabs_until_logout(
             page.get_by_role("button", name="Log in").click()
             expect(page.get_by_role("heading", name="Journals")).to_be_visible()
             expect(page).to_have_url(f"{ui_url}/journals")
-            cookie = next(c for c in context.cookies() if c["name"] == "boekbox_session")
+            # the browser trades the log-in ticket for the cookie just after the page shows
+            deadline = time.monotonic() + 30
+            while not (found := [c for c in context.cookies() if c["name"] == "boekbox_session"]):
+                assert time.monotonic() < deadline, "no session cookie 30 s after logging in"
+                page.wait_for_timeout(100)
+            cookie = found[0]
             assert cookie["httpOnly"]
             assert cookie["sameSite"] == "Lax"
             assert page.evaluate("document.cookie").find("boekbox_session") == -1
