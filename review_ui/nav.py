@@ -36,6 +36,7 @@ PAGES: dict[str, tuple[str, str, bool]] = {
     "approvals": ("Client bookings", ":material/approval:", False),
     "periods": ("Periods", ":material/lock_clock:", False),
     "analytics": ("Analytics", ":material/donut_small:", False),
+    "account": ("My account", ":material/person:", False),
     "dossiers": ("Dossiers", ":material/folder_shared:", True),
     "users": ("Users", ":material/group:", True),
 }

@@ -78,3 +78,27 @@ def test_users_page_creates_a_user_with_an_email_address(world: World) -> None:
     at.button(key="FormSubmitter:users_create-Create user").click().run()
     assert any("User bert created" in s for s in texts(at, "success"))
     assert emails(at)["bert"] == "bert@kantoor.be"
+
+
+def test_every_user_sets_their_own_address_on_my_account(world: World) -> None:
+    at = app(world.seed.erik, "account")  # an entrepreneur: no Users page
+    assert any("erik: entrepreneur, e-mail not set" in c for c in texts(at, "caption"))
+    at.text_input(key="account_email_value").input("erik@localhost")
+    at.button(key="FormSubmitter:account_email-Save my e-mail address").click().run()
+    assert any(
+        "Save my e-mail address refused: the part after the @ is not a valid domain" in e
+        for e in texts(at, "error")
+    )
+    at.text_input(key="account_email_value").input("erik@janssens.be")
+    at.button(key="FormSubmitter:account_email-Save my e-mail address").click().run()
+    assert "Your e-mail address: erik@janssens.be." in texts(at, "success")
+    stored = world.service.user("erik")
+    assert stored is not None
+    assert stored.email == "erik@janssens.be"
+    assert any("erik: entrepreneur, e-mail erik@janssens.be" in c for c in texts(at, "caption"))
+    at.text_input(key="account_email_value").input("")
+    at.button(key="FormSubmitter:account_email-Save my e-mail address").click().run()
+    assert "Your e-mail address: removed." in texts(at, "success")
+    stored = world.service.user("erik")
+    assert stored is not None
+    assert stored.email is None
