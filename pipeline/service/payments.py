@@ -304,13 +304,7 @@ class PaymentsService(SalesBase):
         """Match an unmatched bank movement by hand to a sales invoice (``invoice_id``)
         or a booked purchase entry (``entry_id``), or set it aside (``ignore``)."""
         with self.rt.tx() as s:
-            try:
-                mv = store.get_movement(s, movement_id, lock=True)
-            except NotFound:
-                raise ServiceError(f"bank movement {movement_id} does not exist") from None
-            self._require(s, user, mv.dossier_id, P.MANAGE_PAYMENTS)
-            if mv.state != "unmatched":
-                raise Refused(f"this movement is {mv.state} already")
+            mv = self._unmatched_movement(s, user, movement_id)
             if ignore:
                 mv.state = "ignored"
                 return _movement_view(mv)
@@ -357,25 +351,32 @@ class PaymentsService(SalesBase):
                 number = (row.document_number if row else None) or f"entry {entry_id}"
                 supplier_id = row.supplier_id if row else None
                 what = f"payment of purchase {number}"
-            (posted_id,) = bank.post(
+            posted_id = _post_movement(
                 s,
                 user,
                 dossier,
-                [
-                    bank.BankPosting(
-                        date=mv.value_date or dt.date.today(),
-                        amount=Decimal(mv.amount),
-                        account=account,
-                        description=f"{what} {mv.counterparty_name or ''}".strip(),
-                        reason=f"bank line {mv.line} matched by hand: {what}",
-                        document_number=number,
-                        supplier_id=supplier_id,
-                    )
-                ],
+                mv,
+                account,
+                description=f"{what} {mv.counterparty_name or ''}".strip(),
+                reason=f"bank line {mv.line} matched by hand: {what}",
+                document_number=number,
+                supplier_id=supplier_id,
             )
             mv.state = "matched"
             mv.entry_id = posted_id
             return _movement_view(mv)
+
+    def _unmatched_movement(self, s: Any, user: UserView, movement_id: int) -> Any:
+        """The movement, locked, if the caller may manage the dossier's payments and it
+        still waits for a match."""
+        try:
+            mv = store.get_movement(s, movement_id, lock=True)
+        except NotFound:
+            raise ServiceError(f"bank movement {movement_id} does not exist") from None
+        self._require(s, user, mv.dossier_id, P.MANAGE_PAYMENTS)
+        if mv.state != "unmatched":
+            raise Refused(f"this movement is {mv.state} already")
+        return mv
 
     @requires(P.MANAGE_PAYMENTS)
     def book_movement(
@@ -388,29 +389,18 @@ class PaymentsService(SalesBase):
         if not number.isdigit():
             raise Refused(f"account {number[:20]!r} is not an account number")
         with self.rt.tx() as s:
-            try:
-                mv = store.get_movement(s, movement_id, lock=True)
-            except NotFound:
-                raise ServiceError(f"bank movement {movement_id} does not exist") from None
-            self._require(s, user, mv.dossier_id, P.MANAGE_PAYMENTS)
-            if mv.state != "unmatched":
-                raise Refused(f"this movement is {mv.state} already")
+            mv = self._unmatched_movement(s, user, movement_id)
             dossier = entries_store.lock_dossier(s, mv.dossier_id)
             text = str(description or "").strip()[:300]
             who = (mv.counterparty_name or "").strip()[:100]
-            (entry_id,) = bank.post(
+            entry_id = _post_movement(
                 s,
                 user,
                 dossier,
-                [
-                    bank.BankPosting(
-                        date=mv.value_date or dt.date.today(),
-                        amount=Decimal(mv.amount),
-                        account=number,
-                        description=text or f"bank line {mv.line} {who}".strip(),
-                        reason=f"bank line {mv.line} booked by hand on {number}",
-                    )
-                ],
+                mv,
+                number,
+                description=text or f"bank line {mv.line} {who}".strip(),
+                reason=f"bank line {mv.line} booked by hand on {number}",
             )
             mv.state = "booked"
             mv.entry_id = entry_id
@@ -427,6 +417,26 @@ class PaymentsService(SalesBase):
                 amount=_plain(Decimal(mv.amount)),
             )
             return entry_view(entry)
+
+
+def _post_movement(
+    s: Any, user: UserView, dossier: Any, mv: Any, account: str, **posting: Any
+) -> int:
+    """Book one bank movement in the bank journal against ``account``; the entry's id."""
+    (entry_id,) = bank.post(
+        s,
+        user,
+        dossier,
+        [
+            bank.BankPosting(
+                date=mv.value_date or dt.date.today(),
+                amount=Decimal(mv.amount),
+                account=account,
+                **posting,
+            )
+        ],
+    )
+    return int(entry_id)
 
 
 class _Items(dict[str, Any]):
