@@ -332,18 +332,24 @@ class InvoicingService(SalesBase):
         Totals are computed (and the VAT case checked) on every save."""
         with self.rt.tx() as s:
             self._require(s, user, dossier_id, P.INVOICE)
-            draft, customer_id, item_ids = self._build_draft(s, dossier_id, spec)
-            inv = SalesInvoice(
-                dossier_id=dossier_id,
-                customer_id=customer_id,
-                kind="invoice",
-                state="draft",
-                created_by=user.id,
-            )
-            s.add(inv)
-            s.flush()
-            self._save_draft(s, inv, draft, item_ids)
-            return _row(inv)
+            return _row(self._new_draft(s, user, dossier_id, spec))
+
+    def _new_draft(
+        self, s: Any, user: UserView, dossier_id: int, spec: Mapping[str, Any]
+    ) -> SalesInvoice:
+        """Store a new draft from ``spec`` (the caller checked the right)."""
+        draft, customer_id, item_ids = self._build_draft(s, dossier_id, spec)
+        inv = SalesInvoice(
+            dossier_id=dossier_id,
+            customer_id=customer_id,
+            kind="invoice",
+            state="draft",
+            created_by=user.id,
+        )
+        s.add(inv)
+        s.flush()
+        self._save_draft(s, inv, draft, item_ids)
+        return inv
 
     @requires(P.INVOICE)
     def update_draft(self, user: UserView, invoice_id: int, spec: Mapping[str, Any]) -> InvoiceRow:

@@ -38,7 +38,7 @@ from pipeline.service.core import (
 )
 from storage import NotFound, repo
 from storage import invoicing as invoice_store
-from storage.models import SalesInvoice, utcnow
+from storage.models import utcnow
 from storage.quota import (
     alert_history,
     daily_use,
@@ -288,17 +288,7 @@ class QuotaBillingService(ServiceBase):
                 "vat_case": "domestic" if domestic else "intra_eu_services",
                 "lines": [line],
             }
-            draft, cid, item_ids = invoicing._build_draft(s, firm_id, spec)
-            inv = SalesInvoice(
-                dossier_id=firm_id,
-                customer_id=cid,
-                kind="invoice",
-                state="draft",
-                created_by=user.id,
-            )
-            s.add(inv)
-            s.flush()
-            invoicing._save_draft(s, inv, draft, item_ids)
+            inv = invoicing._new_draft(s, user, firm_id, spec)
             st.invoice_id = inv.id
             repo.audit(
                 s,
