@@ -32,6 +32,8 @@ from dataclasses import dataclass
 from email.utils import parseaddr
 from typing import TYPE_CHECKING, Any
 
+from pipeline.email_address import is_email
+
 if TYPE_CHECKING:
     from pipeline.runtime import Runtime
 
@@ -283,10 +285,7 @@ def recipients(members: Sequence[tuple[str, str, str | None]]) -> list[str]:
 def _address(value: str) -> str | None:
     """A user name that is a plain e-mail address, else None."""
     addr = parseaddr(value)[1].strip()
-    if "@" not in addr or any(ch in addr for ch in "\r\n<>,;\"' ") or len(addr) > 254:
-        return None
-    local, _, domain = addr.rpartition("@")
-    return addr if local and "." in domain else None
+    return addr if is_email(addr) else None
 
 
 def run_alerts(
