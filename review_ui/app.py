@@ -104,6 +104,11 @@ def _exchange_ticket(current: st.Page) -> None:
         f"<script>window.location.replace({json.dumps(url)});</script>",
         unsafe_allow_javascript=True,
     )
+    # nothing else in this run: a page shown now would vanish under the user's hands (and
+    # lose what they type) when the browser leaves for the trade and comes back
+    st.caption("Signing in…")
+    st.markdown(f"[Continue]({url}) if this page stays.")
+    st.stop()
 
 
 def main() -> None:

@@ -194,10 +194,13 @@ def test_the_session_survives_reloads_and_new_tabs_until_logout(
             cookie = found[0]
             assert cookie["httpOnly"]
             assert cookie["sameSite"] == "Lax"
-            assert page.evaluate("document.cookie").find("boekbox_session") == -1
 
+            # the trade is a navigation (to /auth/session and back): the reload replaces it,
+            # so the script below runs in a page that is no longer being navigated away
             page.reload()
             expect(page.get_by_role("heading", name="Journals")).to_be_visible()
+            page.wait_for_load_state("load")
+            assert page.evaluate("document.cookie").find("boekbox_session") == -1
             other = context.new_page()  # a new tab
             other.goto(f"{ui_url}/review?doc={seed.pdf}")
             expect(other.get_by_text(f"#{seed.pdf} · Amazon Web Services, Inc.")).to_be_visible()

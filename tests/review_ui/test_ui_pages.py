@@ -66,6 +66,11 @@ def test_login_refuses_a_wrong_password_and_admits_the_right_one(world: World) -
     at.button[0].click().run()
     assert not at.exception
     assert at.session_state["user"].username == "anna"
+    # the first page after a log-in only sends the browser to trade its ticket for the
+    # cookie (AppTest runs no script): nothing is shown that would vanish under the user
+    assert "Signing in…" in texts(at, "caption")
+    assert "Inbox" not in texts(at, "header")
+    at.run()  # the browser is back
     assert "Inbox" in texts(at, "header")
 
 
@@ -76,6 +81,8 @@ def test_deep_link_survives_the_login(world: World) -> None:
     at.text_input(key="login_password").input(PASSWORD)
     at.button[0].click().run()
     assert not at.exception
+    assert "Signing in…" in texts(at, "caption")
+    at.run()  # back from the ticket trade
     assert texts(at, "subheader")[0].startswith(f"#{world.seed.pdf} ")
 
 
