@@ -90,6 +90,8 @@ class Sampler:
     ocr_samples: int = 0
     ocr_tesseracts: int = 0  # summed over samples taken while OCR was queued
     cpu_total: dict[str, float] = field(default_factory=dict)  # label -> tree CPU s
+    # long-lived process -> (its own CPU s, CPU s of its children that ended)
+    cpu_parts: dict[str, tuple[float, float]] = field(default_factory=dict)
     stop: threading.Event = field(default_factory=threading.Event)
 
     def run(self) -> None:
@@ -108,9 +110,22 @@ class Sampler:
                     self.ocr_samples += 1
                     self.ocr_tesseracts += sum(_label(p) == "tesseract" for p in pids)
                 for pid in pids:
+                    self._part(pid)
                     name = f"{label}:{_label(pid)}"
                     key = name if "tesseract" in name else f"{name}[{pid}]"
                     self.peaks[key] = max(self.peaks.get(key, 0), _status_kb(pid, "VmHWM"))
+
+    def _part(self, pid: int) -> None:
+        """Own and ended-children CPU of a long-lived process (not tesseract or a
+        sandbox child: their CPU lands in their parent's children CPU when they end)."""
+        name = _role(pid)
+        fields = _stat(pid)
+        if name is None or not fields:
+            return
+        ticks = os.sysconf("SC_CLK_TCK")
+        own = (int(fields[11]) + int(fields[12])) / ticks
+        ended = (int(fields[13]) + int(fields[14])) / ticks
+        self.cpu_parts[f"{name}[{pid}]"] = (own, ended)
 
     @staticmethod
     def _tree_cpu(root: int) -> float:
@@ -167,6 +182,29 @@ def _label(pid: int) -> str:
     if "dramatiq" in words:
         return "dramatiq"
     return " ".join(Path(w).name for w in words[:4])
+
+
+def _role(pid: int) -> str | None:
+    """What a long-lived process of the worker tree does, or None for a short-lived one."""
+    try:
+        words = [
+            w.decode(errors="replace")
+            for w in Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+            if w
+        ]
+    except OSError:
+        return None
+    line = " ".join(words)
+    if "multiprocessing.forkserver" in line:
+        parent = _stat(pid)
+        owner = _role(int(parent[1])) if parent else None
+        return f"fork server of {owner}" if owner else None
+    if "pipeline.workerproc" in words:
+        queues = words[words.index("--queues") + 1 :] if "--queues" in words else []
+        return "worker " + "+".join(queues)
+    if "pipeline.cli" in words and "worker" in words:
+        return "worker supervisor"
+    return None
 
 
 def _ocr_queued(db: Path) -> bool:
@@ -603,6 +641,10 @@ def report(
               f" over {sampler.ocr_wall:.0f} s; tesseract processes running:"
               f" {sampler.ocr_tesseracts / max(1, sampler.ocr_samples):.2f} on average"
               )  # fmt: skip
+    if sampler.cpu_parts:
+        print("CPU by process (own; of its children that ended: sandbox children, tesseract):")
+        for name, (own, ended) in sorted(sampler.cpu_parts.items()):
+            print(f"  {own:>7.1f} s  {ended:>7.1f} s  {name}")
     peaks = [(label, kb) for label, kb in sampler.peaks.items() if kb]
     print(f"peak memory (VmHWM), largest 12 of {len(peaks)} processes (sandbox children count):")
     for label, kb in sorted(peaks, key=lambda kv: -kv[1])[:12]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 
 from booking.chart import Account
 from booking.text import keyword_hit, normalise
@@ -399,6 +400,7 @@ def match_rules(text: str, rules: Iterable[KeywordRule] = RULES) -> RuleMatch | 
     return RuleMatch(account, rule.label, kw, rule.asset_account, goods=rule.goods)
 
 
+@lru_cache(maxsize=8192)
 def _name_keywords(account: Account) -> tuple[str, ...]:
     out: list[str] = []
     for name in (account.name_nl, account.name_fr):

@@ -24,7 +24,8 @@ def tokens(text: str) -> tuple[str, ...]:
 
 
 def keyword_hit(keyword: str, words: tuple[str, ...], joined: str) -> bool:
-    """Whether ``keyword`` occurs in the text.
+    """Whether ``keyword`` occurs in the text (``joined``: the ``words`` joined by single
+    spaces, as :func:`normalise` gives them).
 
     Multi-word keywords match the joined text; a keyword starting with ``=``
     or shorter than 4 letters must be a whole word; longer ones may sit inside
@@ -36,7 +37,9 @@ def keyword_hit(keyword: str, words: tuple[str, ...], joined: str) -> bool:
         return keyword[1:] in words
     if len(keyword) < 4:
         return keyword in words
-    return any(keyword in word for word in words)
+    # inside one word: ``joined`` is the words with single spaces and the keyword has
+    # none, so a hit in the joined text is a hit inside one word (one C-level search)
+    return keyword in joined
 
 
 def _content(words: tuple[str, ...]) -> set[str]:

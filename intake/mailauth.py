@@ -211,6 +211,11 @@ def _domain_of(address: str) -> str | None:
 
 def _headers(raw: bytes) -> Any:
     head = raw[:MAX_HEADER_BYTES]
+    # only the header section: a headers-only parse still splits the rest into lines
+    # (measured: half the CPU of splitting a mail with a PDF went to this parse)
+    ends = [i for i in (head.find(b"\r\n\r\n"), head.find(b"\n\n")) if i >= 0]
+    if ends:
+        head = head[: min(ends)]
     return email.parser.BytesHeaderParser(policy=email.policy.compat32).parsebytes(head)
 
 
