@@ -198,7 +198,10 @@ def _role(pid: int) -> str | None:
     if "multiprocessing.forkserver" in line:
         parent = _stat(pid)
         owner = _role(int(parent[1])) if parent else None
-        return f"fork server of {owner}" if owner else None
+        # a sandbox child is a fork of the fork server, with its command line
+        if owner is None or owner.startswith("fork server"):
+            return None
+        return f"fork server of {owner}"
     if "pipeline.workerproc" in words:
         queues = words[words.index("--queues") + 1 :] if "--queues" in words else []
         return "worker " + "+".join(queues)
