@@ -303,6 +303,10 @@ def test_review_day_rate_keyboard_in_a_table_by_hand_and_reject_next(
             page.get_by_test_id("stDataFrame").last.click(position={"x": 60, "y": 50})
             page.keyboard.press("Alt+ArrowDown")
             page.wait_for_url(lambda u: f"doc={by_hand}" not in u)
+            # the next document is drawn (its "Previous" leads back) before the keys are used
+            expect(page.get_by_role("heading", name=re.compile(rf"^#{by_hand}\b"))).to_have_count(0)
+            expect(page.locator(".st-key-rv_prev button")).to_be_enabled()
+            expect(page.get_by_test_id("stDataFrame").last).to_be_visible()
             page.get_by_test_id("stDataFrame").last.click(position={"x": 60, "y": 50})
             page.keyboard.press("Alt+ArrowUp")
             page.wait_for_url(lambda u: f"doc={by_hand}" in u)
