@@ -119,10 +119,23 @@ def engine(languages: str) -> Iterator[Any]:
 
 
 def preload(*languages: str) -> None:
-    """Load one engine per language string now (a fork server, before its children)."""
-    for lang in languages:
-        with engine(lang):
-            pass
+    """Load one engine per language string now (a fork server, before its children).
+
+    Leptonica, built without image libraries, prints "function not present" for the TIFF
+    bitmap fonts it tries while tesseract starts (only its debug drawing uses them):
+    single-threaded here, so that noise is kept out of the worker's log."""
+    import os
+
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "wb") as null:
+            os.dup2(null.fileno(), 2)
+            for lang in languages:
+                with engine(lang):
+                    pass
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
 
 
 def _set_gray(api: Any, image: Image.Image, dpi: int) -> None:

@@ -15,8 +15,8 @@
 # Usage: scripts/build_ocr_engine.sh [VENV]   (default .venv; idempotent)
 set -eu
 
-VENV=${1:-.venv}
-PREFIX=$(cd "$VENV" && pwd)/ocr-engine
+VENV=$(cd "${1:-.venv}" && pwd)
+PREFIX=$VENV/ocr-engine
 BUILD=${TMPDIR:-/tmp}/boekbox-ocr-engine
 POOL=http://deb.debian.org/debian/pool/main
 LEPT=leptonlib_1.82.0.orig.tar.gz
@@ -30,41 +30,43 @@ if "$VENV/bin/python" -c "import tesserocr" 2>/dev/null && [ -f "$PREFIX/.built"
     exit 0
 fi
 
-mkdir -p "$BUILD"
-fetch() {
-    if ! echo "$2  $BUILD/$1" | sha256sum -c --status 2>/dev/null; then
-        curl -fsSL --retry 3 -o "$BUILD/$1" "$3/$1"
-        echo "$2  $BUILD/$1" | sha256sum -c --quiet
-    fi
-}
-fetch "$LEPT" "$LEPT_SHA" "$POOL/l/leptonlib"
-fetch "$TESS" "$TESS_SHA" "$POOL/t/tesseract"
+if [ ! -f "$PREFIX/lib/libtesseract.so.5.3.0" ]; then
+    mkdir -p "$BUILD"
+    fetch() {
+        if ! echo "$2  $BUILD/$1" | sha256sum -c --status 2>/dev/null; then
+            curl -fsSL --retry 3 -o "$BUILD/$1" "$3/$1"
+            echo "$2  $BUILD/$1" | sha256sum -c --quiet
+        fi
+    }
+    fetch "$LEPT" "$LEPT_SHA" "$POOL/l/leptonlib"
+    fetch "$TESS" "$TESS_SHA" "$POOL/t/tesseract"
 
-cd "$BUILD"
-rm -rf leptonica-1.82.0 tesseract-5.3.0
-tar xzf "$LEPT"
-tar xzf "$TESS"
-JOBS=$(nproc 2>/dev/null || echo 2)
+    cd "$BUILD"
+    rm -rf leptonica-1.82.0 tesseract-5.3.0
+    tar xzf "$LEPT"
+    tar xzf "$TESS"
+    JOBS=$(nproc 2>/dev/null || echo 2)
 
-cmake -S leptonica-1.82.0 -B leptonica-1.82.0/build -DCMAKE_BUILD_TYPE=Release \
-    -DBUILD_SHARED_LIBS=ON -DCMAKE_INSTALL_PREFIX="$PREFIX" -DSW_BUILD=OFF \
-    -DCMAKE_DISABLE_FIND_PACKAGE_TIFF=ON -DCMAKE_DISABLE_FIND_PACKAGE_GIF=ON \
-    -DCMAKE_DISABLE_FIND_PACKAGE_JPEG=ON -DCMAKE_DISABLE_FIND_PACKAGE_PNG=ON \
-    -DCMAKE_DISABLE_FIND_PACKAGE_ZLIB=ON -DCMAKE_DISABLE_FIND_PACKAGE_PkgConfig=ON >/dev/null
-cmake --build leptonica-1.82.0/build -j "$JOBS" >/dev/null
-cmake --install leptonica-1.82.0/build >/dev/null
+    cmake -S leptonica-1.82.0 -B leptonica-1.82.0/build -DCMAKE_BUILD_TYPE=Release \
+        -DBUILD_SHARED_LIBS=ON -DCMAKE_INSTALL_PREFIX="$PREFIX" -DSW_BUILD=OFF \
+        -DCMAKE_DISABLE_FIND_PACKAGE_TIFF=ON -DCMAKE_DISABLE_FIND_PACKAGE_GIF=ON \
+        -DCMAKE_DISABLE_FIND_PACKAGE_JPEG=ON -DCMAKE_DISABLE_FIND_PACKAGE_PNG=ON \
+        -DCMAKE_DISABLE_FIND_PACKAGE_ZLIB=ON -DCMAKE_DISABLE_FIND_PACKAGE_PkgConfig=ON >/dev/null
+    cmake --build leptonica-1.82.0/build -j "$JOBS" >/dev/null
+    cmake --install leptonica-1.82.0/build >/dev/null
 
-cmake -S tesseract-5.3.0 -B tesseract-5.3.0/build -DCMAKE_BUILD_TYPE=Release \
-    -DBUILD_SHARED_LIBS=ON -DCMAKE_INSTALL_PREFIX="$PREFIX" -DSW_BUILD=OFF \
-    -DLeptonica_DIR="$PREFIX/lib/cmake/leptonica" -DBUILD_TRAINING_TOOLS=OFF \
-    -DDISABLE_ARCHIVE=ON -DDISABLE_CURL=ON -DGRAPHICS_DISABLED=ON -DOPENMP_BUILD=OFF \
-    -DCMAKE_INSTALL_RPATH="$PREFIX/lib" >/dev/null
-cmake --build tesseract-5.3.0/build -j "$JOBS" >/dev/null
-cmake --install tesseract-5.3.0/build >/dev/null
+    cmake -S tesseract-5.3.0 -B tesseract-5.3.0/build -DCMAKE_BUILD_TYPE=Release \
+        -DBUILD_SHARED_LIBS=ON -DCMAKE_INSTALL_PREFIX="$PREFIX" -DSW_BUILD=OFF \
+        -DLeptonica_DIR="$PREFIX/lib/cmake/leptonica" -DBUILD_TRAINING_TOOLS=OFF \
+        -DDISABLE_ARCHIVE=ON -DDISABLE_CURL=ON -DGRAPHICS_DISABLED=ON -DOPENMP_BUILD=OFF \
+        -DCMAKE_INSTALL_RPATH="$PREFIX/lib" >/dev/null
+    cmake --build tesseract-5.3.0/build -j "$JOBS" >/dev/null
+    cmake --install tesseract-5.3.0/build >/dev/null
+fi
 
 # never the PyPI wheel (it bundles libjbig): built here, against the libraries above
 PKG_CONFIG_PATH="$PREFIX/lib/pkgconfig" LDFLAGS="-Wl,-rpath,$PREFIX/lib" \
-    "$VENV/bin/pip" install --no-deps --no-binary tesserocr --no-cache-dir "$TESSEROCR" >/dev/null
+    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --no-deps --no-binary tesserocr --no-cache-dir "$TESSEROCR" >/dev/null
 
 for lib in "$PREFIX"/lib/libleptonica.so "$PREFIX"/lib/libtesseract.so; do
     if readelf -d "$lib" | grep -Eq 'NEEDED.*(jbig|tiff)'; then

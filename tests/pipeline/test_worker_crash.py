@@ -30,13 +30,23 @@ def _worker(tmp_path: Path) -> subprocess.Popen[bytes]:
     )
 
 
-def _tesseract_running(session: int) -> bool:
-    out = subprocess.run(["ps", "-eo", "sid,comm"], capture_output=True, text=True).stdout
-    return any(
-        line.split()[:2] == [str(session), "tesseract"]
-        for line in out.splitlines()[1:]
-        if len(line.split()) >= 2
-    )
+def _ocr_running(session: int, seen: dict[int, float]) -> bool:
+    """A tesseract program runs in the worker's session, or (OCR through the library, in
+    the sandbox child) a child of a fork server has lived for half a second: reading a
+    text layer takes milliseconds, OCR seconds."""
+    out = subprocess.run(
+        ["ps", "-eo", "sid,pid,ppid,comm,args"], capture_output=True, text=True
+    ).stdout
+    rows = [line.split(None, 4) for line in out.splitlines()[1:]]
+    mine = [r for r in rows if len(r) == 5 and r[0] == str(session)]
+    if any(r[3] == "tesseract" for r in mine):
+        return True
+    servers = {r[1] for r in mine if "multiprocessing.forkserver" in r[4]}
+    now = time.monotonic()
+    for r in mine:
+        if r[2] in servers and r[1] in servers:  # a fork server's fork: a sandbox child
+            seen.setdefault(int(r[1]), now)
+    return any(now - first >= 0.5 for first in seen.values())
 
 
 def _docs(tmp_path: Path) -> list[dict[str, object]]:
@@ -51,7 +61,8 @@ def test_sigkill_mid_ocr_then_restart_finishes_every_document_once(tmp_path: Pat
     worker = _worker(tmp_path)
     try:
         deadline = time.monotonic() + 120
-        while not _tesseract_running(worker.pid):
+        seen: dict[int, float] = {}
+        while not _ocr_running(worker.pid, seen):
             assert worker.poll() is None, (tmp_path / "worker.log").read_text()
             assert time.monotonic() < deadline, "OCR never started"
             time.sleep(0.05)
