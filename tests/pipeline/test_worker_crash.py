@@ -35,7 +35,7 @@ def _ocr_running(session: int, seen: dict[int, float]) -> bool:
     the sandbox child) a child of a fork server has lived for half a second: reading a
     text layer takes milliseconds, OCR seconds."""
     out = subprocess.run(
-        ["ps", "-eo", "sid,pid,ppid,comm,args"], capture_output=True, text=True
+        ["ps", "-ww", "-eo", "sid,pid,ppid,comm,args"], capture_output=True, text=True
     ).stdout
     rows = [line.split(None, 4) for line in out.splitlines()[1:]]
     mine = [r for r in rows if len(r) == 5 and r[0] == str(session)]
