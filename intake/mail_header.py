@@ -19,7 +19,7 @@ import hashlib
 import re
 from dataclasses import dataclass
 
-__all__ = ["TRACE_HEADERS", "HeaderScan", "scan_header"]
+__all__ = ["TRACE_HEADERS", "HeaderScan", "header_length", "scan_header"]
 
 #: header fields added in transit: a redelivery carries new ones, so they do not
 #: count for the redelivery key
@@ -94,6 +94,12 @@ def _skipped(field: bytes) -> bool:
     """Lines the stdlib parser passes over: a leading continuation, a misplaced
     mbox ``From `` line, a field without a name."""
     return field[:1] in (b" ", b"\t", b":") or field.startswith(b"From ")
+
+
+def header_length(raw: bytes) -> int:
+    """Bytes before the blank line that ends the header section (or all of it)."""
+    ends = [i for i in (raw.find(b"\r\n\r\n"), raw.find(b"\n\n")) if i >= 0]
+    return min(ends) if ends else len(raw)
 
 
 def scan_header(

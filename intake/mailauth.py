@@ -36,6 +36,8 @@ import dns.resolver
 import publicsuffix2
 import spf
 
+from intake.mail_header import header_length
+
 __all__ = [
     "AuthResult",
     "Dns",
@@ -213,9 +215,7 @@ def _headers(raw: bytes) -> Any:
     head = raw[:MAX_HEADER_BYTES]
     # only the header section: a headers-only parse still splits the rest into lines
     # (measured: half the CPU of splitting a mail with a PDF went to this parse)
-    ends = [i for i in (head.find(b"\r\n\r\n"), head.find(b"\n\n")) if i >= 0]
-    if ends:
-        head = head[: min(ends)]
+    head = head[: header_length(head)]
     return email.parser.BytesHeaderParser(policy=email.policy.compat32).parsebytes(head)
 
 

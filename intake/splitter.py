@@ -16,7 +16,7 @@ import hashlib
 import logging
 import re
 
-from intake.mail_header import scan_header
+from intake.mail_header import header_length, scan_header
 from intake.mime_headers import header_text, raw_header
 from intake.splitter_content import Collector
 from intake.splitter_forward import is_auto_reply
@@ -44,12 +44,6 @@ log = logging.getLogger(__name__)
 _WHOLE_MAIL = "message/rfc822"
 _CONTAINER = re.compile(rb"content-type:\s*(?:multipart|message)/", re.IGNORECASE)
 _MESSAGE_ID = re.compile(r"<([^<>\s]{1,990})>")
-
-
-def _header_length(raw: bytes) -> int:
-    """Bytes before the blank line that ends the header section (or all of it)."""
-    ends = [i for i in (raw.find(b"\r\n\r\n"), raw.find(b"\n\n")) if i >= 0]
-    return min(ends) if ends else len(raw)
 
 
 def _message_id(value: str | None) -> str | None:
@@ -84,7 +78,7 @@ def split_mail(
 
 
 def _split(raw: bytes, limits: SplitLimits, envelope_sender: str | None) -> SplitResult:
-    header_len = _header_length(raw)
+    header_len = header_length(raw)
     if header_len > limits.max_header_bytes:
         return _empty_result(
             raw,
