@@ -20,21 +20,23 @@ worker processes behind when its replacement starts.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import ctypes
 import ctypes.util
 import logging
 import os
+import select
 import signal
 import subprocess
 import sys
-import threading
 import time
+import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 log = logging.getLogger(__name__)
 
-__all__ = ["Supervisor", "worker_process_main"]
+__all__ = ["StopRequest", "Supervisor", "worker_process_main"]
 
 #: a process that dies sooner than this after its start waits before the next try
 _QUICK_DEATH_S = 2.0
@@ -55,6 +57,47 @@ def _load_prctl() -> Callable[..., int] | None:
 _PRCTL = _load_prctl()  # resolved here: the child between fork and exec only calls it
 
 
+class StopRequest:
+    """A stop flag that a signal handler may set: it takes no lock.
+
+    ``threading.Event.set`` takes the event's lock.  Python runs a signal handler in the
+    main thread between two bytecodes, so a second SIGTERM that arrives while the first
+    handler holds that lock (``kill`` to the process group, then the supervisor's own
+    SIGTERM a moment later) runs the handler again, and it waits for the lock its own
+    thread holds: forever.  A worker process hung that way until it was killed.  Here
+    :meth:`set` only sets a bool and writes one byte to a pipe; :meth:`wait` selects on it.
+    """
+
+    def __init__(self) -> None:
+        self._read, self._write = os.pipe()
+        os.set_blocking(self._write, False)
+        self._set = False
+        weakref.finalize(self, _close_pipe, self._read, self._write)
+
+    def set(self) -> None:
+        if self._set:
+            return
+        self._set = True
+        with contextlib.suppress(OSError):  # full (not with one byte) or closed
+            os.write(self._write, b"\0")  # stays in the pipe: every wait returns
+
+    def is_set(self) -> bool:
+        return self._set
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """True once set; False when ``timeout`` seconds passed first."""
+        if not self._set:
+            poller = select.poll()
+            poller.register(self._read, select.POLLIN)
+            poller.poll(None if timeout is None else max(0, int(timeout * 1000)))
+        return self._set
+
+
+def _close_pipe(*fds: int) -> None:
+    for fd in fds:
+        os.close(fd)
+
+
 def _die_with_parent() -> None:
     """In the child before exec: SIGTERM when the supervisor dies (kill -9 included)."""
     if _PRCTL is not None:
@@ -70,7 +113,7 @@ def worker_process_main(argv: Sequence[str] | None = None) -> None:
         "--prefetch", type=int, default=0, help="messages claimed ahead (0: dramatiq's default)"
     )
     args = parser.parse_args(argv)
-    stop = threading.Event()
+    stop = StopRequest()
 
     def handler(_signum: int, _frame: object) -> None:
         stop.set()
@@ -134,7 +177,7 @@ class Supervisor:
         self.slots = [_Slot(list(c), n) for c, n in zip(commands, labels, strict=True)]
         self.env = env
         self.on_restart = on_restart
-        self._stopping = threading.Event()
+        self._stopping = StopRequest()
 
     def _start(self, slot: _Slot) -> None:
         slot.proc = subprocess.Popen(
