@@ -22,7 +22,8 @@ export PATH := $(abspath $(BIN)):$(PATH)
 # Debian packages: what `make run` needs, and what the test suite needs on top.
 RUN_PACKAGES := python3-venv tesseract-ocr tesseract-ocr-nld tesseract-ocr-fra \
 	tesseract-ocr-deu tesseract-ocr-eng poppler-utils fonts-dejavu-core \
-	libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0
+	libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 \
+	cmake g++ make curl pkg-config
 TEST_PACKAGES := $(RUN_PACKAGES) postgresql redis-server chromium docker-compose
 
 PYTEST_WORKERS ?= auto
@@ -66,9 +67,16 @@ lock:
 	rm -rf .lock-venv
 	@echo "constraints.txt refreshed: run make test, then commit it"
 
-install: system-packages $(STAMP)
+# tesseract's library for in-process OCR, built without libtiff/libjbig (GPL): about half
+# the CPU per page of the tesseract program.  Optional: if the build fails, OCR runs
+# through the program (extractors/tess.py says which).
+ENGINE := $(VENV)/ocr-engine/.built
+$(ENGINE): scripts/build_ocr_engine.sh $(STAMP)
+	@scripts/build_ocr_engine.sh $(VENV) || echo "warning: the OCR engine library was not built; OCR runs through the tesseract program" >&2
 
-install-test: system-packages-test $(STAMP)
+install: system-packages $(STAMP) $(ENGINE)
+
+install-test: system-packages-test $(STAMP) $(ENGINE)
 
 # ---------------------------------------------------------------------------- run
 

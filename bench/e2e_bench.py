@@ -638,6 +638,10 @@ def report(
           f" worker tree {sampler.cpu_total.get('worker', 0):.1f}) vs floor {floor_cpu:.1f} s:"
           f" ratio {used / floor_cpu:.2f}")  # fmt: skip
     print(f"load average at the end: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
+    from extractors import tess
+
+    engine = "the library (scripts/build_ocr_engine.sh)" if tess.available() else "the program"
+    print(f"boekbox's OCR ran through {engine}; the floor through the tesseract program")
     if sampler.ocr_wall:
         busy = sampler.ocr_cpu / sampler.ocr_wall
         print(f"worker tree CPU while OCR was queued: {busy:.2f} cores of {cores}"

@@ -30,6 +30,7 @@ from pathlib import Path
 
 from PIL import Image, ImageOps
 
+from extractors import tess
 from extractors.errors import LimitExceeded, OcrFailed, UnsupportedContent
 from extractors.imaging import PreparedImage, prepare
 from extractors.limits import ExtractLimits
@@ -174,7 +175,7 @@ def _ocr_page(page: SourcePage, limits: ExtractLimits, tmp: Path) -> PageText:
         return PageText(page.number, page.width_pt, page.height_pt, (), TextSource.OCR)
     words = _tesseract_words(image, dpi, job)
     if _looks_poor(words):
-        turn = _osd_rotation(image, job)
+        turn = _osd_rotation(image, dpi, job)
         if turn:
             turned = image.rotate(-turn, expand=True)
             retry = _tesseract_words(turned, dpi, job)
@@ -230,7 +231,26 @@ def _write(image: Image.Image, tmp: Path, name: str) -> Path:
     return path
 
 
+def _recognise(image: Image.Image, dpi: int, job: _PageJob, psm: str) -> str:
+    """tesseract's TSV of a page through the library (:mod:`extractors.tess`)."""
+    number, limit = job.number, job.limits.ocr_page_timeout_s
+    remaining = job.deadline - time.monotonic()
+    if remaining <= 0:
+        raise OcrTimeout(f"page {number}: OCR took longer than {limit:g} s")
+    try:
+        return tess.read_tsv(image, job.limits.ocr_languages, dpi, int(psm), remaining)
+    except TimeoutError as exc:
+        raise OcrTimeout(f"page {number}: OCR took longer than {limit:g} s") from exc
+    except tess.TessUnavailable as exc:
+        raise OcrFailed(str(exc)) from exc
+    except RuntimeError as exc:
+        raise OcrFailed(f"page {number}: tesseract failed: {exc}") from exc
+
+
 def _tesseract_words(image: Image.Image, dpi: float, job: _PageJob, psm: str = "3") -> list[Word]:
+    if tess.available():  # the library built by scripts/build_ocr_engine.sh
+        tsv = _recognise(image, round(dpi), job, psm)
+        return parse_tsv(tsv, job.number, image.width, image.height)
     path = _write(image, job.tmp, f"page-{job.number}")
     # The resolution matters to tesseract's layout analysis: on the corpus, leaving it
     # to tesseract's estimate lost amounts on photos, and a 1.9 degree skewed table
@@ -246,7 +266,7 @@ def _tesseract_words(image: Image.Image, dpi: float, job: _PageJob, psm: str = "
 def parse_tsv(tsv: str, number: int, width: int, height: int) -> list[Word]:
     """Words of tesseract's tsv output as page fractions, confidence 0..1."""
     words: list[Word] = []
-    for line in tsv.splitlines()[1:]:
+    for line in tsv.splitlines():  # the program's header row is not a word (level 5)
         cols = line.split("\t")
         if len(cols) < 12 or cols[0] != "5":
             continue
@@ -269,9 +289,18 @@ def parse_tsv(tsv: str, number: int, width: int, height: int) -> list[Word]:
     return words
 
 
-def _osd_rotation(image: Image.Image, job: _PageJob) -> int:
+def _osd_rotation(image: Image.Image, dpi: float, job: _PageJob) -> int:
     """Clockwise degrees that make the page upright, by tesseract's OSD (0 if unsure)."""
     half = image.reduce(2)
+    if tess.available():
+        try:
+            found = tess.osd(half, max(1, round(dpi / 2)))
+        except (tess.TessUnavailable, RuntimeError) as exc:
+            log.info("page %d: orientation not detected: %s", job.number, exc)
+            return 0
+        if found is None or found.confidence < _OSD_MIN_CONFIDENCE:
+            return 0
+        return found.rotate
     path = _write(half, job.tmp, f"osd-{job.number}")
     try:
         out = _tesseract([str(path), "stdout", "--psm", "0"], job)

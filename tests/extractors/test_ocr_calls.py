@@ -29,16 +29,20 @@ def test_tesseract_runs_once_per_page(
     content_type: str,
     pages: int,
 ) -> None:
-    calls: list[list[str]] = []
-    real = ocr._tesseract
+    psms: list[str] = []  # every tesseract run, through the program or the library
+    program, library = ocr._tesseract, ocr._recognise
 
     def counting(args: list[str], job: ocr._PageJob) -> str:
-        calls.append(args)
-        return real(args, job)
+        psms.append(args[args.index("--psm") + 1] if "--psm" in args else "osd")
+        return program(args, job)
+
+    def counting_library(image: object, dpi: int, job: ocr._PageJob, psm: str) -> str:
+        psms.append(psm)
+        return library(image, dpi, job, psm)  # type: ignore[arg-type]
 
     monkeypatch.setattr(ocr, "_tesseract", counting)
+    monkeypatch.setattr(ocr, "_recognise", counting_library)
     read = ocr.ocr_pages((corpus_dir / "scanned" / name).read_bytes(), content_type, LIMITS)
     assert [p.number for p in read] == list(range(1, pages + 1))
     assert all(p.words for p in read)
-    assert len(calls) == pages
-    assert all(args[args.index("--psm") + 1] == "3" for args in calls)
+    assert psms == ["3"] * pages
