@@ -30,7 +30,7 @@ from typing import Any, TypeVar
 
 log = logging.getLogger(__name__)
 
-__all__ = ["SandboxError", "SandboxLimit", "SandboxLimits", "run"]
+__all__ = ["SandboxError", "SandboxLimit", "SandboxLimits", "preload_ocr_engines", "run"]
 
 T = TypeVar("T")
 
@@ -68,8 +68,20 @@ class SandboxLimit(SandboxError):
         self.reason = reason
 
 
+_OCR_WARM = "pipeline.sandbox_ocr"
 _CTX: Any = None
 _CTX_LOCK = threading.Lock()
+
+
+def preload_ocr_engines() -> None:
+    """Have this process's fork server load the OCR engines (:mod:`pipeline.sandbox_ocr`).
+
+    For the processes that read the ``ocr`` queue: every child they fork for a scan then
+    starts with tesseract's models loaded.  Others do not pay the load (about 1 s of CPU
+    and the models' memory in their fork server).  No effect once the server runs."""
+    with _CTX_LOCK:
+        if _CTX is None and _OCR_WARM not in PRELOAD:
+            PRELOAD.insert(PRELOAD.index("pipeline.sandbox_warm"), _OCR_WARM)
 
 
 def _context() -> Any:

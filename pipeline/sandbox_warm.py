@@ -20,7 +20,6 @@ from __future__ import annotations
 import encodings.utf_16_le  # noqa: F401  (pdfium's text, first text PDF)
 import fractions  # noqa: F401  (first photo)
 import gc
-import logging
 
 import lxml.etree  # noqa: F401
 import numpy.ma  # noqa: F401  (first scan or photo)
@@ -35,22 +34,7 @@ import peppol  # noqa: F401  (embedded XML of every PDF)
 __all__: list[str] = []
 
 
-def _ocr_engines() -> None:
-    """The OCR engines every OCR child would load again (when the library is built)."""
-    from extractors import tess
-
-    if not tess.available():
-        return
-    try:
-        from pipeline.settings import load_settings
-
-        tess.preload(load_settings().ocr_languages, tess.OSD)
-    except Exception:  # a child then loads its own, or reports why it cannot
-        logging.getLogger(__name__).warning("OCR engines not preloaded", exc_info=True)
-
-
 def _warm() -> None:
-    _ocr_engines()
     Image.preinit()
     Image.init()
     for cc in sorted(stdnum.eu.vat.MEMBER_STATES):

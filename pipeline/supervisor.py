@@ -122,8 +122,11 @@ def worker_process_main(argv: Sequence[str] | None = None) -> None:
     signal.signal(signal.SIGINT, handler)
     from dramatiq import Worker
 
-    from pipeline import actors
+    from pipeline import actors, sandbox
     from pipeline import send_actor as _send_actor  # noqa: F401 (declares the send actor)
+
+    if actors.OCR_QUEUE in args.queues:
+        sandbox.preload_ocr_engines()  # before this process starts its fork server
     from pipeline.settings import load_settings
 
     settings = load_settings()

@@ -16,6 +16,8 @@ from bombs import flate_stream_bomb, image_xobject_bomb, png_bomb
 from helpers import CORPUS
 from test_cli import _env, boekbox
 
+from extractors import tess
+
 pytestmark = pytest.mark.slow
 
 DOSSIER = "Schreinerei Kessel"
@@ -150,3 +152,38 @@ def test_bombs_are_quarantined_with_the_reason_and_the_worker_survives(tmp_path:
     assert docs[ubl.name]["state"] == "proposed"
     assert pids == started  # the same worker processes did all of it
     assert "stopped unexpectedly" not in (tmp_path / "worker.log").read_text()
+
+
+def _fork_server(worker_process: int) -> int | None:
+    out = subprocess.run(["ps", "-ww", "-eo", "pid,ppid,args"], capture_output=True, text=True)
+    for line in out.stdout.splitlines()[1:]:
+        pid, ppid, args = line.split(None, 2)
+        if ppid == str(worker_process) and "multiprocessing.forkserver" in args:
+            return int(pid)
+    return None
+
+
+@pytest.mark.skipif(not tess.available(), reason="the OCR engine library is not built")
+def test_only_the_ocr_processes_fork_servers_hold_the_ocr_models(tmp_path: Path) -> None:
+    """tesseract's models (about 1 s of CPU to load) are loaded once, in the fork server
+    of each process reading the ocr queue; the other processes' fork servers never
+    load them."""
+    boekbox(tmp_path, "init")
+    boekbox(tmp_path, "dossier", "add", DOSSIER, "--address", "kessel")
+    scan = CORPUS / "scanned" / "zc_EN16931_Einfach_scan.pdf"
+    pdf = next((CORPUS / "pdf").glob("*.pdf"))
+    boekbox(tmp_path, "ingest", str(scan), str(pdf), "--dossier", DOSSIER)
+    worker = _start_worker(tmp_path, "--processes", "1", "--ocr-processes", "1")
+    try:
+        docs = _wait_done(tmp_path, worker, {scan.name, pdf.name})
+        assert docs[scan.name]["state"] not in {"failed", "quarantined"}, docs[scan.name]
+        servers = {}
+        for queues in (LIGHT, OCR):
+            (process,) = _children(worker.pid, queues)
+            server = _fork_server(process)
+            assert server is not None, f"no fork server under the {queues} process"
+            servers[queues] = Path(f"/proc/{server}/maps").read_text()
+    finally:
+        assert _stop(worker) == 0
+    assert "libtesseract" in servers[OCR]
+    assert "libtesseract" not in servers[LIGHT]

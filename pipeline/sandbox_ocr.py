@@ -1,0 +1,29 @@
+"""Imported by the fork server of a process that reads the ``ocr`` queue
+(:func:`pipeline.sandbox.preload_ocr_engines`), before :mod:`pipeline.sandbox_warm`.
+
+Loads one tesseract engine for the configured languages and one for orientation
+detection (when the library of ``scripts/build_ocr_engine.sh`` is built), so every
+scan's child inherits them instead of loading the models again.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from extractors import tess
+
+__all__: list[str] = []
+
+
+def _preload() -> None:
+    if not tess.available():
+        return
+    try:
+        from pipeline.settings import load_settings
+
+        tess.preload(load_settings().ocr_languages, tess.OSD)
+    except Exception:  # a child then loads its own, or reports why it cannot
+        logging.getLogger(__name__).warning("OCR engines not preloaded", exc_info=True)
+
+
+_preload()
