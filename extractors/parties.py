@@ -228,19 +228,44 @@ def _known_name(layout: Layout, known: Party, cus_vat: Cand[str] | None) -> Cand
     when the page prints the dossier's VAT number."""
     if known.name:
         key = _name_key(known.name)
+        similar = _Similar(key, 0.88)
         for p in layout.phrases:
             name = clean_name(p.text)
             if not name or not key:
                 continue
             if _same_name(name, known.name) and len(_name_key(name)) >= 0.6 * len(key):
                 return Cand(known.name, 6.0, evidence("dossier-name", p, 0.97))
-            ratio = difflib.SequenceMatcher(None, _name_key(name), key).ratio()
-            if ratio >= 0.88:  # the dossier's name misread by OCR: the dossier spells it
+            if similar(_name_key(name)):
+                # the dossier's name misread by OCR: the dossier spells it
                 return Cand(known.name, 5.5, evidence("dossier-name:similar", p, 0.9))
     known_vat = re.sub(r"[^A-Z0-9]", "", (known.vat or "").upper())
     if known.name and cus_vat is not None and cus_vat.value == known_vat:
         return Cand(known.name, 5.0, cus_vat.evidence)
     return None
+
+
+class _Similar:
+    """``SequenceMatcher(None, text, key).ratio() >= cutoff`` for many texts and one key.
+
+    The matcher indexes ``key`` once (``set_seq2``) and takes each text with
+    ``set_seq1``, and difflib's own upper bounds (``real_quick_ratio() >=
+    quick_ratio() >= ratio()``) are tried first: most phrases of a page are far from
+    the name, and a new matcher and its full ratio per phrase cost most of a text
+    PDF's reading.  The same answers as the full ratio.
+    """
+
+    def __init__(self, key: str, cutoff: float) -> None:
+        self._matcher = difflib.SequenceMatcher(None, "", key)
+        self._cutoff = cutoff
+
+    def __call__(self, text: str) -> bool:
+        matcher, cutoff = self._matcher, self._cutoff
+        matcher.set_seq1(text)
+        return (
+            matcher.real_quick_ratio() >= cutoff
+            and matcher.quick_ratio() >= cutoff
+            and matcher.ratio() >= cutoff
+        )
 
 
 _ROLE_GUESS_CAP = 0.85

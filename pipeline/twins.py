@@ -200,6 +200,25 @@ def compare(a: Copy, b: Copy) -> str | None:
     )
 
 
+def _differ_by_columns(a: Any, b: Any) -> bool:
+    """True when :func:`compare` says None whatever the two stored extractions hold.
+
+    ``a`` and ``b`` are documents or rows of their columns.  The number, the date and
+    (when both have one) the supplier VAT number are the document's own columns, the
+    same values :func:`_copy` puts in a :class:`Copy`; one of them "different" makes
+    :func:`compare` None, so the extractions (IBAN, total confidence, page text) are
+    not read for such a pair.
+    """
+    na, nb = _key(a.invoice_number), _key(b.invoice_number)
+    va, vb = _key(a.supplier_vat), _key(b.supplier_vat)
+    da, db = a.invoice_date, b.invoice_date
+    return bool(
+        (na and nb and na != nb)
+        or (da is not None and db is not None and da != db)
+        or (va and vb and va != vb)
+    )
+
+
 def same_invoice(s: Any, a: Document, b: Document) -> bool:
     """True when documents ``a`` and ``b`` look like the same invoice (:func:`compare`)."""
     return compare(_copy(s, a), _copy(s, b)) is not None
@@ -215,8 +234,8 @@ def flag_possible_twin(s: Any, doc: Document) -> Document | None:
     if doc.kind != "file" or doc.state not in {*_WAITING, S.BOOKED.value}:
         return None
     repo.lock_invoice_checks(s, doc.dossier_id)
-    mine = _copy(s, doc)
-    for other in repo.find_possible_twins(
+    live = {*_WAITING, S.BOOKED.value}
+    keys = repo.possible_twin_keys(
         s,
         dossier_id=doc.dossier_id,
         exclude_id=doc.id,
@@ -224,9 +243,16 @@ def flag_possible_twin(s: Any, doc: Document) -> Document | None:
         invoice_date=doc.invoice_date,
         supplier_vat=doc.supplier_vat,
         invoice_number=doc.invoice_number,
-    ):
-        if other.state not in {*_WAITING, S.BOOKED.value}:
+    )
+    # a candidate whose columns already differ is never read whole: compare() would
+    # say None for it, whatever its stored extraction holds
+    ids = [k.id for k in keys if k.state in live and not _differ_by_columns(doc, k)]
+    mine: Copy | None = None
+    for other in repo.get_documents(s, ids):
+        if other.state not in live:
             continue
+        if mine is None:
+            mine = _copy(s, doc)
         why = compare(mine, _copy(s, other))
         if why is None:
             continue

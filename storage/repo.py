@@ -822,7 +822,7 @@ def count_rates(session: Session) -> int:
     return int(session.scalar(select(func.count()).select_from(ExchangeRate)) or 0)
 
 
-def find_possible_twins(
+def possible_twin_keys(
     session: Session,
     *,
     dossier_id: int,
@@ -832,13 +832,42 @@ def find_possible_twins(
     supplier_vat: str | None = None,
     invoice_number: str | None = None,
     limit: int = 200,
-) -> list[Document]:
+) -> list[Any]:
     """Live file documents of the dossier sharing the total, the date, the supplier VAT or
-    the number with a document (newest ``limit``, returned oldest first).
+    the number with a document (newest ``limit``, returned oldest first), as rows of their
+    ``id``, ``state``, ``invoice_number``, ``invoice_date`` and ``supplier_vat``.
 
     The caller compares supplier, number, total and date loosely (an OCR'd photo reads
-    them with small differences); rejected and duplicate documents are left out.
+    them with small differences); rejected and duplicate documents are left out.  Most
+    candidates are ruled out on these columns; the rest are read whole with
+    :func:`get_documents` (not every candidate as a whole document: up to 200 of them,
+    twice per document of a large dossier).
     """
+    columns = select(
+        Document.id,
+        Document.state,
+        Document.invoice_number,
+        Document.invoice_date,
+        Document.supplier_vat,
+    )
+    stmt = _possible_twins(
+        columns, dossier_id, exclude_id, total, invoice_date, supplier_vat, invoice_number, limit
+    )
+    if stmt is None:
+        return []
+    return sorted(session.execute(stmt), key=lambda row: row.id)
+
+
+def _possible_twins(
+    stmt: Any,
+    dossier_id: int,
+    exclude_id: int,
+    total: Any,
+    invoice_date: Any,
+    supplier_vat: str | None,
+    invoice_number: str | None,
+    limit: int,
+) -> Any:
     same = [
         column == value
         for column, value in (
@@ -850,10 +879,9 @@ def find_possible_twins(
         if value is not None and value != ""
     ]
     if not same:
-        return []
-    found = session.scalars(
-        select(Document)
-        .where(
+        return None
+    return (
+        stmt.where(
             Document.dossier_id == dossier_id,
             or_(*same),
             Document.id != exclude_id,
@@ -863,6 +891,13 @@ def find_possible_twins(
         .order_by(Document.id.desc())
         .limit(limit)
     )
+
+
+def get_documents(session: Session, doc_ids: list[int]) -> list[Document]:
+    """The documents with these ids (those that exist), in id order."""
+    if not doc_ids:
+        return []
+    found = session.scalars(select(Document).where(Document.id.in_(doc_ids)))
     return sorted(found, key=lambda d: d.id)
 
 

@@ -68,3 +68,38 @@ def test_skewed_label_and_value_of_other_heights_pair_on_one_line() -> None:
     assert [(b.rate, b.taxable, b.vat) for b in invoice.vat_breakdown] == [
         (Decimal("19"), Decimal("100.00"), Decimal("19.00"))
     ]
+
+
+def test_the_dossier_name_similarity_check_answers_as_the_full_ratio() -> None:
+    # parties._Similar tries difflib's upper bounds before the full ratio and reuses one
+    # matcher for the dossier's name: the same answers as a new SequenceMatcher per phrase
+    import difflib
+    import itertools
+
+    from extractors.parties import _name_key, _Similar
+
+    key = _name_key("Bakkerij Janssens BV")
+    texts = [
+        "Bakkerij Janssens BV",
+        "Bakkerij Jansens BV",  # OCR dropped a letter: similar
+        "8akkerij Janssens 8V",
+        "Bakkerij Janssen",
+        "Janssens",
+        "Bakkerij",
+        "Drukkerij Vermeulen BV",
+        "sneessnaJ jirekkaB",  # the same letters in another order: quick ratio 1.0
+        "b",
+        "",
+        "Factuurnummer",
+    ]
+    texts += [
+        a + b for a, b in itertools.product(("Bakker", "Bakkerij ", "B."), ("Janssens", "J."))
+    ]
+    similar = _Similar(key, 0.88)
+    answers = []
+    for text in texts:
+        expected = difflib.SequenceMatcher(None, _name_key(text), key).ratio() >= 0.88
+        answers.append(expected)
+        assert similar(_name_key(text)) is expected, text
+    assert True in answers
+    assert False in answers

@@ -37,3 +37,17 @@ def test_a_child_reads_a_text_pdf_without_importing_and_as_this_process_does(
     assert frozen > 0
     assert found == extract_with_text(data, filename=path.name, options=ExtractOptions())
     assert found[0].invoice_number  # a real reading, not an empty result
+
+
+def _modules_imported_here(names: tuple[str, ...]) -> dict[str, bool]:
+    """For each module: was it imported in this process (tracked by the collector) rather
+    than inherited from the fork server (frozen there, so not in any generation)?"""
+    tracked = {id(obj) for obj in gc.get_objects()}
+    return {name: id(sys.modules[name]) in tracked for name in names}
+
+
+def test_a_child_does_not_import_its_own_entry_point() -> None:
+    # every child unpickles pipeline.sandbox._child and SandboxLimits, and its process
+    # object needs multiprocessing.popen_forkserver: 5 ms per child when imported there
+    names = ("pipeline.sandbox", "multiprocessing.popen_forkserver")
+    assert sandbox.run(_modules_imported_here, names) == dict.fromkeys(names, False)

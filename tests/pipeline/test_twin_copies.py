@@ -225,3 +225,38 @@ def test_auto_booking_never_books_the_second_copy(runtime: Runtime) -> None:
     alert = _alert(runtime, copy)
     assert alert is not None
     assert alert["other_id"] == first
+
+
+def test_the_columns_shortcut_never_hides_a_twin() -> None:
+    # flag_possible_twin skips reading a candidate's extraction when the document columns
+    # alone make compare() None: whatever the extractions hold (IBAN, unsure total, page
+    # text), compare() must then say None
+    import itertools
+
+    from pipeline.twins import _differ_by_columns
+    from storage.models import Document
+
+    numbers = (None, "", "F2026-0117", "f 2026 O117", "F2026-0118", "0")
+    dates = (None, DAY, DAY + dt.timedelta(days=1))
+    vats = (None, "BE0456789133", "BE 0456.789.133", "BE0999999999")
+    extras = (
+        {"iban": None, "unsure_total": False, "page_text": ""},
+        {"iban": "BE32123456789002", "unsure_total": True, "page_text": "Totaal 484,00 992,36"},
+    )
+    skipped = 0
+    for (na, nb), (da, db), (va, vb) in itertools.product(
+        itertools.product(numbers, repeat=2),
+        itertools.product(dates, repeat=2),
+        itertools.product(vats, repeat=2),
+    ):
+        a = Document(invoice_number=na, invoice_date=da, supplier_vat=va)
+        b = Document(invoice_number=nb, invoice_date=db, supplier_vat=vb)
+        if not _differ_by_columns(a, b):
+            continue
+        skipped += 1
+        for ea, eb, total_b in itertools.product(extras, extras, (Decimal("484.00"), None)):
+            ca = _copy(invoice_number=na, invoice_date=da, supplier_vat=va, **ea)
+            cb = _copy(id=2, invoice_number=nb, invoice_date=db, supplier_vat=vb, total=total_b)
+            cb = Copy(**{**{f: getattr(cb, f) for f in Copy.__slots__}, **eb})
+            assert compare(ca, cb) is None, (ca, cb)
+    assert skipped > 100  # the shortcut is taken, not only trivially
