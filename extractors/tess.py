@@ -20,7 +20,7 @@ import shutil
 import subprocess
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -119,7 +119,8 @@ def engine(languages: str) -> Iterator[Any]:
 
 
 def preload(*languages: str) -> None:
-    """Load one engine per language string now (a fork server, before its children).
+    """Load one engine per argument now (a fork server, before its children): a language
+    string given twice loads two engines, for two threads reading pages at once.
 
     Leptonica, built without image libraries, prints "function not present" for the TIFF
     bitmap fonts it tries while tesseract starts (only its debug drawing uses them):
@@ -130,9 +131,9 @@ def preload(*languages: str) -> None:
     try:
         with open(os.devnull, "wb") as null:
             os.dup2(null.fileno(), 2)
-            for lang in languages:
-                with engine(lang):
-                    pass
+            with ExitStack() as lent:  # all lent at once, so none is handed out twice
+                for lang in languages:
+                    lent.enter_context(engine(lang))
     finally:
         os.dup2(saved, 2)
         os.close(saved)

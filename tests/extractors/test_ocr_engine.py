@@ -74,3 +74,28 @@ def test_no_libtiff_or_gpl_libjbig_is_loaded_by_the_engine(corpus_dir: Path) -> 
     assert all("/ocr-engine/lib/" in p for p in engine), engine
     assert not [p for p in loaded if "jbig" in p], "a GPL libjbig is loaded"
     assert not [p for p in loaded if "libtiff" in p and "pillow.libs" not in p]
+
+
+def test_preloaded_engines_serve_both_pages_of_a_document_read_at_once(
+    corpus_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The fork server loads one engine per page thread; a child reading two pages at
+    once then never loads the language models again (about 0.4 s of CPU each time)."""
+    limits = ExtractLimits(ocr_page_timeout_s=300.0, ocr_workers=2)
+    tess.preload(*[limits.ocr_languages] * limits.ocr_workers)
+    loaded: list[str] = []
+    real = tess._new
+
+    def counting(languages: str) -> object:
+        loaded.append(languages)
+        return real(languages)
+
+    monkeypatch.setattr(tess, "_new", counting)
+    read = ocr.ocr_pages(
+        (corpus_dir / "scanned" / "zc_EN16931_Einfach_scan.pdf").read_bytes(),
+        "application/pdf",
+        limits,
+    )
+    assert [p.number for p in read] == [1, 2]
+    assert all(p.words for p in read)
+    assert limits.ocr_languages not in loaded
