@@ -62,6 +62,18 @@ class _PageJob:
     tmp: Path
     deadline: float  # time.monotonic() by which the page must be read
 
+    def timed_out(self) -> OcrTimeout:
+        return OcrTimeout(
+            f"page {self.number}: OCR took longer than {self.limits.ocr_page_timeout_s:g} s"
+        )
+
+    def time_left(self) -> float:
+        """Seconds left for this page; raises :class:`OcrTimeout` when none are."""
+        remaining = self.deadline - time.monotonic()
+        if remaining <= 0:
+            raise self.timed_out()
+        return remaining
+
 
 def ocr_pages(
     data: bytes,
@@ -207,16 +219,13 @@ def _looks_poor(words: Sequence[Word]) -> bool:
 
 def _tesseract(args: list[str], job: _PageJob) -> str:
     env = {**os.environ, "OMP_THREAD_LIMIT": "1"}
-    number, limit = job.number, job.limits.ocr_page_timeout_s
-    remaining = job.deadline - time.monotonic()
-    if remaining <= 0:
-        raise OcrTimeout(f"page {number}: OCR took longer than {limit:g} s")
+    number = job.number
     try:
         done = subprocess.run(
-            [TESSERACT, *args], capture_output=True, env=env, timeout=remaining, check=False
+            [TESSERACT, *args], capture_output=True, env=env, timeout=job.time_left(), check=False
         )
     except subprocess.TimeoutExpired as exc:
-        raise OcrTimeout(f"page {number}: OCR took longer than {limit:g} s") from exc
+        raise job.timed_out() from exc
     except FileNotFoundError as exc:
         raise OcrFailed("the tesseract program is not installed") from exc
     if done.returncode != 0:
@@ -233,18 +242,15 @@ def _write(image: Image.Image, tmp: Path, name: str) -> Path:
 
 def _recognise(image: Image.Image, dpi: int, job: _PageJob, psm: str) -> str:
     """tesseract's TSV of a page through the library (:mod:`extractors.tess`)."""
-    number, limit = job.number, job.limits.ocr_page_timeout_s
-    remaining = job.deadline - time.monotonic()
-    if remaining <= 0:
-        raise OcrTimeout(f"page {number}: OCR took longer than {limit:g} s")
+    remaining = job.time_left()
     try:
         return tess.read_tsv(image, job.limits.ocr_languages, dpi, int(psm), remaining)
     except TimeoutError as exc:
-        raise OcrTimeout(f"page {number}: OCR took longer than {limit:g} s") from exc
+        raise job.timed_out() from exc
     except tess.TessUnavailable as exc:
         raise OcrFailed(str(exc)) from exc
     except RuntimeError as exc:
-        raise OcrFailed(f"page {number}: tesseract failed: {exc}") from exc
+        raise OcrFailed(f"page {job.number}: tesseract failed: {exc}") from exc
 
 
 def _tesseract_words(image: Image.Image, dpi: float, job: _PageJob, psm: str = "3") -> list[Word]:
