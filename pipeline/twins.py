@@ -44,6 +44,8 @@ POSSIBLE_DUPLICATE = "possible_duplicate"
 
 #: states in which a document can still be warned (it waits for the accountant)
 _WAITING = {S.EXTRACTED.value, S.PROPOSED.value}
+#: the states of a document that can be (or have) a possible twin
+_LIVE = frozenset({*_WAITING, S.BOOKED.value})
 #: extractor sources that read the page by OCR
 _OCR_SOURCES = {"ocr", "pdf_ocr"}
 #: a total read with less confidence than this (or computed) is unsure
@@ -231,10 +233,9 @@ def flag_possible_twin(s: Any, doc: Document) -> Document | None:
     (higher id) carries the warning, naming the earlier one; when the later one is
     already booked, the earlier one waiting for review is warned instead.
     """
-    if doc.kind != "file" or doc.state not in {*_WAITING, S.BOOKED.value}:
+    if doc.kind != "file" or doc.state not in _LIVE:
         return None
     repo.lock_invoice_checks(s, doc.dossier_id)
-    live = {*_WAITING, S.BOOKED.value}
     keys = repo.possible_twin_keys(
         s,
         dossier_id=doc.dossier_id,
@@ -246,10 +247,10 @@ def flag_possible_twin(s: Any, doc: Document) -> Document | None:
     )
     # a candidate whose columns already differ is never read whole: compare() would
     # say None for it, whatever its stored extraction holds
-    ids = [k.id for k in keys if k.state in live and not _differ_by_columns(doc, k)]
+    ids = [k.id for k in keys if k.state in _LIVE and not _differ_by_columns(doc, k)]
     mine: Copy | None = None
     for other in repo.get_documents(s, ids):
-        if other.state not in live:
+        if other.state not in _LIVE:
             continue
         if mine is None:
             mine = _copy(s, doc)

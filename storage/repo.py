@@ -843,31 +843,6 @@ def possible_twin_keys(
     :func:`get_documents` (not every candidate as a whole document: up to 200 of them,
     twice per document of a large dossier).
     """
-    columns = select(
-        Document.id,
-        Document.state,
-        Document.invoice_number,
-        Document.invoice_date,
-        Document.supplier_vat,
-    )
-    stmt = _possible_twins(
-        columns, dossier_id, exclude_id, total, invoice_date, supplier_vat, invoice_number, limit
-    )
-    if stmt is None:
-        return []
-    return sorted(session.execute(stmt), key=lambda row: row.id)
-
-
-def _possible_twins(
-    stmt: Any,
-    dossier_id: int,
-    exclude_id: int,
-    total: Any,
-    invoice_date: Any,
-    supplier_vat: str | None,
-    invoice_number: str | None,
-    limit: int,
-) -> Any:
     same = [
         column == value
         for column, value in (
@@ -879,9 +854,16 @@ def _possible_twins(
         if value is not None and value != ""
     ]
     if not same:
-        return None
-    return (
-        stmt.where(
+        return []
+    stmt = (
+        select(
+            Document.id,
+            Document.state,
+            Document.invoice_number,
+            Document.invoice_date,
+            Document.supplier_vat,
+        )
+        .where(
             Document.dossier_id == dossier_id,
             or_(*same),
             Document.id != exclude_id,
@@ -891,6 +873,7 @@ def _possible_twins(
         .order_by(Document.id.desc())
         .limit(limit)
     )
+    return sorted(session.execute(stmt), key=lambda row: row.id)
 
 
 def get_documents(session: Session, doc_ids: list[int]) -> list[Document]:
