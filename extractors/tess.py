@@ -8,13 +8,15 @@ tesserocr wheel from PyPI bundles both: it is never imported here (:func:`availa
 OCR then runs through the program (``extractors.ocr``).
 
 An engine serves one thread at a time: :func:`engine` lends one from a pool per language
-string and makes another when all are lent.  The OCR worker's fork server loads one
-(:func:`preload`), so every document's child inherits it (copy-on-write).
+string and makes another when all are lent.  The fork server of each OCR process loads
+one per page thread (:func:`preload`, from ``pipeline.sandbox_ocr``), so every document's
+child inherits them (copy-on-write).
 """
 
 from __future__ import annotations
 
 import importlib.util
+import os
 import re
 import shutil
 import subprocess
@@ -125,8 +127,6 @@ def preload(*languages: str) -> None:
     Leptonica, built without image libraries, prints "function not present" for the TIFF
     bitmap fonts it tries while tesseract starts (only its debug drawing uses them):
     single-threaded here, so that noise is kept out of the worker's log."""
-    import os
-
     saved = os.dup(2)
     try:
         with open(os.devnull, "wb") as null:

@@ -65,13 +65,15 @@ class StopRequest:
     handler holds that lock (``kill`` to the process group, then the supervisor's own
     SIGTERM a moment later) runs the handler again, and it waits for the lock its own
     thread holds: forever.  A worker process hung that way until it was killed.  Here
-    :meth:`set` only sets a bool and writes one byte to a pipe; :meth:`wait` selects on it.
+    :meth:`set` only sets a bool and writes one byte to a pipe; :meth:`wait` polls it.
     """
 
     def __init__(self) -> None:
         self._read, self._write = os.pipe()
         os.set_blocking(self._write, False)
         self._set = False
+        self._poller = select.poll()
+        self._poller.register(self._read, select.POLLIN)
         weakref.finalize(self, _close_pipe, self._read, self._write)
 
     def set(self) -> None:
@@ -87,9 +89,7 @@ class StopRequest:
     def wait(self, timeout: float | None = None) -> bool:
         """True once set; False when ``timeout`` seconds passed first."""
         if not self._set:
-            poller = select.poll()
-            poller.register(self._read, select.POLLIN)
-            poller.poll(None if timeout is None else max(0, int(timeout * 1000)))
+            self._poller.poll(None if timeout is None else max(0, int(timeout * 1000)))
         return self._set
 
 
