@@ -49,17 +49,21 @@ LIGHT = "--queues split extract propose"
 OCR = "--queues ocr"
 
 
-def _children(pid: int, queues: str = "") -> set[int]:
-    """The worker processes of the service ``pid`` (those consuming ``queues``, if given)."""
+def _processes() -> list[tuple[str, str, str]]:
+    """(pid, parent pid, command line) of every process."""
     cmd = ["ps", "-ww", "-eo", "pid,ppid,args"]  # full command lines, whatever COLUMNS says
     out = subprocess.run(cmd, capture_output=True, text=True).stdout
-    kids = set()
-    for line in out.splitlines()[1:]:
-        parts = line.split(None, 2)
-        ours = len(parts) == 3 and parts[1] == str(pid) and "pipeline.workerproc" in parts[2]
-        if ours and parts[2].rstrip().endswith(queues):
-            kids.add(int(parts[0]))
-    return kids
+    rows = (line.split(None, 2) for line in out.splitlines()[1:])
+    return [(r[0], r[1], r[2].rstrip()) for r in rows if len(r) == 3]
+
+
+def _children(pid: int, queues: str = "") -> set[int]:
+    """The worker processes of the service ``pid`` (those consuming ``queues``, if given)."""
+    return {
+        int(child)
+        for child, parent, args in _processes()
+        if parent == str(pid) and "pipeline.workerproc" in args and args.endswith(queues)
+    }
 
 
 def _docs(tmp_path: Path) -> dict[str, dict[str, object]]:
@@ -155,10 +159,8 @@ def test_bombs_are_quarantined_with_the_reason_and_the_worker_survives(tmp_path:
 
 
 def _fork_server(worker_process: int) -> int | None:
-    out = subprocess.run(["ps", "-ww", "-eo", "pid,ppid,args"], capture_output=True, text=True)
-    for line in out.stdout.splitlines()[1:]:
-        pid, ppid, args = line.split(None, 2)
-        if ppid == str(worker_process) and "multiprocessing.forkserver" in args:
+    for pid, parent, args in _processes():
+        if parent == str(worker_process) and "multiprocessing.forkserver" in args:
             return int(pid)
     return None
 
