@@ -178,7 +178,7 @@ def _isolated(fn: Any, args: tuple[Any, ...], memory_mb: int, cpu_seconds: int) 
         memory_mb=memory_mb, cpu_seconds=cpu_seconds, wall_seconds=cpu_seconds * 2.0
     )
     try:
-        return sandbox.run(fn, *args, limits=limits)
+        return sandbox.run(fn, *args, limits=limits, reuse=True)
     except sandbox.SandboxError as exc:
         raise RenderError(str(exc)) from None
 

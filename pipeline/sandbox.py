@@ -12,11 +12,19 @@ A child that runs out of memory, CPU time or wall time becomes
 :class:`SandboxLimit` with a reason ("over the memory limit of 1,024 MB"),
 never a dead worker.  An exception raised by the function is re-raised in
 the caller when it pickles (the extractors' errors do).
+
+The child is a resource boundary, not a privilege boundary: it runs as the
+worker's user, with its files and environment.  So a child may serve several
+calls in turn (``run(..., reuse=True)``, for pure functions such as reading a
+text PDF or drawing a page): each call keeps its full CPU budget and the
+memory cap, and a child that went over a limit is replaced.
 """
 
 from __future__ import annotations
 
+import atexit
 import logging
+import math
 import multiprocessing
 import os
 import resource
@@ -98,35 +106,93 @@ def _limit_self(limits: SandboxLimits) -> None:
     if limits.memory_mb > 0:
         cap = limits.memory_mb * 1024 * 1024
         resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
-    if limits.cpu_seconds > 0:
-        used = int(time.process_time())
-        soft = used + limits.cpu_seconds
-        resource.setrlimit(resource.RLIMIT_CPU, (soft, soft + 5))
+    _limit_cpu(limits)
 
 
-def _child(conn: Connection, limits: SandboxLimits, fn: Callable[..., Any], args: Any) -> None:
-    """Runs in the child: limits first, then the function; one message back."""
+def _limit_cpu(limits: SandboxLimits) -> None:
+    """The CPU-time budget of the next call: a soft limit (SIGXCPU, which ends the child)
+    ``cpu_seconds`` above what the child has used so far, so a child that serves several
+    calls gives each its full budget.  The hard limit is left as it is (a process that is
+    not root cannot raise it again), or set 5 s above the soft one when it is lower."""
+    if limits.cpu_seconds <= 0:
+        return
+    soft = math.ceil(time.process_time()) + limits.cpu_seconds
+    _, hard = resource.getrlimit(resource.RLIMIT_CPU)
+    if hard != resource.RLIM_INFINITY and hard < soft + 5:
+        hard = soft + 5
+    resource.setrlimit(resource.RLIMIT_CPU, (soft, hard))
+
+
+def _call(fn: Callable[..., Any], args: Any) -> tuple[str, Any]:
+    try:
+        return ("ok", fn(*args))
+    except MemoryError:
+        return ("memory", None)
+    except Exception as exc:
+        return ("raise", exc)
+
+
+def _answer(conn: Connection, result: tuple[str, Any], more: bool) -> None:
+    try:
+        conn.send((*result, more))
+    except MemoryError:
+        os._exit(70)
+    except Exception as exc:  # the exception (or result) does not pickle
+        conn.send(("raise", SandboxError(f"{type(exc).__name__}: {exc}"), more))
+
+
+def _ignore_stop_signals() -> None:
     # a Ctrl-C or a SIGTERM to the whole process group is for the worker, which
     # finishes its current document: this child ends with it (the caller kills
     # it with SIGKILL when it must)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
+
+
+def _child(conn: Connection, limits: SandboxLimits, fn: Callable[..., Any], args: Any) -> None:
+    """Runs in a one-call child: limits first, then the function; one message back."""
+    _ignore_stop_signals()
     try:
         _limit_self(limits)
-        try:
-            result: tuple[str, Any] = ("ok", fn(*args))
-        except MemoryError:
-            result = ("memory", None)
-        except Exception as exc:
-            result = ("raise", exc)
-        try:
-            conn.send(result)
-        except MemoryError:
-            os._exit(70)
-        except Exception as exc:  # the exception (or result) does not pickle
-            conn.send(("raise", SandboxError(f"{type(exc).__name__}: {exc}")))
+        _answer(conn, _call(fn, args), more=False)
     finally:
         conn.close()
+
+
+def _serve(conn: Connection, limits: SandboxLimits, calls: int, retire_mb: int) -> None:
+    """Runs in a child that serves up to ``calls`` calls in turn (see :func:`run`'s
+    ``reuse``): each call gets the full CPU budget; the child ends after a call that ran
+    out of memory, after its last call, when its resident memory grew past
+    ``retire_mb``, or when the caller closes the pipe."""
+    _ignore_stop_signals()
+    try:
+        if limits.memory_mb > 0:
+            cap = limits.memory_mb * 1024 * 1024
+            resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
+        for served in range(1, calls + 1):
+            try:
+                fn, args = conn.recv()
+            except EOFError:
+                return
+            _limit_cpu(limits)
+            result = _call(fn, args)
+            del fn, args
+            more = served < calls and result[0] != "memory" and _resident_mb() < retire_mb
+            _answer(conn, result, more)
+            del result
+            if not more:
+                return
+    finally:
+        conn.close()
+
+
+def _resident_mb() -> float:
+    try:
+        with open("/proc/self/statm", "rb") as f:
+            pages = int(f.read().split()[1])
+    except (OSError, ValueError, IndexError):
+        return float("inf")  # unknown: do not keep the child
+    return pages * os.sysconf("SC_PAGE_SIZE") / (1024 * 1024)
 
 
 def _memory_reason(limits: SandboxLimits, how: str) -> SandboxLimit:
@@ -136,13 +202,126 @@ def _memory_reason(limits: SandboxLimits, how: str) -> SandboxLimit:
     )
 
 
-def run(fn: Callable[..., T], *args: Any, limits: SandboxLimits = SandboxLimits()) -> T:
+@dataclass
+class _Server:
+    """A reusable child (the caller's end of its pipe)."""
+
+    process: Any
+    conn: Connection
+
+
+class _Pool:
+    """Idle reusable children of this process, by limits (a child's memory cap is set
+    once, when it starts).  Per process: a forked copy starts with an empty pool."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.idle: dict[SandboxLimits, list[_Server]] = {}
+        self.pid = os.getpid()
+
+    def take(self, limits: SandboxLimits) -> _Server | None:
+        with self.lock:
+            if self.pid != os.getpid():
+                self.idle, self.pid = {}, os.getpid()
+            servers = self.idle.get(limits, [])
+            while servers:
+                server = servers.pop()
+                if server.process.is_alive():
+                    return server
+                _dispose(server)
+        return None
+
+    def give_back(self, limits: SandboxLimits, server: _Server) -> None:
+        with self.lock:
+            if self.pid == os.getpid():
+                self.idle.setdefault(limits, []).append(server)
+                return
+        _dispose(server)
+
+    def close(self) -> None:
+        with self.lock:
+            servers = [s for group in self.idle.values() for s in group]
+            self.idle = {}
+        for server in servers:
+            _dispose(server)
+
+
+def _dispose(server: _Server) -> None:
+    server.conn.close()  # an idle child reads EOF and ends
+    if server.process.is_alive():
+        server.process.kill()
+    server.process.join()
+
+
+_POOL = _Pool()
+atexit.register(_POOL.close)  # before multiprocessing's own exit hook (atexit is LIFO)
+
+#: calls a reusable child serves before it is replaced
+REUSE_CALLS = 64
+#: a reusable child whose resident memory grew past this is replaced
+REUSE_RETIRE_MB = 400
+
+
+def run(
+    fn: Callable[..., T],
+    *args: Any,
+    limits: SandboxLimits = SandboxLimits(),
+    reuse: bool = False,
+) -> T:
     """``fn(*args)`` in a limited child process; its result or its exception.
 
     ``fn`` must be a module-level function and ``args`` must pickle.
     Raises :class:`SandboxLimit` when the child goes over a limit and
     :class:`SandboxError` when it dies otherwise.
+
+    ``reuse``: the call may be served by a child that served earlier calls (with the
+    same limits) and is kept for later ones, instead of a child forked for this call
+    alone.  A fork costs about 20 ms of CPU per document (page copies, a cold heap),
+    about as much as reading a text PDF.  Each call still gets the full CPU budget and
+    the child its memory cap; a child that went over a limit, crashed, grew past
+    :data:`REUSE_RETIRE_MB` or served :data:`REUSE_CALLS` calls is replaced.  For pure
+    functions only: nothing a call leaves behind may change a later call's result.
     """
+    if not reuse:
+        return _run_once(fn, args, limits)
+    server = _POOL.take(limits)
+    if server is not None:
+        try:
+            server.conn.send((fn, args))
+        except (OSError, EOFError):  # it died while idle: a new one
+            _dispose(server)
+            server = None
+    if server is None:
+        server = _start_server(limits)
+        server.conn.send((fn, args))
+    try:
+        message = _wait(server.conn, server.process, limits)
+    except BaseException:
+        _dispose(server)
+        raise
+    if message is None:
+        _dispose(server)
+        raise _death(server.process.exitcode, limits)
+    kind, value, more = message
+    if more:
+        _POOL.give_back(limits, server)
+    else:
+        _dispose(server)
+    return _result(kind, value, limits)
+
+
+def _start_server(limits: SandboxLimits) -> _Server:
+    ctx = _context()
+    mine, theirs = ctx.Pipe(duplex=True)
+    process = ctx.Process(
+        target=_serve, args=(theirs, limits, REUSE_CALLS, REUSE_RETIRE_MB), daemon=True
+    )
+    process.start()
+    theirs.close()
+    return _Server(process, mine)
+
+
+def _run_once(fn: Callable[..., T], args: Any, limits: SandboxLimits) -> T:
     ctx = _context()
     receive, send = ctx.Pipe(duplex=False)
     child = ctx.Process(target=_child, args=(send, limits, fn, args), daemon=True)
@@ -157,7 +336,11 @@ def run(fn: Callable[..., T], *args: Any, limits: SandboxLimits = SandboxLimits(
         child.join()
     if message is None:
         raise _death(child.exitcode, limits)
-    kind, value = message
+    kind, value, _more = message
+    return _result(kind, value, limits)
+
+
+def _result(kind: str, value: Any, limits: SandboxLimits) -> Any:
     if kind == "ok":
         return value
     if kind == "memory":
@@ -165,7 +348,7 @@ def run(fn: Callable[..., T], *args: Any, limits: SandboxLimits = SandboxLimits(
     raise value
 
 
-def _wait(receive: Connection, child: Any, limits: SandboxLimits) -> tuple[str, Any] | None:
+def _wait(receive: Connection, child: Any, limits: SandboxLimits) -> tuple[str, Any, bool] | None:
     deadline = time.monotonic() + limits.wall_seconds
     while True:
         left = deadline - time.monotonic()
