@@ -92,47 +92,106 @@ class Sampler:
     cpu_total: dict[str, float] = field(default_factory=dict)  # label -> tree CPU s
     # long-lived process -> (its own CPU s, CPU s of its children that ended)
     cpu_parts: dict[str, tuple[float, float]] = field(default_factory=dict)
+    labels: dict[int, str] = field(default_factory=dict)
+    roles: dict[int, str | None] = field(default_factory=dict)
+    children_cpu: dict[int, tuple[str, float]] = field(default_factory=dict)
     stop: threading.Event = field(default_factory=threading.Event)
 
     def run(self) -> None:
-        last_cpu, last_t = self._tree_cpu(self.roots["worker"]), time.monotonic()
+        """One pass over /proc per sample (there were five), and each process's command
+        line read once: on 2 cores, the sampler's own CPU is taken from boekbox."""
+        snapshot = _Snapshot.take()
+        last_cpu, last_t = snapshot.tree_cpu(self.roots["worker"]), time.monotonic()
         while not self.stop.wait(0.5):
             queued = _ocr_queued(self.db)
-            cpu, now = self._tree_cpu(self.roots["worker"]), time.monotonic()
+            snapshot, now = _Snapshot.take(), time.monotonic()
+            cpu = snapshot.tree_cpu(self.roots["worker"])
             if queued:
                 self.ocr_cpu += max(0.0, cpu - last_cpu)
                 self.ocr_wall += now - last_t
             last_cpu, last_t = cpu, now
+            self.children_cpu = {}
             for label, root in self.roots.items():
-                self.cpu_total[label] = self._tree_cpu(root)
-                pids = _tree(root)
+                self.cpu_total[label] = snapshot.tree_cpu(root)
+                pids = snapshot.tree(root)
+                labels = {pid: self._label(pid) for pid in pids}
                 if queued and label == "worker":
                     self.ocr_samples += 1
-                    self.ocr_tesseracts += sum(_label(p) == "tesseract" for p in pids)
+                    self.ocr_tesseracts += sum(name == "tesseract" for name in labels.values())
                 for pid in pids:
-                    self._part(pid)
-                    name = f"{label}:{_label(pid)}"
+                    self._part(pid, snapshot.stats.get(pid, []))
+                    name = f"{label}:{labels[pid]}"
                     key = name if "tesseract" in name else f"{name}[{pid}]"
                     self.peaks[key] = max(self.peaks.get(key, 0), _status_kb(pid, "VmHWM"))
 
-    def _part(self, pid: int) -> None:
-        """Own and ended-children CPU of a long-lived process (not tesseract or a
-        sandbox child: their CPU lands in their parent's children CPU when they end)."""
-        name = _role(pid)
-        fields = _stat(pid)
-        if name is None or not fields:
+    def _label(self, pid: int) -> str:
+        """A process's label, read once (its command line does not change)."""
+        if pid not in self.labels:
+            self.labels[pid] = _label(pid)
+        return self.labels[pid]
+
+    def _part(self, pid: int, fields: list[str]) -> None:
+        """Own and ended-children CPU of a long-lived process; a sandbox child's own CPU
+        is noted for its fork server (it lands in the server's children CPU when it ends)."""
+        if pid not in self.roles:
+            self.roles[pid] = _role(pid)
+        name = self.roles[pid]
+        if not fields:
             return
         ticks = os.sysconf("SC_CLK_TCK")
         own = (int(fields[11]) + int(fields[12])) / ticks
         ended = (int(fields[13]) + int(fields[14])) / ticks
-        self.cpu_parts[f"{name}[{pid}]"] = (own, ended)
+        if name is not None:
+            self.cpu_parts[f"{name}[{pid}]"] = (own, ended)
+            return
+        server = self.roles.get(int(fields[1]))
+        if server is not None and server.startswith("fork server"):
+            # a sandbox child alive at this sample (a reused one lives on)
+            self.children_cpu[pid] = (f"{server}[{fields[1]}]", own)
 
-    @staticmethod
-    def _tree_cpu(root: int) -> float:
+    def parts(self) -> dict[str, tuple[float, float]]:
+        """Own and children's CPU per long-lived process; the children of a fork server
+        include the sandbox children alive at the last sample (reused ones)."""
+        out = dict(self.cpu_parts)
+        for server, own in self.children_cpu.values():
+            if server in out:
+                mine, ended = out[server]
+                out[server] = (mine, ended + own)
+        return out
+
+
+@dataclass
+class _Snapshot:
+    """Every process's /proc/PID/stat fields, read in one pass."""
+
+    stats: dict[int, list[str]]
+    children: dict[int, list[int]]
+
+    @classmethod
+    def take(cls) -> _Snapshot:
+        stats: dict[int, list[str]] = {}
+        children: dict[int, list[int]] = defaultdict(list)
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit():
+                fields = _stat(int(entry.name))
+                if fields:
+                    stats[int(entry.name)] = fields
+                    children[int(fields[1])].append(int(entry.name))
+        return cls(stats, children)
+
+    def tree(self, root: int) -> list[int]:
+        out, todo = [], [root]
+        while todo:
+            pid = todo.pop()
+            out.append(pid)
+            todo.extend(self.children.get(pid, []))
+        return out
+
+    def tree_cpu(self, root: int) -> float:
         ticks = os.sysconf("SC_CLK_TCK")
         total = 0
-        for pid in _tree(root):
-            fields = _stat(pid)
+        for pid in self.tree(root):
+            fields = self.stats.get(pid)
             if fields:
                 total += sum(int(f) for f in fields[11:15])  # utime stime cutime cstime
         return total / ticks
@@ -144,21 +203,6 @@ def _stat(pid: int) -> list[str]:
     except OSError:
         return []
     return text.rsplit(")", 1)[1].split()
-
-
-def _tree(root: int) -> list[int]:
-    parents: dict[int, list[int]] = defaultdict(list)
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            fields = _stat(int(entry.name))
-            if fields:
-                parents[int(fields[1])].append(int(entry.name))
-    out, todo = [], [root]
-    while todo:
-        pid = todo.pop()
-        out.append(pid)
-        todo.extend(parents.get(pid, []))
-    return out
 
 
 def _status_kb(pid: int, key: str) -> int:
@@ -648,9 +692,9 @@ def report(
               f" over {sampler.ocr_wall:.0f} s; tesseract processes running:"
               f" {sampler.ocr_tesseracts / max(1, sampler.ocr_samples):.2f} on average"
               )  # fmt: skip
-    if sampler.cpu_parts:
-        print("CPU by process (own; of its children that ended: sandbox children, tesseract):")
-        for name, (own, ended) in sorted(sampler.cpu_parts.items()):
+    if parts := sampler.parts():
+        print("CPU by process (own; of its children: sandbox children, tesseract):")
+        for name, (own, ended) in sorted(parts.items()):
             print(f"  {own:>7.1f} s  {ended:>7.1f} s  {name}")
     peaks = [(label, kb) for label, kb in sampler.peaks.items() if kb]
     print(f"peak memory (VmHWM), largest 12 of {len(peaks)} processes (sandbox children count):")
