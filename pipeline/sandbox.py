@@ -159,12 +159,13 @@ def _child(conn: Connection, limits: SandboxLimits, fn: Callable[..., Any], args
         conn.close()
 
 
-def _serve(conn: Connection, limits: SandboxLimits, calls: int, retire_mb: int) -> None:
+def _serve(conn: Connection, limits: SandboxLimits, calls: int, growth_mb: int) -> None:
     """Runs in a child that serves up to ``calls`` calls in turn (see :func:`run`'s
     ``reuse``): each call gets the full CPU budget; the child ends after a call that ran
-    out of memory, after its last call, when its resident memory grew past
-    ``retire_mb``, or when the caller closes the pipe."""
+    out of memory, after its last call, once its resident memory grew by more than
+    ``growth_mb`` since it started, or when the caller closes the pipe."""
     _ignore_stop_signals()
+    retire_mb = _resident_mb() + growth_mb
     try:
         if limits.memory_mb > 0:
             cap = limits.memory_mb * 1024 * 1024
@@ -258,8 +259,8 @@ atexit.register(_POOL.close)  # before multiprocessing's own exit hook (atexit i
 
 #: calls a reusable child serves before it is replaced
 REUSE_CALLS = 64
-#: a reusable child whose resident memory grew past this is replaced
-REUSE_RETIRE_MB = 400
+#: a reusable child whose resident memory grew by more than this is replaced
+REUSE_GROWTH_MB = 256
 
 
 def run(
@@ -278,8 +279,8 @@ def run(
     same limits) and is kept for later ones, instead of a child forked for this call
     alone.  A fork costs about 20 ms of CPU per document (page copies, a cold heap),
     about as much as reading a text PDF.  Each call still gets the full CPU budget and
-    the child its memory cap; a child that went over a limit, crashed, grew past
-    :data:`REUSE_RETIRE_MB` or served :data:`REUSE_CALLS` calls is replaced.  For pure
+    the child its memory cap; a child that went over a limit, crashed, grew by more than
+    :data:`REUSE_GROWTH_MB` or served :data:`REUSE_CALLS` calls is replaced.  For pure
     functions only: nothing a call leaves behind may change a later call's result.
     """
     if not reuse:
@@ -314,7 +315,7 @@ def _start_server(limits: SandboxLimits) -> _Server:
     ctx = _context()
     mine, theirs = ctx.Pipe(duplex=True)
     process = ctx.Process(
-        target=_serve, args=(theirs, limits, REUSE_CALLS, REUSE_RETIRE_MB), daemon=True
+        target=_serve, args=(theirs, limits, REUSE_CALLS, REUSE_GROWTH_MB), daemon=True
     )
     process.start()
     theirs.close()

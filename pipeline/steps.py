@@ -340,15 +340,8 @@ def _extract_untrusted(
 
     if sniff_content_type(data) in {"application/xml", "application/octet-stream"}:
         return extract_with_text(data, filename=filename, options=options)
-    # a scan gets a fresh child from the OCR fork server, its engines as loaded there:
-    # a fork is a few ms next to OCR's seconds
     found: tuple[InvoiceData, str] = sandbox.run(
-        extract_in_child,
-        data,
-        filename,
-        options,
-        limits=sandbox_limits(settings),
-        reuse=not options.ocr,
+        extract_in_child, data, filename, options, limits=sandbox_limits(settings), reuse=True
     )
     return found
 

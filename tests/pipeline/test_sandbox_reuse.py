@@ -35,6 +35,15 @@ def _allocate(megabytes: int) -> int:
     return len(bytearray(megabytes * 1024 * 1024))
 
 
+_KEPT: list[bytes] = []
+
+
+def _keep(megabytes: int) -> int:
+    """Keep ``megabytes`` of written memory in the child (a leak); its pid."""
+    _KEPT.append(b"x" * (megabytes * 1024 * 1024))
+    return os.getpid()
+
+
 def _fail() -> None:
     raise ValueError("not an invoice")
 
@@ -81,6 +90,37 @@ def test_an_error_is_raised_and_the_child_kept_a_crash_is_not() -> None:
     with pytest.raises(sandbox.SandboxError, match="SIGSEGV"):
         sandbox.run(_die, limits=LIMITS, reuse=True)
     assert sandbox.run(_pid, limits=LIMITS, reuse=True) != child
+
+
+def test_a_child_whose_memory_grew_is_replaced() -> None:
+    child = sandbox.run(_keep, 10, limits=LIMITS, reuse=True)
+    assert sandbox.run(_keep, 10, limits=LIMITS, reuse=True) == child
+    assert sandbox.run(_keep, sandbox.REUSE_GROWTH_MB, limits=LIMITS, reuse=True) == child
+    assert sandbox.run(_pid, limits=LIMITS, reuse=True) != child
+
+
+def test_a_scan_reads_the_same_in_a_reused_child_as_in_a_fresh_one(corpus_dir: Path) -> None:
+    # tesseract's engines live on in a reused child: what one document leaves in them must
+    # not change the next one's reading (checked here on scans and photos in two orders)
+    from extractors import ExtractOptions
+    from pipeline.steps import extract_in_child
+
+    scans = corpus_dir / "scanned"
+    files = [
+        scans / "i2d_QualityHosting_scan.pdf",  # two pages: both page engines
+        scans / "zc_mustang_RE_20201121_508_scan.pdf",
+        scans / "i2d_coolblue1_photo.jpg",
+    ]
+    limits = sandbox.SandboxLimits(memory_mb=2048, cpu_seconds=120, wall_seconds=300)
+
+    def read(path: Path, reuse: bool) -> object:
+        args = (path.read_bytes(), path.name, ExtractOptions())
+        return sandbox.run(extract_in_child, *args, limits=limits, reuse=reuse)
+
+    fresh = {path: read(path, reuse=False) for path in files}
+    for order in (files, files[::-1]):
+        for path in order:
+            assert read(path, reuse=True) == fresh[path], path.name
 
 
 def test_a_child_killed_while_idle_is_replaced_without_an_error() -> None:
