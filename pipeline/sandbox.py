@@ -161,9 +161,10 @@ def _child(conn: Connection, limits: SandboxLimits, fn: Callable[..., Any], args
 
 def _serve(conn: Connection, limits: SandboxLimits, calls: int, growth_mb: int) -> None:
     """Runs in a child that serves up to ``calls`` calls in turn (see :func:`run`'s
-    ``reuse``): each call gets the full CPU budget; the child ends after a call that ran
-    out of memory, after its last call, once its resident memory grew by more than
-    ``growth_mb`` since it started, or when the caller closes the pipe."""
+    ``reuse``): each call gets the full CPU budget; the child ends after a call that
+    raised (out of memory, a damaged document, an OCR time-out: whatever state the
+    decoder was left in goes with it), after its last call, once its resident memory grew
+    by more than ``growth_mb`` since it started, or when the caller closes the pipe."""
     _ignore_stop_signals()
     retire_mb = _resident_mb() + growth_mb
     try:
@@ -178,7 +179,7 @@ def _serve(conn: Connection, limits: SandboxLimits, calls: int, growth_mb: int) 
             _limit_cpu(limits)
             result = _call(fn, args)
             del fn, args
-            more = served < calls and result[0] != "memory" and _resident_mb() < retire_mb
+            more = served < calls and result[0] == "ok" and _resident_mb() < retire_mb
             _answer(conn, result, more)
             del result
             if not more:
@@ -279,7 +280,7 @@ def run(
     same limits) and is kept for later ones, instead of a child forked for this call
     alone.  A fork costs about 20 ms of CPU per document (page copies, a cold heap),
     about as much as reading a text PDF.  Each call still gets the full CPU budget and
-    the child its memory cap; a child that went over a limit, crashed, grew by more than
+    the child its memory cap; a child that raised, went over a limit, crashed, grew by more than
     :data:`REUSE_GROWTH_MB` or served :data:`REUSE_CALLS` calls is replaced.  For pure
     functions only: nothing a call leaves behind may change a later call's result.
     """

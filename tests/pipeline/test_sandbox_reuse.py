@@ -1,5 +1,5 @@
 """Reusable sandbox children (``sandbox.run(..., reuse=True)``), with real processes: a
-child serves several calls, each with its full CPU budget, and is replaced after a limit,
+child serves several calls, each with its full CPU budget, and is replaced after an error, a limit,
 a crash, its last call, or when it dies while idle; a process with idle children exits."""
 
 from __future__ import annotations
@@ -82,14 +82,17 @@ def test_a_child_over_the_memory_limit_is_replaced() -> None:
     assert sandbox.run(_allocate, 100, limits=LIMITS, reuse=True) == 100 << 20
 
 
-def test_an_error_is_raised_and_the_child_kept_a_crash_is_not() -> None:
+def test_after_an_error_or_a_crash_the_next_call_gets_another_child() -> None:
+    # an error may leave the decoder in any state (an OCR time-out cancels tesseract
+    # mid-page): that child is not used again
     child = sandbox.run(_pid, limits=LIMITS, reuse=True)
     with pytest.raises(ValueError, match="not an invoice"):
         sandbox.run(_fail, limits=LIMITS, reuse=True)
-    assert sandbox.run(_pid, limits=LIMITS, reuse=True) == child
+    second = sandbox.run(_pid, limits=LIMITS, reuse=True)
+    assert second != child
     with pytest.raises(sandbox.SandboxError, match="SIGSEGV"):
         sandbox.run(_die, limits=LIMITS, reuse=True)
-    assert sandbox.run(_pid, limits=LIMITS, reuse=True) != child
+    assert sandbox.run(_pid, limits=LIMITS, reuse=True) not in (child, second)
 
 
 def test_a_child_whose_memory_grew_is_replaced() -> None:
