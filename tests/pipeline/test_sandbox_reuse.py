@@ -1,6 +1,7 @@
 """Reusable sandbox children (``sandbox.run(..., reuse=True)``), with real processes: a
-child serves several calls, each with its full CPU budget, and is replaced after an error, a limit,
-a crash, its last call, or when it dies while idle; a process with idle children exits."""
+child serves several calls, each with its full CPU budget, and is replaced after an error,
+a limit, a crash, its last call, or when it dies while idle; a process with idle children
+exits."""
 
 from __future__ import annotations
 
