@@ -11,9 +11,9 @@ import datetime as dt
 import secrets
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import bindparam, func, or_, select, update
+from sqlalchemy import Table, bindparam, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -213,6 +213,36 @@ def get_document(session: Session, doc_id: int, *, lock: bool = False) -> Docume
     if doc is None:
         raise NotFound(f"unknown document {doc_id}")
     return doc
+
+
+#: the table itself: Core statements on it skip the ORM (no autoflush, no identity map)
+_DOCUMENT = cast(Table, Document.__table__)
+_DELIVERY = select(_DOCUMENT.c.state, _DOCUMENT.c.timings, _DOCUMENT.c.attempts).where(
+    _DOCUMENT.c.id == bindparam("doc_id")
+)
+_DELIVERY_LOCKED = _DELIVERY.with_for_update()
+#: the SET clause comes from the parameters given (``timings``, ``attempts`` or both)
+_UPDATE_DELIVERY = update(_DOCUMENT).where(_DOCUMENT.c.id == bindparam("doc_id"))
+
+
+def delivery_facts(
+    session: Session, doc_id: int, *, lock: bool = False
+) -> tuple[str, dict[str, Any] | None, int | None]:
+    """``(state, timings, attempts)`` of a document, without loading it whole (the actor
+    shell reads them before and after every step); ``lock`` as in :func:`get_document`."""
+    locked = lock and session.get_bind().dialect.name == "postgresql"
+    row = session.execute(_DELIVERY_LOCKED if locked else _DELIVERY, {"doc_id": doc_id}).first()
+    if row is None:
+        raise NotFound(f"unknown document {doc_id}")
+    return row[0], row[1], row[2]
+
+
+def set_delivery(session: Session, doc_id: int, **values: Any) -> None:
+    """Store a document's ``timings`` and/or ``attempts`` in one UPDATE (``updated_at`` is
+    stamped as an ORM flush of the document would); only the columns given are written."""
+    if not values or not set(values) <= {"timings", "attempts"}:
+        raise ValueError(f"set_delivery writes timings and attempts only, not {sorted(values)}")
+    session.execute(_UPDATE_DELIVERY, {"doc_id": doc_id, **values})
 
 
 def add_document(
