@@ -8,12 +8,13 @@ is enforced by constraints and handled on conflict, never by check-then-act.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import secrets
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import String, Table, bindparam, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -201,14 +202,53 @@ def get_mail(session: Session, mail_id: int) -> Mail:
 # ----------------------------------------------------------------------------- documents
 
 
+#: built once: a statement built per call costs more CPU than its SQLite query
+_DOCUMENT_BY_ID = select(Document).where(Document.id == bindparam("doc_id"))
+_DOCUMENT_BY_ID_LOCKED = _DOCUMENT_BY_ID.with_for_update()
+
+
 def get_document(session: Session, doc_id: int, *, lock: bool = False) -> Document:
-    stmt = select(Document).where(Document.id == doc_id)
-    if lock and session.get_bind().dialect.name == "postgresql":
-        stmt = stmt.with_for_update()
-    doc = session.scalar(stmt)
+    locked = lock and session.get_bind().dialect.name == "postgresql"
+    stmt = _DOCUMENT_BY_ID_LOCKED if locked else _DOCUMENT_BY_ID
+    doc = session.scalar(stmt, {"doc_id": doc_id})
     if doc is None:
         raise NotFound(f"unknown document {doc_id}")
     return doc
+
+
+#: the table itself: Core statements on it skip the ORM (no autoflush, no identity map)
+_DOCUMENT = cast(Table, Document.__table__)
+_DELIVERY = select(_DOCUMENT.c.state, _DOCUMENT.c.timings, _DOCUMENT.c.attempts).where(
+    _DOCUMENT.c.id == bindparam("doc_id")
+)
+_DELIVERY_LOCKED = _DELIVERY.with_for_update()
+#: the SET clause comes from the parameters given (``timings``, ``attempts`` or both)
+_UPDATE_DELIVERY = update(_DOCUMENT).where(_DOCUMENT.c.id == bindparam("doc_id"))
+
+
+def delivery_facts(
+    session: Session, doc_id: int, *, lock: bool = False
+) -> tuple[str, dict[str, Any] | None, int | None]:
+    """``(state, timings, attempts)`` of a document, without loading it whole (the actor
+    shell reads them before and after every step); ``lock`` as in :func:`get_document`."""
+    locked = lock and session.get_bind().dialect.name == "postgresql"
+    row = session.execute(_DELIVERY_LOCKED if locked else _DELIVERY, {"doc_id": doc_id}).first()
+    if row is None:
+        raise NotFound(f"unknown document {doc_id}")
+    return row[0], row[1], row[2]
+
+
+def set_delivery(session: Session, doc_id: int, **values: Any) -> None:
+    """Store a document's ``timings`` and/or ``attempts`` in one UPDATE (``updated_at`` is
+    stamped as an ORM flush of the document would); only the columns given are written."""
+    if not values or not set(values) <= {"timings", "attempts"}:
+        raise ValueError(f"set_delivery writes timings and attempts only, not {sorted(values)}")
+    session.execute(_UPDATE_DELIVERY, {"doc_id": doc_id, **values})
+
+
+_DOCUMENT_PART = select(Document).where(
+    Document.parent_id == bindparam("parent_id"), Document.part_index == bindparam("part_index")
+)
 
 
 def add_document(
@@ -231,9 +271,7 @@ def add_document(
     """
     if parent is not None and part_index is not None:
         existing = session.scalar(
-            select(Document).where(
-                Document.parent_id == parent.id, Document.part_index == part_index
-            )
+            _DOCUMENT_PART, {"parent_id": parent.id, "part_index": part_index}
         )
         if existing is not None:
             return existing, False
@@ -270,16 +308,21 @@ def first_document_with_blob(
 ) -> Document | None:
     """The earliest other file document of the dossier with the same bytes."""
     return session.scalar(
-        select(Document)
-        .where(
-            Document.dossier_id == dossier_id,
-            Document.blob_sha256 == sha256,
-            Document.kind == "file",
-            Document.id < before_id,
-        )
-        .order_by(Document.id)
-        .limit(1)
+        _FIRST_WITH_BLOB, {"dossier_id": dossier_id, "sha256": sha256, "before_id": before_id}
     )
+
+
+_FIRST_WITH_BLOB = (
+    select(Document)
+    .where(
+        Document.dossier_id == bindparam("dossier_id"),
+        Document.blob_sha256 == bindparam("sha256"),
+        Document.kind == "file",
+        Document.id < bindparam("before_id"),
+    )
+    .order_by(Document.id)
+    .limit(1)
+)
 
 
 def lock_invoice_checks(session: Session, dossier_id: int) -> None:
@@ -304,21 +347,32 @@ def find_invoice_twin(
 ) -> Document | None:
     """Another extracted document of the dossier with the same supplier, number and total."""
     candidates = session.scalars(
-        select(Document)
-        .where(
-            Document.dossier_id == dossier_id,
-            Document.supplier_vat == supplier_vat,
-            func.lower(func.trim(Document.invoice_number)) == invoice_number.strip().lower(),
-            Document.id != exclude_id,
-            Document.kind == "file",
-            Document.state.not_in([DocumentState.DUPLICATE.value, DocumentState.REJECTED.value]),
-        )
-        .order_by(Document.id)
+        _INVOICE_TWINS,
+        {
+            "dossier_id": dossier_id,
+            "supplier_vat": supplier_vat,
+            "number": invoice_number.strip().lower(),
+            "exclude_id": exclude_id,
+        },
     )
     for cand in candidates:
         if total is None or cand.total_incl_vat is None or cand.total_incl_vat == total:
             return cand
     return None
+
+
+_INVOICE_TWINS = (
+    select(Document)
+    .where(
+        Document.dossier_id == bindparam("dossier_id"),
+        Document.supplier_vat == bindparam("supplier_vat"),
+        func.lower(func.trim(Document.invoice_number)) == bindparam("number", type_=String()),
+        Document.id != bindparam("exclude_id"),
+        Document.kind == "file",
+        Document.state.not_in([DocumentState.DUPLICATE.value, DocumentState.REJECTED.value]),
+    )
+    .order_by(Document.id)
+)
 
 
 def set_state(
@@ -615,8 +669,11 @@ def list_accounts(session: Session, dossier_id: int) -> list[Account]:
 # ----------------------------------------------------------------------------- journal
 
 
+_ENTRY_OF_DOCUMENT = select(JournalEntry).where(JournalEntry.document_id == bindparam("doc_id"))
+
+
 def entry_for_document(session: Session, doc_id: int) -> JournalEntry | None:
-    return session.scalar(select(JournalEntry).where(JournalEntry.document_id == doc_id))
+    return session.scalar(_ENTRY_OF_DOCUMENT, {"doc_id": doc_id})
 
 
 def replace_entry(
@@ -843,19 +900,28 @@ def possible_twin_keys(
     :func:`get_documents` (not every candidate as a whole document: up to 200 of them,
     twice per document of a large dossier).
     """
-    same = [
-        column == value
-        for column, value in (
-            (Document.total_incl_vat, total),
-            (Document.invoice_date, invoice_date),
-            (Document.supplier_vat, supplier_vat),
-            (Document.invoice_number, invoice_number),
+    given = {
+        name: value
+        for name, value in (
+            ("total_incl_vat", total),
+            ("invoice_date", invoice_date),
+            ("supplier_vat", supplier_vat),
+            ("invoice_number", invoice_number),
         )
         if value is not None and value != ""
-    ]
-    if not same:
+    }
+    if not given:
         return []
-    stmt = (
+    stmt = _twin_keys_statement(tuple(given), limit)
+    params = {"dossier_id": dossier_id, "exclude_id": exclude_id, **given}
+    return sorted(session.execute(stmt, params), key=lambda row: row.id)
+
+
+@functools.lru_cache(maxsize=64)
+def _twin_keys_statement(columns: tuple[str, ...], limit: int) -> Any:
+    """The statement of :func:`possible_twin_keys` for the columns given (built once each:
+    15 combinations at most); each column's value is the parameter of the same name."""
+    return (
         select(
             Document.id,
             Document.state,
@@ -864,16 +930,15 @@ def possible_twin_keys(
             Document.supplier_vat,
         )
         .where(
-            Document.dossier_id == dossier_id,
-            or_(*same),
-            Document.id != exclude_id,
+            Document.dossier_id == bindparam("dossier_id"),
+            or_(*(getattr(Document, name) == bindparam(name) for name in columns)),
+            Document.id != bindparam("exclude_id"),
             Document.kind == "file",
             Document.state.not_in([DocumentState.DUPLICATE.value, DocumentState.REJECTED.value]),
         )
         .order_by(Document.id.desc())
         .limit(limit)
     )
-    return sorted(session.execute(stmt), key=lambda row: row.id)
 
 
 def get_documents(session: Session, doc_ids: list[int]) -> list[Document]:

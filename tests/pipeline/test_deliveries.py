@@ -97,3 +97,33 @@ def test_steps_that_end_never_count_as_crashes(runtime: Runtime) -> None:
         actors.run_step(step, name, files[0].id)
     (doc,) = [d for d in documents(rt, did) if d.kind == "file"]
     assert doc.state == "proposed", doc.state_reason
+
+
+def test_a_start_counts_on_its_own_document_and_an_end_takes_it_back(runtime: Runtime) -> None:
+    """The shell's count lives on the document the step runs on: other documents keep
+    their count, time stamps and ``updated_at``; a start in a new state starts over."""
+    rt = _runtime(runtime, max_deliveries=3)
+    did = dossier(rt)
+    raw = (CORPUS / "mail" / "ubl_attachment.eml").read_bytes()
+    first, second = store_eml(rt, did, raw, "a"), store_eml(rt, did, raw, "b")
+
+    def facts(doc_id: int) -> tuple[object, ...]:
+        with rt.tx() as s:
+            d = repo.get_document(s, doc_id)
+            return d.state, d.timings, d.attempts, d.updated_at
+
+    untouched = facts(second)
+    assert actors._start_delivery(rt, first, "split")
+    assert actors._start_delivery(rt, first, "split")  # a crash in between: counted twice
+    state, timings, attempts, _ = facts(first)
+    assert attempts == 2
+    assert timings["delivery_key"] == actors._entry_key(state, timings)  # type: ignore[index]
+    actors._end_delivery(rt, first)
+    assert facts(first)[2] == 1
+    assert facts(second) == untouched
+    with rt.tx() as s:  # a new entry into the state (a reprocess): the count starts over
+        doc = repo.get_document(s, first)
+        doc.timings = {**doc.timings, "reprocess": "2026-01-01T00:00:00+00:00"}
+    assert actors._start_delivery(rt, first, "split")
+    assert facts(first)[2] == 1
+    assert facts(second) == untouched

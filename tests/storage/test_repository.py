@@ -12,7 +12,7 @@ from pipeline.runtime import Runtime
 from pipeline.states import DocumentState, IllegalTransition
 from storage import LocalBlobStore, repo, sha256_hex
 from storage.db import check_initialised, get_engine, migrate
-from storage.errors import NotInitialised
+from storage.errors import NotFound, NotInitialised
 
 
 def _dossier(rt: Runtime, name: str = "Bakkerij Janssens") -> int:
@@ -230,3 +230,48 @@ def test_blob_store_is_content_addressed_and_atomic(tmp_path: Path) -> None:
     assert store.get(ref.sha256) == b"abc"
     assert store.path(ref.sha256).parent.parent.parent == tmp_path / "blobs"
     assert list((tmp_path / "blobs" / "tmp").iterdir()) == []
+
+
+def test_delivery_columns_are_read_and_written_for_that_document_only(runtime: Runtime) -> None:
+    """The actor shell's own read and UPDATE (``delivery_facts``, ``set_delivery``) touch
+    the one document, only the columns given, and stamp ``updated_at`` as a flush would."""
+    did = _dossier(runtime)
+    with runtime.tx() as s:
+        ids = [
+            repo.add_document(
+                s,
+                dossier_id=did,
+                ref=runtime.blobs.put(f"%PDF-1.7 part {n}".encode()),
+                filename=f"{n}.pdf",
+                content_type="application/pdf",
+                origin="upload",
+                channel="upload",
+            )[0].id
+            for n in range(3)
+        ]
+
+    def columns(doc_id: int) -> tuple[object, ...]:
+        with runtime.tx() as s:
+            d = repo.get_document(s, doc_id)
+            return d.state, d.timings, d.attempts, d.updated_at
+
+    before = {i: columns(i) for i in ids}
+    target = ids[1]
+    with runtime.tx() as s:
+        state, timings, attempts = repo.delivery_facts(s, target, lock=True)
+        assert (state, timings, attempts) == before[target][:3]
+        assert timings is not None
+        repo.set_delivery(s, target, timings={**timings, "delivery_key": ["received"]}, attempts=2)
+    written = columns(target)
+    assert written[:3] == ("received", {**timings, "delivery_key": ["received"]}, 2)
+    assert written[3] > before[target][3]  # type: ignore[operator]
+    with runtime.tx() as s:
+        repo.set_delivery(s, target, attempts=1)  # the timings stay as they are
+    assert columns(target)[:3] == ("received", {**timings, "delivery_key": ["received"]}, 1)
+    for other in (ids[0], ids[2]):
+        assert columns(other) == before[other]
+    with runtime.tx() as s:
+        with pytest.raises(NotFound):
+            repo.delivery_facts(s, max(ids) + 100)
+        with pytest.raises(ValueError):
+            repo.set_delivery(s, target, state="booked")
