@@ -353,7 +353,8 @@ def _hints(cls: type) -> dict[str, Any]:
 
 
 def _encode_generic(value: Any) -> Any:
-    return _encoder(type(value))(value)
+    encode = _ENCODERS.get(type(value)) or _encoder(type(value))
+    return value if encode is _encode_same else encode(value)
 
 
 def _encode_same(value: Any) -> Any:
@@ -370,7 +371,12 @@ def _encode_items(value: Any) -> Any:
 
 def _encode_dataclass(names: tuple[str, ...]) -> Any:
     def encode(value: Any) -> Any:
-        return {name: _encode_generic(getattr(value, name)) for name in names}
+        out = {}
+        for name in names:
+            item = getattr(value, name)
+            encode = _ENCODERS.get(type(item)) or _encoder(type(item))
+            out[name] = item if encode is _encode_same else encode(item)
+        return out
 
     return encode
 
