@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from intake import mime_headers  # noqa: E402
+from intake import mime_headers, splitter  # noqa: E402
 from intake.mime_headers import decode_8bit, parse_params  # noqa: E402
 from intake.mime_payload import decode_base64  # noqa: E402
 from intake.splitter import split_mail  # noqa: E402
@@ -176,3 +176,26 @@ def test_base64_bodies_of_the_corpus() -> None:
             if isinstance(payload, str):
                 data = payload.encode("utf-8", "surrogateescape")
                 assert decode_base64(data) == reference_decode_base64(data)
+
+
+_CONTAINER = re.compile(rb"content-type:\s*(?:multipart|message)/", re.IGNORECASE)
+container_piece = st.sampled_from(
+    [
+        b"Content-Type:", b"content-type:", b"CONTENT-TYPE:", b"cOnTeNt-TyPe:", b"Content-Type",
+        b" ", b"\t", b"\r\n", b"\n", b"\x0b", b"\x0c", b"multipart/", b"MULTIPART/", b"Message/",
+        b"message", b"mixed", b"/", b"x", b"\xc4\xb0", b"\xe9", b"K", b"\xe2\x84\xaa",
+    ]
+)  # fmt: skip
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(container_piece, max_size=20).map(b"".join))
+def test_container_count_equals_the_ignorecase_pattern(raw: bytes) -> None:
+    expected = _CONTAINER.findall(raw)
+    assert len(splitter._CONTAINER_LOWER.findall(raw.lower())) == len(expected)
+
+
+def test_container_count_on_the_corpus() -> None:
+    for raw in _mails():
+        found = splitter._CONTAINER_LOWER.findall(raw.lower())
+        assert len(found) == len(_CONTAINER.findall(raw))
