@@ -464,9 +464,21 @@ def _name_index(chart: tuple[Account, ...], kinds: frozenset[str]) -> _NameIndex
     return _NameIndex(chart, kinds)
 
 
+#: the chart and kinds of the last call and their index: every line of a proposal passes
+#: the same chart object, which then needs no hashing (41 dataclass hashes) per line
+_LAST_NAMES: tuple[tuple[Account, ...], frozenset[str], _NameIndex] | None = None
+
+
 def match_names(text: str, chart: Iterable[Account], *, kinds: frozenset[str]) -> RuleMatch | None:
     """The account whose own nl/fr name words occur in ``text`` (weaker than a rule)."""
-    plan = _name_index(chart if isinstance(chart, tuple) else tuple(chart), kinds)
+    global _LAST_NAMES
+    chart = chart if isinstance(chart, tuple) else tuple(chart)
+    last = _LAST_NAMES  # one read: another thread may replace it
+    if last is not None and last[0] is chart and last[1] is kinds:
+        plan = last[2]
+    else:
+        plan = _name_index(chart, kinds)
+        _LAST_NAMES = (chart, kinds, plan)
     best: tuple[int, Account, str] | None = None
     for i in plan.index.hits(*_words(text)):  # ascending: chart order, then name order
         hit = plan.entries[i]

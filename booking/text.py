@@ -11,12 +11,14 @@ __all__ = ["KeywordIndex", "keyword_hit", "normalise", "similarity", "tokens"]
 
 _TOKEN = re.compile(r"[a-z0-9]+")
 _DIGITS = re.compile(r"^\d+$")
+_combining = unicodedata.combining
 
 
 def normalise(text: str) -> str:
     """Lower case, accents removed, every non-alphanumeric run turned into one space."""
     folded = unicodedata.normalize("NFKD", text.casefold())
-    plain = "".join(ch for ch in folded if not unicodedata.combining(ch))
+    # combining marks are never ASCII: an ASCII text has none to drop
+    plain = folded if folded.isascii() else "".join(ch for ch in folded if not _combining(ch))
     return " ".join(_TOKEN.findall(plain))
 
 

@@ -9,6 +9,8 @@ near misses, compounds and phrases are frequent) and on every description of the
 from __future__ import annotations
 
 import json
+import re
+import unicodedata
 from collections.abc import Iterable
 
 from booking_helpers import CORPUS
@@ -198,3 +200,23 @@ def test_compiled_matchers_on_every_corpus_description() -> None:
     assert len(texts_) > 200
     for text in texts_:
         assert_same(text)
+
+
+def reference_normalise(text: str) -> str:
+    folded = unicodedata.normalize("NFKD", text.casefold())
+    plain = "".join(ch for ch in folded if not unicodedata.combining(ch))
+    return " ".join(re.findall(r"[a-z0-9]+", plain))
+
+
+@settings(max_examples=600, deadline=None)
+@given(st.one_of(st.text(max_size=60), texts))
+def test_normalise_equals_the_character_filter(text: str) -> None:
+    assert normalise(text) == reference_normalise(text)
+
+
+def test_match_names_with_one_chart_object_for_many_texts() -> None:
+    chart = starter_chart()
+    for text in _corpus_texts():
+        for kinds in (KINDS[0], KINDS[0], KINDS[1], KINDS[1]):  # same object, then another
+            got = keywords.match_names(text, chart, kinds=kinds)
+            assert got == reference_match_names(text, chart, kinds=kinds), (kinds, text)
