@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from booking.chart import Account
-from booking.text import keyword_hit, normalise
+from booking.text import KeywordIndex, normalise
 
 __all__ = [
     "ACCESSORY",
@@ -346,18 +346,24 @@ _NAME_STOPWORDS = frozenset(
 )  # fmt: skip
 
 
+@lru_cache(maxsize=4096)
 def _words(text: str) -> tuple[tuple[str, ...], str]:
+    # the same descriptions are matched several times per proposal (rules, services,
+    # accessories, deductions, VAT mentions): normalise each once
     joined = normalise(text)
     return tuple(joined.split()), joined
 
 
+@lru_cache(maxsize=256)
+def _keyword_index(keywords: tuple[str, ...]) -> KeywordIndex:
+    return KeywordIndex(keywords)
+
+
 def mentions(text: str, keywords: Iterable[str]) -> str | None:
     """The first keyword of ``keywords`` found in ``text``, else None."""
-    words, joined = _words(text)
-    for kw in keywords:
-        if keyword_hit(kw, words, joined):
-            return kw.lstrip("=")
-    return None
+    index = _keyword_index(keywords if isinstance(keywords, tuple) else tuple(keywords))
+    first = index.first(*_words(text))
+    return None if first is None else index.keywords[first].lstrip("=")
 
 
 def mentions_vehicle(text: str) -> str | None:
@@ -371,6 +377,28 @@ def is_accessory(text: str) -> str | None:
     return mentions(text, ACCESSORY)
 
 
+class _RuleIndex:
+    """Every keyword of a rule table, in table order, compiled into one index."""
+
+    __slots__ = ("entries", "index")
+
+    def __init__(self, rules: tuple[KeywordRule, ...]) -> None:
+        pairs = [(rule, kw) for rule in rules for kw in rule.keywords]
+        self.index = KeywordIndex(kw for _, kw in pairs)
+        #: per keyword: (matched size, rule, keyword without its ``=``)
+        self.entries: tuple[tuple[int, KeywordRule, str], ...] = tuple(
+            (len(kw.lstrip("=")), rule, kw.lstrip("=")) for rule, kw in pairs
+        )
+
+
+@lru_cache(maxsize=64)
+def _rule_index(rules: tuple[KeywordRule, ...]) -> _RuleIndex:
+    return _RuleIndex(rules)
+
+
+_RULES_INDEX = _rule_index(RULES)
+
+
 def match_rules(text: str, rules: Iterable[KeywordRule] = RULES) -> RuleMatch | None:
     """The best keyword rule for ``text``: longest keyword, then table order.
 
@@ -378,17 +406,17 @@ def match_rules(text: str, rules: Iterable[KeywordRule] = RULES) -> RuleMatch | 
     fees...) beats an equipment rule on the same text: "huur laptop" is rent,
     "onderhoud compressor" is maintenance.
     """
-    words, joined = _words(text)
+    plan = _RULES_INDEX if rules is RULES else _rule_index(tuple(rules))
     best: tuple[int, KeywordRule, str] | None = None
     best_plain: tuple[int, KeywordRule, str] | None = None
-    for rule in rules:
-        for kw in rule.keywords:
-            if keyword_hit(kw, words, joined):
-                size = len(kw.lstrip("="))
-                if best is None or size > best[0]:
-                    best = (size, rule, kw.lstrip("="))
-                if rule.asset_account is None and (best_plain is None or size > best_plain[0]):
-                    best_plain = (size, rule, kw.lstrip("="))
+    entries = plan.entries
+    for i in plan.index.hits(*_words(text)):  # ascending: table order, then keyword order
+        hit = entries[i]
+        size, rule, _ = hit
+        if best is None or size > best[0]:
+            best = hit
+        if rule.asset_account is None and (best_plain is None or size > best_plain[0]):
+            best_plain = hit
     if best is None:
         return None
     if best[1].asset_account is not None and best_plain is not None:
@@ -413,16 +441,49 @@ def _name_keywords(account: Account) -> tuple[str, ...]:
     return tuple(out)
 
 
+class _NameIndex:
+    """The name keywords of the accounts of ``kinds`` in a chart, in chart order."""
+
+    __slots__ = ("entries", "index")
+
+    def __init__(self, chart: tuple[Account, ...], kinds: frozenset[str]) -> None:
+        pairs = [
+            (account, kw)
+            for account in chart
+            if account.kind in kinds
+            for kw in _name_keywords(account)
+        ]
+        self.index = KeywordIndex(kw for _, kw in pairs)
+        self.entries: tuple[tuple[int, Account, str], ...] = tuple(
+            (len(kw), account, kw) for account, kw in pairs
+        )
+
+
+@lru_cache(maxsize=64)
+def _name_index(chart: tuple[Account, ...], kinds: frozenset[str]) -> _NameIndex:
+    return _NameIndex(chart, kinds)
+
+
+#: the chart and kinds of the last call and their index: every line of a proposal passes
+#: the same chart object, which then needs no hashing (41 dataclass hashes) per line
+_LAST_NAMES: tuple[tuple[Account, ...], frozenset[str], _NameIndex] | None = None
+
+
 def match_names(text: str, chart: Iterable[Account], *, kinds: frozenset[str]) -> RuleMatch | None:
     """The account whose own nl/fr name words occur in ``text`` (weaker than a rule)."""
-    words, joined = _words(text)
+    global _LAST_NAMES
+    chart = chart if isinstance(chart, tuple) else tuple(chart)
+    last = _LAST_NAMES  # one read: another thread may replace it
+    if last is not None and last[0] is chart and last[1] is kinds:
+        plan = last[2]
+    else:
+        plan = _name_index(chart, kinds)
+        _LAST_NAMES = (chart, kinds, plan)
     best: tuple[int, Account, str] | None = None
-    for account in chart:
-        if account.kind not in kinds:
-            continue
-        for kw in _name_keywords(account):
-            if keyword_hit(kw, words, joined) and (best is None or len(kw) > best[0]):
-                best = (len(kw), account, kw)
+    for i in plan.index.hits(*_words(text)):  # ascending: chart order, then name order
+        hit = plan.entries[i]
+        if best is None or hit[0] > best[0]:
+            best = hit
     if best is None:
         return None
     _, account, kw = best

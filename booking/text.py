@@ -4,18 +4,21 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 from difflib import SequenceMatcher
 
-__all__ = ["keyword_hit", "normalise", "similarity", "tokens"]
+__all__ = ["KeywordIndex", "keyword_hit", "normalise", "similarity", "tokens"]
 
 _TOKEN = re.compile(r"[a-z0-9]+")
 _DIGITS = re.compile(r"^\d+$")
+_combining = unicodedata.combining
 
 
 def normalise(text: str) -> str:
     """Lower case, accents removed, every non-alphanumeric run turned into one space."""
     folded = unicodedata.normalize("NFKD", text.casefold())
-    plain = "".join(ch for ch in folded if not unicodedata.combining(ch))
+    # combining marks are never ASCII: an ASCII text has none to drop
+    plain = folded if folded.isascii() else "".join(ch for ch in folded if not _combining(ch))
     return " ".join(_TOKEN.findall(plain))
 
 
@@ -40,6 +43,56 @@ def keyword_hit(keyword: str, words: tuple[str, ...], joined: str) -> bool:
     # inside one word: ``joined`` is the words with single spaces and the keyword has
     # none, so a hit in the joined text is a hit inside one word (one C-level search)
     return keyword in joined
+
+
+class KeywordIndex:
+    """Keywords compiled once: :meth:`hits` gives, in order, the positions of the keywords
+    for which :func:`keyword_hit` is true, without calling it per keyword.
+
+    Whole-word keywords (``=word`` and those shorter than 4 letters) are looked up per
+    distinct word of the text; phrases and compound-inside keywords keep the substring
+    test of :func:`keyword_hit` on the same padded or joined text.
+    """
+
+    __slots__ = ("_inside", "_phrase", "_whole", "keywords")
+
+    def __init__(self, keywords: Iterable[str]) -> None:
+        self.keywords: tuple[str, ...] = tuple(keywords)
+        whole: dict[str, list[int]] = {}
+        inside: list[tuple[int, str]] = []
+        phrase: list[tuple[int, str]] = []
+        for i, kw in enumerate(self.keywords):
+            # the same branches, in the same order, as keyword_hit
+            if " " in kw:
+                phrase.append((i, f" {kw} "))
+            elif kw.startswith("="):
+                whole.setdefault(kw[1:], []).append(i)
+            elif len(kw) < 4:
+                whole.setdefault(kw, []).append(i)
+            else:
+                inside.append((i, kw))
+        self._whole = {word: tuple(at) for word, at in whole.items()}
+        self._inside = tuple(inside)
+        self._phrase = tuple(phrase)
+
+    def hits(self, words: tuple[str, ...], joined: str) -> list[int]:
+        """Positions ``i`` (ascending) with ``keyword_hit(keywords[i], words, joined)``."""
+        found = [i for i, kw in self._inside if kw in joined]
+        if self._phrase:
+            padded = f" {joined} "
+            found += [i for i, kw in self._phrase if kw in padded]
+        whole = self._whole
+        for word in set(words):
+            at = whole.get(word)
+            if at is not None:
+                found += at
+        found.sort()
+        return found
+
+    def first(self, words: tuple[str, ...], joined: str) -> int | None:
+        """The first position with a hit, else None."""
+        found = self.hits(words, joined)
+        return found[0] if found else None
 
 
 def _content(words: tuple[str, ...]) -> set[str]:

@@ -347,53 +347,161 @@ def _hints(cls: type) -> dict[str, Any]:
     return cached
 
 
+# Both directions are compiled once per type (what to do depends only on the type), so a
+# round trip no longer walks dataclasses.fields, typing.get_origin and an isinstance chain
+# for every value.  tests/extractors/test_model_json.py pins them to the former walk.
+
+
+def _encode_generic(value: Any) -> Any:
+    encode = _ENCODERS.get(type(value)) or _encoder(type(value))
+    return value if encode is _encode_same else encode(value)
+
+
+def _encode_same(value: Any) -> Any:
+    return value
+
+
+def _encode_date(value: Any) -> Any:
+    return value.isoformat()
+
+
+def _encode_items(value: Any) -> Any:
+    return [_encode_generic(v) for v in value]
+
+
+def _encode_dataclass(names: tuple[str, ...]) -> Any:
+    def encode(value: Any) -> Any:
+        out = {}
+        for name in names:
+            item = getattr(value, name)
+            encode = _ENCODERS.get(type(item)) or _encoder(type(item))
+            out[name] = item if encode is _encode_same else encode(item)
+        return out
+
+    return encode
+
+
+_ENCODERS: dict[type, Any] = {}
+
+
+def _encoder(cls: type) -> Any:
+    """How a value of type ``cls`` is encoded, decided by the checks (in order) of the
+    former per-value walk; each depends on the type alone."""
+    found = _ENCODERS.get(cls)
+    if found is not None:
+        return found
+    if cls is type(None) or issubclass(cls, bool | int | str):
+        found = _encode_same
+    elif issubclass(cls, Decimal):
+        found = _dec_str
+    elif issubclass(cls, float):
+        found = _encode_same
+    elif issubclass(cls, _dt.date):
+        found = _encode_date
+    elif dataclasses.is_dataclass(cls) and not issubclass(cls, type):
+        found = _encode_dataclass(tuple(f.name for f in dataclasses.fields(cls)))
+    elif issubclass(cls, tuple | list):
+        found = _encode_items
+    else:
+        name = cls.__name__
+
+        def found(value: Any) -> Any:
+            raise TypeError(f"cannot encode {name}")
+
+        return found
+    _ENCODERS[cls] = found
+    return found
+
+
 def _encode(value: Any) -> Any:
-    if value is None or isinstance(value, bool | int | str):
-        return value
-    if isinstance(value, Decimal):
-        return _dec_str(value)
-    if isinstance(value, float):
-        return value
-    if isinstance(value, _dt.date):
-        return value.isoformat()
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: _encode(getattr(value, f.name)) for f in dataclasses.fields(value)}
-    if isinstance(value, tuple | list):
-        return [_encode(v) for v in value]
-    raise TypeError(f"cannot encode {type(value).__name__}")
+    return _encode_generic(value)
 
 
-def _decode(tp: Any, raw: Any) -> Any:
+def _decode_same(raw: Any) -> Any:
+    return raw
+
+
+_DECODERS: dict[Any, Any] = {}
+
+
+def _decoder(tp: Any) -> Any:
+    """A function ``raw -> value`` for the type ``tp`` (None always decodes to None)."""
+    try:
+        found = _DECODERS.get(tp)
+    except TypeError:  # an unhashable annotation: not compiled
+        return lambda raw: _decode_uncached(tp, raw)
+    if found is None:
+        found = _compile_decoder(tp)
+        _DECODERS[tp] = found
+    return found
+
+
+def _compile_decoder(tp: Any) -> Any:
     origin = typing.get_origin(tp)
     if origin is typing.Union or origin is types.UnionType:
         members = [a for a in typing.get_args(tp) if a is not type(None)]
-        if raw is None:
-            return None
-        return _decode(members[0], raw)
-    if raw is None:
-        return None
+        return _decoder(members[0])
     if origin is tuple:
         args = typing.get_args(tp)
         if len(args) == 2 and args[1] is Ellipsis:
-            return tuple(_decode(args[0], item) for item in raw)
-        return tuple(_decode(a, item) for a, item in zip(args, raw, strict=True))
+            item = _decoder(args[0])
+
+            def decode_items(raw: Any) -> Any:
+                return None if raw is None else tuple([item(v) for v in raw])
+
+            return decode_items
+        each = tuple(_decoder(a) for a in args)
+
+        def decode_fixed(raw: Any) -> Any:
+            if raw is None:
+                return None
+            return tuple([dec(v) for dec, v in zip(each, raw, strict=True)])
+
+        return decode_fixed
     if tp is Decimal:
-        return parse_decimal(raw)
+        return parse_decimal  # None -> None
     if tp is _dt.date:
-        return _dt.date.fromisoformat(raw)
+        fromiso = _dt.date.fromisoformat
+        return lambda raw: None if raw is None else fromiso(raw)
     if isinstance(tp, type) and issubclass(tp, StrEnum):
-        return tp(raw)
+        return lambda raw: None if raw is None else tp(raw)
     if isinstance(tp, type) and dataclasses.is_dataclass(tp):
-        hints = _hints(tp)
-        kwargs = {
-            f.name: _decode(hints[f.name], raw[f.name])
-            for f in dataclasses.fields(tp)
-            if f.name in raw
-        }
-        return tp(**kwargs)
+        return _dataclass_decoder(tp)
     if tp is float:
-        return float(raw)
-    return raw
+        return lambda raw: None if raw is None else float(raw)
+    return _decode_same
+
+
+def _dataclass_decoder(cls: type) -> Any:
+    # filled on first use (a dataclass may refer to itself), in one assignment so that
+    # another thread sees either no plan or the whole plan
+    compiled: list[tuple[tuple[str, Any], ...]] = []
+
+    def decode(raw: Any) -> Any:
+        if raw is None:
+            return None
+        if compiled:
+            plan = compiled[0]
+        else:
+            hints = _hints(cls)
+            plan = tuple((f.name, _decoder(hints[f.name])) for f in dataclasses.fields(cls))
+            compiled[:] = [plan]
+        kwargs = {}
+        for name, dec in plan:
+            if name in raw:
+                value = raw[name]
+                kwargs[name] = value if dec is _decode_same else dec(value)
+        return cls(**kwargs)
+
+    return decode
+
+
+def _decode_uncached(tp: Any, raw: Any) -> Any:
+    return _compile_decoder(tp)(raw)
+
+
+def _decode(tp: Any, raw: Any) -> Any:
+    return _decoder(tp)(raw)
 
 
 def to_json(invoice: InvoiceData) -> dict[str, Any]:

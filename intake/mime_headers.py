@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import binascii
 import codecs
+import functools
 import re
 import urllib.parse
 from email.message import Message
@@ -42,7 +43,8 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 def decode_8bit(raw: str | bytes) -> str:
     """Turn a stored header value (str with surrogate escapes, or bytes) into text."""
     if isinstance(raw, str):
-        if not any("\udc80" <= ch <= "\udcff" for ch in raw):
+        # ASCII text holds no surrogate escape: skip the per-character scan
+        if raw.isascii() or not any("\udc80" <= ch <= "\udcff" for ch in raw):
             return raw
         data = raw.encode("utf-8", "surrogateescape")
     else:
@@ -100,8 +102,11 @@ def decode_rfc2047(text: str) -> str:
     return _ENCODED_WORD.sub(_decode_word, joined)
 
 
+_FOLD = re.compile(r"\r?\n[ \t]*")
+
+
 def _unfold(text: str) -> str:
-    return re.sub(r"\r?\n[ \t]*", " ", text).strip()
+    return _FOLD.sub(" ", text).strip()
 
 
 def _clean(text: str) -> str:
@@ -179,6 +184,18 @@ def parse_params(value: str | None) -> dict[str, str]:
     """Parameters of a structured header (lower-case names), RFC 2231 joined and decoded."""
     if not value:
         return {}
+    # the same Content-Type / Content-Disposition value is asked for several times per
+    # part (file name, body test, charset): parsed once, a fresh dict each time; a long
+    # (hostile) value is not kept
+    if len(value) > _CACHED_PARAMS_MAX:
+        return dict(_params(value))
+    return dict(_cached_params(value))
+
+
+_CACHED_PARAMS_MAX = 2048
+
+
+def _params(value: str) -> tuple[tuple[str, str], ...]:
     plain: dict[str, str] = {}
     extended: dict[str, dict[int, tuple[str, bool]]] = {}
     for item in _split_params(value)[1:]:
@@ -197,7 +214,10 @@ def parse_params(value: str | None) -> dict[str, str]:
     result = {k: decode_rfc2047(v) for k, v in plain.items()}
     for base, segments in extended.items():
         result[base] = _join_rfc2231(segments)
-    return result
+    return tuple(result.items())
+
+
+_cached_params = functools.lru_cache(maxsize=1024)(_params)
 
 
 def _join_rfc2231(segments: dict[int, tuple[str, bool]]) -> str:

@@ -18,6 +18,7 @@ from intake.mime_headers import raw_header
 __all__ = ["decode_payload", "raw_payload_bytes"]
 
 _NOT_BASE64 = re.compile(rb"[^A-Za-z0-9+/]")
+_BASE64_ALPHABET = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
 _IDENTITY = {"", "7bit", "8bit", "binary", "7-bit", "8-bit", "none"}
 _UUENCODE = {"x-uuencode", "uuencode", "x-uue", "uue"}
 
@@ -34,8 +35,13 @@ def raw_payload_bytes(part: Message) -> bytes:
 
 def decode_base64(data: bytes) -> tuple[bytes, str | None]:
     """Lenient base64: ignore non-alphabet bytes, stop at padding, repair the tail."""
-    body = data.split(b"=", 1)[0]
-    cleaned = _NOT_BASE64.sub(b"", body)
+    body = data.partition(b"=")[0]
+    # usually only line ends sit between the base64 characters: drop them with one C
+    # pass, and scrub with the regex only when anything else outside the alphabet is
+    # left (the regex alone took ~10 us per kB, most of the split step of a PDF mail)
+    cleaned = body.translate(None, b"\r\n")
+    if cleaned.translate(None, _BASE64_ALPHABET):
+        cleaned = _NOT_BASE64.sub(b"", cleaned)
     problem: str | None = None
     if len(cleaned) % 4 == 1:
         cleaned = cleaned[:-1]

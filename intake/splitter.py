@@ -42,7 +42,11 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 _WHOLE_MAIL = "message/rfc822"
-_CONTAINER = re.compile(rb"content-type:\s*(?:multipart|message)/", re.IGNORECASE)
+# multipart/message containers, counted in the lower-cased mail: bytes.lower() folds
+# exactly the ASCII letters an IGNORECASE bytes pattern folds, so the matches are those of
+# the pattern with re.IGNORECASE on the mail as is, but the search starts from a literal
+# (fast) where the IGNORECASE scan tried every position (~0.5 ms for a PDF mail)
+_CONTAINER_LOWER = re.compile(rb"content-type:\s*(?:multipart|message)/")
 _MESSAGE_ID = re.compile(r"<([^<>\s]{1,990})>")
 
 
@@ -85,7 +89,7 @@ def _split(raw: bytes, limits: SplitLimits, envelope_sender: str | None) -> Spli
             "header_too_large",
             f"header section is {header_len:,} bytes; the limit is {limits.max_header_bytes:,}",
         )
-    containers = len(_CONTAINER.findall(raw))
+    containers = len(_CONTAINER_LOWER.findall(raw.lower()))
     if containers > limits.max_parts:
         return _empty_result(
             raw, "too_many_parts",
@@ -103,12 +107,13 @@ def _split(raw: bytes, limits: SplitLimits, envelope_sender: str | None) -> Spli
     col = Collector(limits, zip_budget=limits.max_zip_total)
     walker = Walker(col, linesep)
     walker.message(msg, 0, Scope())
+    first = walker.first_sender
     return SplitResult(
         documents=tuple(col.documents),
         ignored=tuple(col.ignored),
         quarantined=tuple(col.quarantined),
         subject=header_text(msg, "subject") or "",
-        from_address=sender_address(msg),
+        from_address=first[1] if first is not None and first[0] is msg else sender_address(msg),
         message_id=_message_id(raw_header(msg, "message-id")),
         is_auto_reply=is_auto_reply(msg, envelope_sender),
         forwarded_from=walker.forwarded_from
