@@ -102,23 +102,23 @@ def _context() -> Any:
         return _CTX
 
 
-def _limit_self(limits: SandboxLimits) -> None:
+def _limit_memory(limits: SandboxLimits) -> None:
     if limits.memory_mb > 0:
         cap = limits.memory_mb * 1024 * 1024
         resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
-    _limit_cpu(limits)
 
 
-def _limit_cpu(limits: SandboxLimits) -> None:
+def _limit_cpu(limits: SandboxLimits, *, last: bool) -> None:
     """The CPU-time budget of the next call: a soft limit (SIGXCPU, which ends the child)
     ``cpu_seconds`` above what the child has used so far, so a child that serves several
-    calls gives each its full budget.  The hard limit is left as it is (a process that is
-    not root cannot raise it again), or set 5 s above the soft one when it is lower."""
+    calls gives each its full budget.  Before its last call the hard limit (SIGKILL) goes
+    5 s above the soft one; before others it stays as it is (a process that is not root
+    cannot raise it again), or goes 5 s above the soft one when it is lower."""
     if limits.cpu_seconds <= 0:
         return
     soft = math.ceil(time.process_time()) + limits.cpu_seconds
     _, hard = resource.getrlimit(resource.RLIMIT_CPU)
-    if hard != resource.RLIM_INFINITY and hard < soft + 5:
+    if last or (hard != resource.RLIM_INFINITY and hard < soft + 5):
         hard = soft + 5
     resource.setrlimit(resource.RLIMIT_CPU, (soft, hard))
 
@@ -149,34 +149,23 @@ def _ignore_stop_signals() -> None:
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
 
 
-def _child(conn: Connection, limits: SandboxLimits, fn: Callable[..., Any], args: Any) -> None:
-    """Runs in a one-call child: limits first, then the function; one message back."""
-    _ignore_stop_signals()
-    try:
-        _limit_self(limits)
-        _answer(conn, _call(fn, args), more=False)
-    finally:
-        conn.close()
-
-
 def _serve(conn: Connection, limits: SandboxLimits, calls: int, growth_mb: int) -> None:
-    """Runs in a child that serves up to ``calls`` calls in turn (see :func:`run`'s
-    ``reuse``): each call gets the full CPU budget; the child ends after a call that
-    raised (out of memory, a damaged document, an OCR time-out: whatever state the
-    decoder was left in goes with it), after its last call, once its resident memory grew
-    by more than ``growth_mb`` since it started, or when the caller closes the pipe."""
+    """Runs in the child: serves up to ``calls`` calls in turn (one, or more with
+    :func:`run`'s ``reuse``).  Each call gets the full CPU budget; the child ends after
+    a call that raised (out of memory, a damaged document, an OCR time-out: whatever
+    state the decoder was left in goes with it), after its last call, once its resident
+    memory grew by more than ``growth_mb`` since it started, or when the caller closes
+    the pipe."""
     _ignore_stop_signals()
     retire_mb = _resident_mb() + growth_mb
     try:
-        if limits.memory_mb > 0:
-            cap = limits.memory_mb * 1024 * 1024
-            resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
+        _limit_memory(limits)
         for served in range(1, calls + 1):
             try:
                 fn, args = conn.recv()
             except EOFError:
                 return
-            _limit_cpu(limits)
+            _limit_cpu(limits, last=served == calls)
             result = _call(fn, args)
             del fn, args
             more = served < calls and result[0] == "ok" and _resident_mb() < retire_mb
@@ -206,7 +195,7 @@ def _memory_reason(limits: SandboxLimits, how: str) -> SandboxLimit:
 
 @dataclass
 class _Server:
-    """A reusable child (the caller's end of its pipe)."""
+    """A child (the caller's end of its pipe)."""
 
     process: Any
     conn: Connection
@@ -284,22 +273,21 @@ def run(
     :data:`REUSE_GROWTH_MB` or served :data:`REUSE_CALLS` calls is replaced.  For pure
     functions only: nothing a call leaves behind may change a later call's result.
     """
-    if not reuse:
-        return _run_once(fn, args, limits)
-    server = _POOL.take(limits)
+    server = _POOL.take(limits) if reuse else None
     if server is not None:
         try:
             server.conn.send((fn, args))
         except (OSError, EOFError):  # it died while idle: a new one
             _dispose(server)
             server = None
-    if server is None:
-        server = _start_server(limits)
-        server.conn.send((fn, args))
     try:
+        if server is None:
+            server = _start_server(limits, REUSE_CALLS if reuse else 1)
+            server.conn.send((fn, args))
         message = _wait(server.conn, server.process, limits)
     except BaseException:
-        _dispose(server)
+        if server is not None:
+            _dispose(server)
         raise
     if message is None:
         _dispose(server)
@@ -312,34 +300,13 @@ def run(
     return _result(kind, value, limits)
 
 
-def _start_server(limits: SandboxLimits) -> _Server:
+def _start_server(limits: SandboxLimits, calls: int) -> _Server:
     ctx = _context()
     mine, theirs = ctx.Pipe(duplex=True)
-    process = ctx.Process(
-        target=_serve, args=(theirs, limits, REUSE_CALLS, REUSE_GROWTH_MB), daemon=True
-    )
+    process = ctx.Process(target=_serve, args=(theirs, limits, calls, REUSE_GROWTH_MB), daemon=True)
     process.start()
     theirs.close()
     return _Server(process, mine)
-
-
-def _run_once(fn: Callable[..., T], args: Any, limits: SandboxLimits) -> T:
-    ctx = _context()
-    receive, send = ctx.Pipe(duplex=False)
-    child = ctx.Process(target=_child, args=(send, limits, fn, args), daemon=True)
-    child.start()
-    send.close()
-    try:
-        message = _wait(receive, child, limits)
-    finally:
-        receive.close()
-        if child.is_alive():
-            child.kill()
-        child.join()
-    if message is None:
-        raise _death(child.exitcode, limits)
-    kind, value, _more = message
-    return _result(kind, value, limits)
 
 
 def _result(kind: str, value: Any, limits: SandboxLimits) -> Any:
