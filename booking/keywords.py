@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 from booking.chart import Account
 from booking.text import KeywordIndex, normalise
@@ -377,23 +378,23 @@ def is_accessory(text: str) -> str | None:
     return mentions(text, ACCESSORY)
 
 
-class _RuleIndex:
-    """Every keyword of a rule table, in table order, compiled into one index."""
+class _Table:
+    """The keywords of a table of owners (rules, or accounts), in table order, compiled
+    into one index; per keyword: (matched size, owner, keyword without its ``=``)."""
 
     __slots__ = ("entries", "index")
 
-    def __init__(self, rules: tuple[KeywordRule, ...]) -> None:
-        pairs = [(rule, kw) for rule in rules for kw in rule.keywords]
+    def __init__(self, pairs: Iterable[tuple[Any, str]]) -> None:
+        pairs = tuple(pairs)
         self.index = KeywordIndex(kw for _, kw in pairs)
-        #: per keyword: (matched size, rule, keyword without its ``=``)
-        self.entries: tuple[tuple[int, KeywordRule, str], ...] = tuple(
-            (len(kw.lstrip("=")), rule, kw.lstrip("=")) for rule, kw in pairs
+        self.entries: tuple[tuple[int, Any, str], ...] = tuple(
+            (len(kw.lstrip("=")), owner, kw.lstrip("=")) for owner, kw in pairs
         )
 
 
 @lru_cache(maxsize=64)
-def _rule_index(rules: tuple[KeywordRule, ...]) -> _RuleIndex:
-    return _RuleIndex(rules)
+def _rule_index(rules: tuple[KeywordRule, ...]) -> _Table:
+    return _Table((rule, kw) for rule in rules for kw in rule.keywords)
 
 
 _RULES_INDEX = _rule_index(RULES)
@@ -441,32 +442,20 @@ def _name_keywords(account: Account) -> tuple[str, ...]:
     return tuple(out)
 
 
-class _NameIndex:
-    """The name keywords of the accounts of ``kinds`` in a chart, in chart order."""
-
-    __slots__ = ("entries", "index")
-
-    def __init__(self, chart: tuple[Account, ...], kinds: frozenset[str]) -> None:
-        pairs = [
-            (account, kw)
-            for account in chart
-            if account.kind in kinds
-            for kw in _name_keywords(account)
-        ]
-        self.index = KeywordIndex(kw for _, kw in pairs)
-        self.entries: tuple[tuple[int, Account, str], ...] = tuple(
-            (len(kw), account, kw) for account, kw in pairs
-        )
-
-
 @lru_cache(maxsize=64)
-def _name_index(chart: tuple[Account, ...], kinds: frozenset[str]) -> _NameIndex:
-    return _NameIndex(chart, kinds)
+def _name_index(chart: tuple[Account, ...], kinds: frozenset[str]) -> _Table:
+    """The name keywords of the accounts of ``kinds`` in a chart, in chart order."""
+    return _Table(
+        (account, kw)
+        for account in chart
+        if account.kind in kinds
+        for kw in _name_keywords(account)
+    )
 
 
 #: the chart and kinds of the last call and their index: every line of a proposal passes
 #: the same chart object, which then needs no hashing (41 dataclass hashes) per line
-_LAST_NAMES: tuple[tuple[Account, ...], frozenset[str], _NameIndex] | None = None
+_LAST_NAMES: tuple[tuple[Account, ...], frozenset[str], _Table] | None = None
 
 
 def match_names(text: str, chart: Iterable[Account], *, kinds: frozenset[str]) -> RuleMatch | None:

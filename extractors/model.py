@@ -352,7 +352,7 @@ def _hints(cls: type) -> dict[str, Any]:
 # for every value.  tests/extractors/test_model_json.py pins them to the former walk.
 
 
-def _encode_generic(value: Any) -> Any:
+def _encode(value: Any) -> Any:
     encode = _ENCODERS.get(type(value)) or _encoder(type(value))
     return value if encode is _encode_same else encode(value)
 
@@ -366,7 +366,7 @@ def _encode_date(value: Any) -> Any:
 
 
 def _encode_items(value: Any) -> Any:
-    return [_encode_generic(v) for v in value]
+    return [_encode(v) for v in value]
 
 
 def _encode_dataclass(names: tuple[str, ...]) -> Any:
@@ -411,10 +411,6 @@ def _encoder(cls: type) -> Any:
         return found
     _ENCODERS[cls] = found
     return found
-
-
-def _encode(value: Any) -> Any:
-    return _encode_generic(value)
 
 
 def _decode_same(raw: Any) -> Any:

@@ -27,7 +27,7 @@ from intake.splitter_model import (
     SplitLimits,
     SplitResult,
 )
-from intake.splitter_walk import Scope, Walker, sender_address
+from intake.splitter_walk import Scope, Walker
 
 __all__ = [
     "DocumentPart",
@@ -107,13 +107,12 @@ def _split(raw: bytes, limits: SplitLimits, envelope_sender: str | None) -> Spli
     col = Collector(limits, zip_budget=limits.max_zip_total)
     walker = Walker(col, linesep)
     walker.message(msg, 0, Scope())
-    first = walker.first_sender
     return SplitResult(
         documents=tuple(col.documents),
         ignored=tuple(col.ignored),
         quarantined=tuple(col.quarantined),
         subject=header_text(msg, "subject") or "",
-        from_address=first[1] if first is not None and first[0] is msg else sender_address(msg),
+        from_address=walker.mail_sender,
         message_id=_message_id(raw_header(msg, "message-id")),
         is_auto_reply=is_auto_reply(msg, envelope_sender),
         forwarded_from=walker.forwarded_from

@@ -143,9 +143,9 @@ class Walker:
         self.col = col
         self.linesep = linesep
         self.forwarded_from: str | None = None
-        #: the first message walked (the mail itself) and its From address, so the
+        #: the From address of the mail itself (the message walked at depth 0), so the
         #: splitter does not parse that header a second time
-        self.first_sender: tuple[Message, str | None] | None = None
+        self.mail_sender: str | None = None
 
     def message(self, msg: Message, depth: int, scope: Scope) -> None:
         limit = self.col.limits.max_html_scan
@@ -160,8 +160,8 @@ class Walker:
             elif plain is None:
                 plain = text
         own = sender_address(msg)
-        if self.first_sender is None:
-            self.first_sender = (msg, own)
+        if depth == 0:
+            self.mail_sender = own
         body = plain if plain and plain.strip() else html_to_text(html or "")
         forwarded = inline_forward_sender(body, own)
         sender = forwarded or scope.sender
