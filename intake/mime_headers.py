@@ -57,7 +57,9 @@ def decode_8bit(raw: str | bytes) -> str:
 
 def _lookup_charset(charset: str) -> str | None:
     name = charset.strip().lower()
-    if name in {"unknown-8bit", "x-unknown", "unknown", "8bit"}:
+    # a charset name is ASCII; a byte escaped from a broken header (a surrogate) would
+    # make codecs.lookup raise UnicodeEncodeError rather than LookupError
+    if not name.isascii() or name in {"unknown-8bit", "x-unknown", "unknown", "8bit"}:
         return None
     try:
         return codecs.lookup(name).name

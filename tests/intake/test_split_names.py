@@ -109,3 +109,17 @@ def test_trace_headers_do_not_change_the_redelivery_key() -> None:
     assert trace_stripped_sha256(b"From a@b.example Tue Mar 3\r\n" + BASE) == key
     assert trace_stripped_sha256(BASE.replace(b"factuur", b"factuur 2")) != key
     assert trace_stripped_sha256(BASE.replace(b"body", b"b0dy")) != key
+
+
+def test_a_broken_byte_in_an_rfc2231_charset_is_read_as_an_unknown_charset() -> None:
+    # a non-UTF-8 byte in a header reaches us as a surrogate escape; in the charset of a
+    # filename*= it made codecs.lookup raise UnicodeEncodeError (found by hypothesis)
+    assert parse_params("attachment; filename*=\udce9utf-8''a%C3%A9.pdf") == {"filename": "aé.pdf"}
+    raw = (
+        b"From: a@example.test\r\nMIME-Version: 1.0\r\n"
+        b'Content-Type: multipart/mixed; boundary="b"\r\n\r\n--b\r\n'
+        b"Content-Type: application/pdf\r\n"
+        b"Content-Disposition: attachment; filename*=\xe9utf-8''f%C3%A9.pdf\r\n"
+        b"Content-Transfer-Encoding: base64\r\n\r\nJVBERi0xLjQK\r\n--b--\r\n"
+    )
+    assert [d.filename for d in split_mail(raw).documents] == ["fé.pdf"]
